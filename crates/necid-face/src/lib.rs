@@ -1,0 +1,77 @@
+//! `necid-face`: the face engine of the NEC ID console's local service, in pure Rust on candle.
+//!
+//! It runs the pretrained networks of the npm package `@vladmandic/face-api@1.7.15` (MIT):
+//! the SSD MobileNet v1 detector, the 68-point landmark net, the 128-D recognition net, and the
+//! age/gender and expression nets, reproducing the package's numbers (see
+//! `../shared/face-models/SPEC.md` and the golden tests), and computes the NEC face attributes.
+//!
+//! # Models
+//! `scripts/fetch-models` downloads the package with npm and installs its `model/` files, checked
+//! against pinned SHA-256 values, into [`default_models_dir`]: `$NECID_MODELS_DIR` if set, else
+//! `${XDG_DATA_HOME:-$HOME/.local/share}/necid/models`. A missing file gives
+//! [`EngineError::ModelMissing`] naming the file and the command.
+//!
+//! # Use
+//! ```no_run
+//! use necid_face::{decode_image, DecodeLimits, FaceEngine};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = FaceEngine::load_default()?;               // Send + Sync: share it in an Arc
+//! let image = decode_image(&std::fs::read("a.jpg")?, &DecodeLimits::default())?;
+//! let faces = engine.detect(&image)?;                     // ≤ 20, largest first
+//! if let Some(face) = faces.first() {
+//!     let d = engine.descriptor(&image, face)?;
+//!     let score = engine.compare(&d, &d);                 // MatchScore(0..=9999)
+//!     println!("{:?} {:?}", face.attributes, score);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # The pipeline
+//! Detection runs SSD on the image padded to a square at 512×512 (minimum confidence 0.5).
+//! When it finds nothing, it runs once more on the image centred on a canvas twice its size
+//! ([`DetectOptions::retry_on_canvas`]): tight passport-style crops, where the face fills the
+//! frame, are beyond the detector's largest anchors, and shrinking the face into the canvas
+//! brings it back into range. Boxes are mapped back to the image. Landmarks, descriptors,
+//! expressions and age/gender then use the package's crop rules (SPEC.md §11).
+//!
+//! The NEC attributes are documented on [`FaceAttributes`]; the match score on [`compare`].
+//! Numbers and timings are in `docs/face-engine.md`.
+
+mod age_gender;
+mod attributes;
+mod decode;
+mod engine;
+mod error;
+mod expression;
+mod extractor;
+mod landmarks;
+mod matching;
+mod ops;
+mod preprocess;
+mod recognition;
+mod ssd;
+mod weights;
+
+use std::path::PathBuf;
+
+pub use attributes::{FaceAttributes, IPoint, Rect};
+pub use decode::{decode_image, decode_image_stored_orientation, DecodeLimits};
+pub use engine::{
+    AgeGender, BoundingBox, BoxDetection, DetectOptions, Expressions, Face, FaceEngine, Gender, Point, StageMacs,
+};
+pub use error::{EngineError, ImageError};
+pub use matching::{compare, score_for_distance, Descriptor, MatchScore, DISTANCE_AT_7000};
+pub use preprocess::CropRect;
+
+/// Where the models live: `$NECID_MODELS_DIR` if set and non-empty, else
+/// `${XDG_DATA_HOME:-$HOME/.local/share}/necid/models`. `None` only when no home is known.
+pub fn default_models_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("NECID_MODELS_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".local/share")))?;
+    Some(data.join("necid").join("models"))
+}

@@ -1,0 +1,112 @@
+//! Image → network input, exactly as tfjs `NetInput.toBatchTensor` does it (SPEC.md §3.5):
+//! zero-pad the crop to a square, legacy-TF bilinear resize (no half-pixel centres, no
+//! anti-aliasing), then per-net normalisation in f32.
+
+use image::RgbImage;
+
+use crate::ops::Fm;
+
+/// An integer crop rectangle inside an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CropRect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl CropRect {
+    /// The whole image.
+    pub fn full(img: &RgbImage) -> Self {
+        Self { x: 0, y: 0, width: img.width(), height: img.height() }
+    }
+
+    /// The package's crop rule (SPEC.md §11.1): clip the f64 box to the image, then floor.
+    /// `None` when nothing is left.
+    pub fn from_box(x: f64, y: f64, w: f64, h: f64, img_w: u32, img_h: u32) -> Option<Self> {
+        let (iw, ih) = (f64::from(img_w), f64::from(img_h));
+        let cx = x.max(0.0);
+        let cy = y.max(0.0);
+        let cw = (x + w - cx).min(iw - cx);
+        let ch = (y + h - cy).min(ih - cy);
+        if !(cx.is_finite() && cy.is_finite() && cw.is_finite() && ch.is_finite()) {
+            return None;
+        }
+        let r = Self {
+            x: cx.floor() as u32,
+            y: cy.floor() as u32,
+            width: cw.max(0.0).floor() as u32,
+            height: ch.max(0.0).floor() as u32,
+        };
+        (r.width > 0 && r.height > 0 && r.x < img_w && r.y < img_h).then_some(r)
+    }
+}
+
+/// Per-net normalisation of the resized 0..255 values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Norm {
+    /// SSD: `x / 127.5 − 1`.
+    Ssd,
+    /// Landmarks, expressions, age/gender, recognition: `(x − mean) / 255`.
+    Mean([f32; 3]),
+}
+
+pub(crate) const FACE_MEAN: [f32; 3] = [122.782, 117.001, 104.298];
+
+/// Builds the `size × size × 3` input from `crop` of `img`; `centred` chooses the padding
+/// placement (bottom/right for the detector, centred for the face nets).
+pub(crate) fn to_input(img: &RgbImage, crop: CropRect, size: usize, centred: bool, norm: Norm) -> Fm {
+    let (cw, ch) = (crop.width as usize, crop.height as usize);
+    let side = cw.max(ch);
+    let diff = side - cw.min(ch);
+    let (before, _after) = if centred {
+        // JS Math.round(diff/2) goes after; the rest before.
+        let after = (diff as f64 / 2.0 + 0.5).floor() as usize;
+        (diff - after, after)
+    } else {
+        (0, diff)
+    };
+    let (off_x, off_y) = if cw < ch { (before, 0) } else { (0, before) };
+    let raw = img.as_raw();
+    let stride = img.width() as usize * 3;
+    // Value of channel `k` of the padded square at (py, px).
+    let px = |py: usize, pxx: usize, k: usize| -> f64 {
+        if py < off_y || pxx < off_x {
+            return 0.0;
+        }
+        let (y, x) = (py - off_y, pxx - off_x);
+        if y >= ch || x >= cw {
+            return 0.0;
+        }
+        let idx = (crop.y as usize + y) * stride + (crop.x as usize + x) * 3 + k;
+        f64::from(raw[idx])
+    };
+    let ratio = side as f64 / size as f64;
+    let axis = |i: usize| -> (usize, usize, f64) {
+        let src = i as f64 * ratio;
+        let i0 = src.floor() as usize;
+        let i1 = (src.ceil() as usize).min(side - 1);
+        (i0.min(side - 1), i1, src - i0 as f64)
+    };
+    let xs: Vec<(usize, usize, f64)> = (0..size).map(axis).collect();
+    let mut out = Fm::zeros(size, size, 3);
+    for oy in 0..size {
+        let (y0, y1, fy) = axis(oy);
+        for (ox, &(x0, x1, fx)) in xs.iter().enumerate() {
+            for k in 0..3 {
+                let tl = px(y0, x0, k);
+                let tr = px(y0, x1, k);
+                let bl = px(y1, x0, k);
+                let br = px(y1, x1, k);
+                let top = tl + (tr - tl) * fx;
+                let bottom = bl + (br - bl) * fx;
+                let v = (top + (bottom - top) * fy) as f32;
+                out.data[(oy * size + ox) * 3 + k] = match norm {
+                    Norm::Ssd => v / 127.5 - 1.0,
+                    Norm::Mean(m) => (v - m[k]) / 255.0,
+                };
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,283 @@
+//! The local NEC ID service.
+//!
+//! It implements the API of `../shared/api` (the reference and NOTES.md) on axum: the tenant
+//! portal under `/api/...` and the biometric API under `/v1.1/...`, on one listener. Requests are
+//! verified by the service itself (AWS SigV4, [`sigv4`]); data lives in SQLite ([`store`]); each
+//! gallery's active descriptors are held in memory for exact 1:N search ([`index`]); faces go
+//! through `necid-face` ([`engine`]) on blocking threads; bulk registrations read the tenant's
+//! bucket through `object_store` and run in the background ([`bulk`]).
+//!
+//! [`app`] is the seam: the console embeds it, the tests drive it, `necid-server serve` runs it.
+
+pub mod auth;
+pub mod bulk;
+pub mod credentials;
+pub mod engine;
+pub mod error;
+pub mod extract;
+pub mod index;
+pub mod openapi;
+pub mod routes;
+pub mod sigv4;
+pub mod store;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use object_store::ObjectStore;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::engine::FaceAnalyser;
+use crate::error::ApiError;
+use crate::index::GalleryIndex;
+use crate::store::Store;
+
+pub use credentials::TenantCredentials;
+
+/// Size limits, each refused with a 400 and a clear message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body, in bytes (a base64 image inside JSON).
+    pub max_body_bytes: usize,
+    /// Largest decoded image, in bytes.
+    pub max_image_bytes: u64,
+    /// Most pixels an image header may declare (checked before decoding).
+    pub max_image_pixels: u64,
+    /// Longest side of an image, in pixels.
+    pub max_image_side: u32,
+    /// Longest gallery, application or tag name, in characters.
+    pub max_name_chars: usize,
+    /// Longest description, in characters.
+    pub max_description_chars: usize,
+    /// Most registrations in one bulk job.
+    pub max_bulk_registrations: usize,
+    /// Largest gallery size (slots).
+    pub max_gallery_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 24 << 20,
+            max_image_bytes: 15 << 20,
+            max_image_pixels: 40_000_000,
+            max_image_side: 16_384,
+            max_name_chars: 128,
+            max_description_chars: 1024,
+            max_bulk_registrations: 100_000,
+            max_gallery_size: 10_000_000,
+        }
+    }
+}
+
+impl Limits {
+    pub fn decode_limits(&self) -> necid_face::DecodeLimits {
+        necid_face::DecodeLimits {
+            max_bytes: self.max_image_bytes,
+            max_pixels: self.max_image_pixels,
+            max_side: self.max_image_side,
+        }
+    }
+}
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<Store>,
+    engine: Arc<dyn FaceAnalyser>,
+    indexes: RwLock<HashMap<String, Arc<RwLock<GalleryIndex>>>>,
+    credentials: TenantCredentials,
+    tenant_id: String,
+    scope: sigv4::Scope,
+    bucket: Arc<dyn ObjectStore>,
+    face_permits: Semaphore,
+    bulk_wakeup: Notify,
+    worker_started: std::sync::atomic::AtomicBool,
+    limits: Limits,
+}
+
+/// How to build an [`AppState`].
+#[derive(Debug)]
+pub struct Config {
+    pub store: Store,
+    pub engine: Arc<dyn FaceAnalyser>,
+    pub credentials: TenantCredentials,
+    pub bucket: Arc<dyn ObjectStore>,
+    pub limits: Limits,
+    /// Concurrent face jobs (detection + descriptor); defaults to the number of cores.
+    pub face_workers: usize,
+}
+
+impl Config {
+    /// The usual layout under a data dir: `necid.sqlite3`, `credentials.json` (created with a
+    /// new random tenant on first start) and the bucket folder `bucket/`.
+    pub fn from_data_dir(data_dir: &Path, engine: Arc<dyn FaceAnalyser>) -> Result<Self, StartError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StartError::Io(data_dir.to_owned(), e))?;
+        let credentials = credentials::load_or_create(data_dir)?;
+        let store = Store::open(&data_dir.join("necid.sqlite3"))?;
+        let bucket_dir = data_dir.join("bucket");
+        std::fs::create_dir_all(&bucket_dir).map_err(|e| StartError::Io(bucket_dir.clone(), e))?;
+        let bucket = object_store::local::LocalFileSystem::new_with_prefix(&bucket_dir)
+            .map_err(|e| StartError::Bucket(e.to_string()))?;
+        Ok(Self {
+            store,
+            engine,
+            credentials,
+            bucket: Arc::new(bucket),
+            limits: Limits::default(),
+            face_workers: std::thread::available_parallelism().map_or(2, usize::from),
+        })
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error("{}: {1}", .0.display())]
+    Io(PathBuf, std::io::Error),
+    #[error("credentials file {}: {1}", .0.display())]
+    Credentials(PathBuf, String),
+    #[error("database: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("bucket: {0}")]
+    Bucket(String),
+}
+
+impl AppState {
+    /// Builds the state: creates the tenant row and loads every gallery's search index.
+    pub fn new(config: Config) -> Result<Self, StartError> {
+        let tenant_id = config.store.ensure_tenant(&config.credentials.access_key_id)?;
+        let mut indexes = HashMap::new();
+        for gallery_id in config.store.all_gallery_ids()? {
+            let index = config.store.load_index(&gallery_id)?;
+            indexes.insert(gallery_id, Arc::new(RwLock::new(index)));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: Arc::new(config.store),
+                engine: config.engine,
+                indexes: RwLock::new(indexes),
+                credentials: config.credentials,
+                tenant_id,
+                scope: sigv4::Scope::nec_id(),
+                bucket: config.bucket,
+                face_permits: Semaphore::new(config.face_workers.max(1)),
+                bulk_wakeup: Notify::new(),
+                worker_started: std::sync::atomic::AtomicBool::new(false),
+                limits: config.limits,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.inner.tenant_id
+    }
+
+    pub fn credentials(&self) -> &TenantCredentials {
+        &self.inner.credentials
+    }
+
+    pub fn scope(&self) -> &sigv4::Scope {
+        &self.inner.scope
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn bucket(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner.bucket
+    }
+
+    pub fn engine(&self) -> &Arc<dyn FaceAnalyser> {
+        &self.inner.engine
+    }
+
+    /// The search index of a gallery (created empty if the gallery has none yet).
+    pub fn index(&self, gallery_id: &str) -> Arc<RwLock<GalleryIndex>> {
+        if let Some(i) = read_lock(&self.inner.indexes).get(gallery_id) {
+            return i.clone();
+        }
+        write_lock(&self.inner.indexes)
+            .entry(gallery_id.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    pub fn drop_index(&self, gallery_id: &str) {
+        write_lock(&self.inner.indexes).remove(gallery_id);
+    }
+
+    /// Runs store work on a blocking thread.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state))
+            .await
+            .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+    }
+
+    /// Runs face work on a blocking thread, at most `face_workers` at a time.
+    pub async fn face<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .face_permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(format!("face workers: {e}")))?;
+        self.db(f).await
+    }
+
+    /// Wakes the bulk worker (a job was created).
+    pub fn wake_bulk(&self) {
+        self.inner.bulk_wakeup.notify_one();
+    }
+
+    pub(crate) async fn bulk_wakeup(&self) {
+        self.inner.bulk_wakeup.notified().await;
+    }
+}
+
+/// A read guard that survives poisoning: index data is replaced row by row, never left torn.
+pub fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The service: every route of both surfaces on one router, behind CORS and SigV4.
+///
+/// Called inside a tokio runtime, it also starts the bulk-registration worker (once per
+/// state), which resumes any job a restart cut short.
+pub fn app(state: AppState) -> Router {
+    if tokio::runtime::Handle::try_current().is_ok()
+        && !state
+            .inner
+            .worker_started
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        tokio::spawn(bulk::run(state.clone()));
+    }
+    routes::router(state)
+}

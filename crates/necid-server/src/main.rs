@@ -1,0 +1,228 @@
+//! `necid-server`: the local NEC ID service, headless.
+//!
+//! - `serve --listen 127.0.0.1:PORT --data-dir DIR`
+//! - `credentials --data-dir DIR [--json]`
+//! - `bench search --descriptors N [--queries Q]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use necid_server::index::{DIM, GalleryIndex, RowMeta};
+use necid_server::{AppState, Config, credentials};
+
+#[derive(Debug, Parser)]
+#[command(name = "necid-server", version, about = "The local NEC ID service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (both /api and /v1.1) on one listener.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Face models (default: $NECID_MODELS_DIR or ~/.local/share/necid/models).
+        #[arg(long)]
+        models_dir: Option<PathBuf>,
+    },
+    /// Print the tenant's access key id and secret.
+    Credentials {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Print `{"accessKeyId": .., "secretAccessKey": ..}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// 1:N search over N random unit descriptors in one gallery, one probe at a time.
+    Search {
+        #[arg(long)]
+        descriptors: usize,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Results per probe (the API's limit).
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Also write the vectors (`base.f32`), probes (`queries.f32`) and this run's top ids
+        /// (`ids.i64`) here, for scripts/compat/faiss_bench.py.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "necid_server=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            listen,
+            data_dir,
+            models_dir,
+        } => serve(listen, data_dir, models_dir),
+        Command::Credentials { data_dir, json } => {
+            let c = credentials::load_or_create(&data_dir)?;
+            if json {
+                println!("{}", serde_json::to_string(&c)?);
+            } else {
+                println!("access key id:     {}", c.access_key_id);
+                println!("secret access key: {}", c.secret_access_key);
+            }
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                Bench::Search {
+                    descriptors,
+                    queries,
+                    limit,
+                    seed,
+                    dump,
+                },
+        } => bench_search(descriptors, queries, limit, seed, dump),
+    }
+}
+
+fn serve(listen: SocketAddr, data_dir: PathBuf, models_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let first_start = !credentials::exists(&data_dir);
+    let models_dir = models_dir
+        .or_else(necid_face::default_models_dir)
+        .context("no models directory: pass --models-dir or set NECID_MODELS_DIR")?;
+    let limits = necid_server::Limits::default();
+    let engine = necid_server::engine::RealEngine::load(&models_dir, limits.decode_limits())
+        .with_context(|| format!("loading the face models from {}", models_dir.display()))?;
+    let mut config = Config::from_data_dir(&data_dir, Arc::new(engine))?;
+    config.limits = limits;
+    let state = AppState::new(config)?;
+    if first_start {
+        println!(
+            "created tenant credentials in {} (show them with `necid-server credentials --data-dir {}`)",
+            data_dir.join(credentials::FILE_NAME).display(),
+            data_dir.display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        println!("listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, necid_server::app(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        anyhow::Ok(())
+    })
+}
+
+/// xorshift64*: reproducible random vectors without an RNG dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next_f32(&mut self) -> f32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let x = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        // A rough normal: the sum of four uniforms.
+        let u = |s: u64| ((s >> 40) as f32) / ((1u64 << 24) as f32);
+        u(x) + u(x.rotate_left(16)) + u(x.rotate_left(32)) + u(x.rotate_left(48)) - 2.0
+    }
+
+    fn unit(&mut self) -> [f32; DIM] {
+        let mut v = [0f32; DIM];
+        for x in &mut v {
+            *x = self.next_f32();
+        }
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        for x in &mut v {
+            *x /= n;
+        }
+        v
+    }
+}
+
+fn bench_search(
+    n: usize,
+    queries: usize,
+    limit: usize,
+    seed: u64,
+    dump: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(n > 0 && queries > 0, "--descriptors and --queries must be positive");
+    let mut rng = Rng(seed | 1);
+    let t = Instant::now();
+    let mut index = GalleryIndex::with_capacity(n);
+    let mut base_bytes = Vec::new();
+    for i in 0..n {
+        let v = rng.unit();
+        if dump.is_some() {
+            base_bytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        }
+        index.upsert(
+            RowMeta {
+                row_id: i as i64,
+                subject_id: String::new(),
+                event_id: String::new(),
+            },
+            &v,
+            0,
+        );
+    }
+    eprintln!("filled {n} descriptors in {:.1} s", t.elapsed().as_secs_f64());
+    let probes: Vec<[f32; DIM]> = (0..queries).map(|_| rng.unit()).collect();
+    // One warm-up pass so the first timed probe does not pay for page faults.
+    let _ = necid_server::routes::face::rank(&index, &probes[0], limit, 0, 0);
+    let mut times_ms = Vec::with_capacity(queries);
+    let mut ids: Vec<i64> = Vec::with_capacity(queries * limit);
+    for p in &probes {
+        let t = Instant::now();
+        let ranked = necid_server::routes::face::rank(&index, p, limit, 0, 0);
+        times_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        ids.extend(ranked.iter().map(|s| s.row_id));
+    }
+    times_ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| times_ms[((times_ms.len() as f64 - 1.0) * p).round() as usize];
+    if let Some(dir) = dump {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("base.f32"), &base_bytes)?;
+        let q: Vec<u8> = probes.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
+        std::fs::write(dir.join("queries.f32"), q)?;
+        let id_bytes: Vec<u8> = ids.iter().flat_map(|x| x.to_le_bytes()).collect();
+        std::fs::write(dir.join("ids.i64"), id_bytes)?;
+    }
+    println!(
+        "{}",
+        serde_json::json!({"n": n, "p50_ms": round3(pct(0.5)), "p99_ms": round3(pct(0.99))})
+    );
+    Ok(())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,72 @@
+//! Tags of the application's gallery: `/v1.1/tags[/{name}]`. Names are URL-decoded path
+//! segments; a gallery holds at most 64.
+
+use axum::extract::{Extension, State};
+use axum::routing::{get, post};
+use axum::{Router, http::StatusCode};
+use necid::{RenameTag, TagName};
+
+use super::check_name;
+use crate::auth::Scoped;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::{AppState, write_lock};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1.1/tags", get(list))
+        .route("/v1.1/tags/{name}", post(create).put(rename).delete(remove))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(Scoped(app)): Extension<Scoped>,
+) -> Result<axum::Json<Vec<TagName>>, ApiError> {
+    let names = state
+        .db(move |s| Ok(s.store().list_tags(&app.gallery_id)?))
+        .await?;
+    Ok(axum::Json(names.into_iter().map(TagName::new).collect()))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(Scoped(app)): Extension<Scoped>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    check_name("The tag name", &name, state.limits().max_name_chars)?;
+    state
+        .db(move |s| Ok(s.store().create_tag(&app.gallery_id, &name)?))
+        .await?;
+    Ok(StatusCode::OK)
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    Extension(Scoped(app)): Extension<Scoped>,
+    ApiPath(old_name): ApiPath<String>,
+    ApiJson(body): ApiJson<RenameTag>,
+) -> Result<StatusCode, ApiError> {
+    let new_name = body.new_name.into_inner();
+    check_name("newName", &new_name, state.limits().max_name_chars)?;
+    state
+        .db(move |s| Ok(s.store().rename_tag(&app.gallery_id, &old_name, &new_name)?))
+        .await?;
+    Ok(StatusCode::OK)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Extension(Scoped(app)): Extension<Scoped>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .db(move |s| {
+            let bit = s.store().delete_tag(&app.gallery_id, &name)?;
+            // Events keep their tag references (the reference: they are not updated); the
+            // deleted tag just stops matching, and its bit may be reused by a new tag.
+            write_lock(&s.index(&app.gallery_id)).clear_tag_bit(bit);
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::OK)
+}

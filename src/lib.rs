@@ -1,0 +1,21 @@
+//! The NEC ID admin console: an eframe/egui desktop program over `crates/necid`.
+//!
+//! The binary in `main.rs` only sets up logging, the tokio runtime and the window; everything
+//! else lives in this library so that the console-level tests in `tests/` can drive the same
+//! [`app::ConsoleApp`] headless with `egui_kittest`.
+
+pub mod app;
+pub mod backend;
+pub mod credentials;
+pub mod error;
+pub mod paths;
+pub mod profiles;
+pub mod request;
+pub mod ui;
+pub mod widgets;
+
+pub use app::ConsoleApp;
+pub use paths::AppPaths;
+
+/// The window title, also used as eframe's app id.
+pub const APP_TITLE: &str = "NEC ID Console";

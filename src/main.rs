@@ -1,0 +1,42 @@
+//! The NEC ID admin console: logging, the one tokio runtime, and the window.
+
+use anyhow::Context as _;
+use necid_console::{APP_TITLE, AppPaths, ConsoleApp};
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    // The one runtime: every background task of the console runs here (see backend.rs). Two
+    // workers match the machines this runs on; blocking work (keyring, files) has its own pool.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("necid-backend")
+        .enable_all()
+        .build()
+        .context("could not start the background runtime")?;
+    let _enter = runtime.enter();
+
+    let paths = AppPaths::from_os()?;
+    tracing::info!(config = %paths.config_dir.display(), data = %paths.data_dir.display(), "starting");
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(APP_TITLE)
+            .with_app_id("necid-console")
+            .with_inner_size([1200.0, 780.0])
+            .with_min_inner_size([720.0, 480.0]),
+        persistence_path: Some(paths.eframe_state_file()),
+        ..Default::default()
+    };
+    let handle = runtime.handle().clone();
+    eframe::run_native(
+        APP_TITLE,
+        options,
+        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(paths, handle, cc.storage)))),
+    )
+    .map_err(|error| anyhow::anyhow!("the console window could not be opened: {error}"))
+}

@@ -1,0 +1,50 @@
+//! Where the console keeps its files.
+//!
+//! Every file the console writes lives under one of these two folders, so a test can point
+//! them at a temporary directory and check what was written (and that no secret was).
+
+use std::path::{Path, PathBuf};
+
+/// The folder name under the OS config and data directories.
+const DIR_NAME: &str = "necid-console";
+
+/// The console's config folder (profiles) and data folder (window state, thumbnails, local
+/// service data).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppPaths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl AppPaths {
+    /// The OS folders: on Linux `$XDG_CONFIG_HOME` and `$XDG_DATA_HOME`, falling back to
+    /// `$HOME/.config` and `$HOME/.local/share`, so a fresh `HOME` is a fresh start.
+    pub fn from_os() -> anyhow::Result<Self> {
+        let config = dirs::config_dir()
+            .ok_or_else(|| anyhow::anyhow!("no config directory: set HOME or XDG_CONFIG_HOME"))?;
+        let data = dirs::data_dir()
+            .ok_or_else(|| anyhow::anyhow!("no data directory: set HOME or XDG_DATA_HOME"))?;
+        Ok(Self {
+            config_dir: config.join(DIR_NAME),
+            data_dir: data.join(DIR_NAME),
+        })
+    }
+
+    /// Both folders under one root (`root/config`, `root/data`); for tests.
+    pub fn under(root: &Path) -> Self {
+        Self {
+            config_dir: root.join("config"),
+            data_dir: root.join("data"),
+        }
+    }
+
+    /// The non-secret profile list.
+    pub fn profiles_file(&self) -> PathBuf {
+        self.config_dir.join("profiles.json")
+    }
+
+    /// eframe's persisted window and UI state.
+    pub fn eframe_state_file(&self) -> PathBuf {
+        self.data_dir.join("app.ron")
+    }
+}

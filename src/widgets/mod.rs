@@ -1,0 +1,11 @@
+//! Small widgets shared by the panes.
+
+pub mod badge;
+pub mod confirm;
+pub mod error_label;
+pub mod toasts;
+
+pub use badge::badge;
+pub use confirm::{Confirm, ConfirmOutcome};
+pub use error_label::error_label;
+pub use toasts::Toasts;

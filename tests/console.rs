@@ -1,0 +1,178 @@
+//! The console's shell and Settings pane, driven headless with egui_kittest.
+//! Keyring tests need a session keyring: `keyctl session - cargo test --workspace`.
+
+mod common;
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::{NodeT, Queryable};
+use necid_console::AppPaths;
+use necid_console::credentials::{self, KeyringStatus, Secrets};
+use necid_console::profiles::ProfileList;
+use necid_console::ui::Pane;
+
+const NAVIGATION: [&str; 8] = [
+    "Galleries",
+    "Applications",
+    "Subjects",
+    "Tags",
+    "Face",
+    "Jobs",
+    "Activity",
+    "Settings",
+];
+
+#[test]
+fn the_window_shows_the_eight_navigation_entries() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let runtime = common::runtime();
+    let mut harness = common::harness(&AppPaths::under(root.path()), &runtime, None);
+    harness.step();
+    for label in NAVIGATION {
+        harness.get_by_role_and_label(Role::Button, label);
+    }
+    assert_eq!(
+        harness.query_all_by_role(Role::Button).filter(|b| {
+            b.accesskit_node()
+                .label()
+                .is_some_and(|l| NAVIGATION.contains(&l.as_str()))
+        })
+        .count(),
+        8
+    );
+}
+
+#[test]
+fn ctrl_and_a_digit_select_a_pane_and_the_selection_is_remembered() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::harness(&paths, &runtime, None);
+    harness.step();
+    assert_eq!(harness.state().pane(), Pane::Galleries);
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num3);
+    harness.step();
+    assert_eq!(harness.state().pane(), Pane::Subjects);
+    common::assert_shows(&harness, "Subjects");
+
+    harness.get_by_role_and_label(Role::Button, "Tags").click();
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().pane(), Pane::Tags);
+
+    let mut storage = common::MemoryStorage::default();
+    eframe::App::save(harness.state_mut(), &mut storage);
+    drop(harness);
+
+    let harness = common::harness(&paths, &runtime, Some(&storage));
+    assert_eq!(harness.state().pane(), Pane::Tags);
+}
+
+#[test]
+fn a_profile_created_in_settings_keeps_its_keys_in_the_keyring_and_is_listed_after_a_rebuild() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let access_key = format!("AK{}", uuid::Uuid::new_v4().simple());
+    let secret_key = format!("SK{}", uuid::Uuid::new_v4().simple());
+
+    let mut harness = common::harness(&paths, &runtime, None);
+    harness.get_by_role_and_label(Role::Button, "Settings").click();
+    common::wait_until(&mut harness, "the keyring check", |h| {
+        h.state().keyring_status().is_some()
+    });
+    assert_eq!(harness.state().keyring_status(), Some(&KeyringStatus::Works));
+    common::assert_shows(&harness, "Works: keys are stored under the service “necid-console”.");
+
+    harness.get_by_label("New profile").click();
+    harness.step();
+    for (field, text) in [
+        ("Name", "Lab tenant"),
+        ("AccessKey", access_key.as_str()),
+        ("SecretKey", secret_key.as_str()),
+    ] {
+        harness.get_by_label(field).focus();
+        harness.step();
+        harness.get_by_label(field).type_text(text);
+        harness.step();
+    }
+    harness.get_by_label("Save profile").click();
+    common::wait_until(&mut harness, "the profile and its keys to be saved", |h| {
+        common::shows(h, "Saved. The keys are in the OS keyring.")
+    });
+
+    // The file has the profile, the keyring has its keys.
+    let list = ProfileList::load(&paths.profiles_file()).expect("the profile file");
+    let profile = list
+        .profiles
+        .iter()
+        .find(|p| p.name == "Lab tenant")
+        .expect("the new profile in the profile file");
+    assert_eq!(profile.api_base_url, "https://api.id.nec.com.au");
+    assert_eq!(profile.region, "ap-southeast-2");
+    let stored = credentials::load_profile_secrets(&profile.profile_id).expect("keyring read");
+    assert_eq!(
+        stored,
+        Some(Secrets {
+            access_key: access_key.clone(),
+            secret_key: secret_key.clone(),
+        })
+    );
+    let mut storage = common::MemoryStorage::default();
+    eframe::App::save(harness.state_mut(), &mut storage);
+    storage.write_to(&paths);
+    drop(harness);
+
+    // A rebuilt console lists it and finds its keys.
+    let mut harness = common::harness(&paths, &runtime, Some(&storage));
+    harness.get_by_role_and_label(Role::Button, "Settings").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Lab tenant").click();
+    common::wait_until(&mut harness, "the stored keys to be looked up", |h| {
+        common::shows(
+            h,
+            "Keys are stored in the OS keyring. Type new ones to replace them.",
+        )
+    });
+    drop(harness);
+
+    for secret in [&access_key, &secret_key] {
+        let leaked = common::files_containing(root.path(), secret);
+        assert!(leaked.is_empty(), "a key was written to {leaked:?}");
+    }
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}
+
+#[test]
+fn saving_a_profile_with_a_bad_url_or_one_key_explains_what_to_fix() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::harness(&paths, &runtime, None);
+    harness.get_by_role_and_label(Role::Button, "Settings").click();
+    harness.step();
+    harness.get_by_label("New profile").click();
+    harness.step();
+    for (field, text) in [("API base URL", "x"), ("AccessKey", "only-one")] {
+        let node = harness.get_by_label(field);
+        node.focus();
+        harness.step();
+        // Select all and replace, as a person would.
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.step();
+        harness.get_by_label(field).type_text(text);
+        harness.step();
+    }
+    harness.get_by_label("Save profile").click();
+    harness.step();
+    harness.step();
+    common::assert_shows(&harness, "Give the profile a name.");
+    common::assert_shows(&harness, "The API base URL must start with https:// or http://.");
+    common::assert_shows(&harness, "Enter both the AccessKey and the SecretKey (or neither, to keep the stored ones).");
+    assert!(
+        !paths.profiles_file().exists(),
+        "an invalid profile must not be written"
+    );
+}
