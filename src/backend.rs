@@ -10,10 +10,17 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use necid::{
+    Application, ApplicationId, CreateApplication, CreateGallery, CreatedGallery, GalleryId,
+    GallerySummary, SortDirection, SubjectPage, TagName, UpdateApplication, UpdateGallery,
+    UpdatedGallery,
+};
+
+use crate::connection::{ActivityEntry, ActivitySender, Connection};
 use crate::credentials::{self, KeyringStatus, Secrets};
 use crate::error::UiError;
 use crate::paths::AppPaths;
-use crate::profiles::{ProfileId, ProfileList};
+use crate::profiles::{Profile, ProfileId, ProfileList};
 
 /// The sending half a command's task fills in.
 pub type Reply<T> = poll_promise::Sender<Result<T, UiError>>;
@@ -53,6 +60,90 @@ pub enum Command {
         generation: u64,
         reply: Reply<()>,
     },
+    /// Build a client for a profile from its keys in the keyring.
+    Connect {
+        profile: Profile,
+        activity: ActivitySender,
+        reply: Reply<Connection>,
+    },
+    ListGalleries {
+        client: necid::Client,
+        reply: Reply<Vec<GallerySummary>>,
+    },
+    /// Create a gallery and file its API key in the keyring.
+    CreateGallery {
+        connection: Connection,
+        gallery: CreateGallery,
+        reply: Reply<CreatedGallery>,
+    },
+    UpdateGallery {
+        client: necid::Client,
+        gallery_id: GalleryId,
+        change: UpdateGallery,
+        reply: Reply<UpdatedGallery>,
+    },
+    /// Delete a gallery and its API key in the keyring.
+    DeleteGallery {
+        connection: Connection,
+        gallery_id: GalleryId,
+        reply: Reply<()>,
+    },
+    /// Find an API key for a gallery (its applications', else the keyring's) and hand back a
+    /// gallery handle.
+    OpenGallery {
+        connection: Connection,
+        gallery_id: GalleryId,
+        reply: Reply<OpenedGallery>,
+    },
+    ListTags {
+        gallery: necid::Gallery,
+        reply: Reply<Vec<TagName>>,
+    },
+    CreateTag {
+        gallery: necid::Gallery,
+        name: TagName,
+        reply: Reply<()>,
+    },
+    RenameTag {
+        gallery: necid::Gallery,
+        old_name: TagName,
+        new_name: TagName,
+        reply: Reply<()>,
+    },
+    DeleteTag {
+        gallery: necid::Gallery,
+        name: TagName,
+        reply: Reply<()>,
+    },
+    /// Every application with its details (the list alone has no minimum quality).
+    ListApplications {
+        client: necid::Client,
+        reply: Reply<Vec<Application>>,
+    },
+    CreateApplication {
+        client: necid::Client,
+        application: CreateApplication,
+        reply: Reply<Application>,
+    },
+    UpdateApplication {
+        client: necid::Client,
+        application_id: ApplicationId,
+        change: UpdateApplication,
+        reply: Reply<Application>,
+    },
+    DeleteApplication {
+        client: necid::Client,
+        application_id: ApplicationId,
+        reply: Reply<()>,
+    },
+    /// One page of List Subjects.
+    ListSubjects {
+        gallery: necid::Gallery,
+        start: u64,
+        length: u32,
+        dir: SortDirection,
+        reply: Reply<SubjectPage>,
+    },
 }
 
 impl Command {
@@ -65,6 +156,21 @@ impl Command {
             Self::SecretsPresent { .. } => "looking up the keys in the OS keyring",
             Self::DeleteSecrets { .. } => "removing the keys from the OS keyring",
             Self::SaveProfiles { .. } => "saving the profile list",
+            Self::Connect { .. } => "connecting",
+            Self::ListGalleries { .. } => "listing the galleries",
+            Self::CreateGallery { .. } => "creating the gallery",
+            Self::UpdateGallery { .. } => "saving the gallery",
+            Self::DeleteGallery { .. } => "deleting the gallery",
+            Self::OpenGallery { .. } => "opening the gallery",
+            Self::ListTags { .. } => "listing the tags",
+            Self::CreateTag { .. } => "creating the tag",
+            Self::RenameTag { .. } => "renaming the tag",
+            Self::DeleteTag { .. } => "deleting the tag",
+            Self::ListApplications { .. } => "listing the applications",
+            Self::CreateApplication { .. } => "creating the application",
+            Self::UpdateApplication { .. } => "saving the application",
+            Self::DeleteApplication { .. } => "deleting the application",
+            Self::ListSubjects { .. } => "listing the subjects",
         }
     }
 }
@@ -178,6 +284,204 @@ impl Backend {
                     Ok(())
                 });
             }
+            Command::Connect {
+                profile,
+                activity,
+                reply,
+            } => {
+                let repaint = ctx.clone();
+                self.blocking(ctx, what, reply, move || connect(profile, activity, repaint));
+            }
+            Command::ListGalleries { client, reply } => {
+                self.task(ctx, what, reply, async move {
+                    client.galleries().list().await.map_err(api_error)
+                });
+            }
+            Command::CreateGallery {
+                connection,
+                gallery,
+                reply,
+            } => {
+                let runtime = self.runtime.clone();
+                self.task(ctx, what, reply, async move {
+                    let created = connection
+                        .client
+                        .galleries()
+                        .create(&gallery)
+                        .await
+                        .map_err(api_error)?;
+                    let profile_id = connection.profile_id.clone();
+                    let owner = gallery_owner(&created.id);
+                    let api_key = created.api_key.clone();
+                    runtime
+                        .spawn_blocking(move || {
+                            credentials::store_api_key(&profile_id, &owner, api_key.expose())
+                        })
+                        .await
+                        .map_err(|_| UiError::task_lost("storing the API key"))?
+                        .map_err(|error| {
+                            UiError::new(format!(
+                                "The gallery was created, but its API key could not be kept: {error}"
+                            ))
+                        })?;
+                    Ok(created)
+                });
+            }
+            Command::UpdateGallery {
+                client,
+                gallery_id,
+                change,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    client
+                        .galleries()
+                        .update(&gallery_id, &change)
+                        .await
+                        .map_err(api_error)
+                });
+            }
+            Command::DeleteGallery {
+                connection,
+                gallery_id,
+                reply,
+            } => {
+                let runtime = self.runtime.clone();
+                self.task(ctx, what, reply, async move {
+                    connection
+                        .client
+                        .galleries()
+                        .delete(&gallery_id)
+                        .await
+                        .map_err(api_error)?;
+                    let profile_id = connection.profile_id.clone();
+                    let owner = gallery_owner(&gallery_id);
+                    // The gallery is gone either way; a key left behind is harmless and is
+                    // overwritten if the id ever comes back.
+                    let removed = runtime
+                        .spawn_blocking(move || credentials::delete_api_key(&profile_id, &owner))
+                        .await;
+                    if let Ok(Err(error)) = removed {
+                        tracing::warn!(%error, "the deleted gallery's API key stayed in the keyring");
+                    }
+                    Ok(())
+                });
+            }
+            Command::OpenGallery {
+                connection,
+                gallery_id,
+                reply,
+            } => {
+                let runtime = self.runtime.clone();
+                self.task(ctx, what, reply, async move {
+                    open_gallery(connection, gallery_id, runtime).await
+                });
+            }
+            Command::ListTags { gallery, reply } => {
+                self.task(ctx, what, reply, async move {
+                    gallery.tags().await.map_err(api_error)
+                });
+            }
+            Command::CreateTag {
+                gallery,
+                name,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    gallery.create_tag(&name).await.map_err(api_error)
+                });
+            }
+            Command::RenameTag {
+                gallery,
+                old_name,
+                new_name,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    gallery
+                        .rename_tag(&old_name, &new_name)
+                        .await
+                        .map_err(api_error)
+                });
+            }
+            Command::DeleteTag {
+                gallery,
+                name,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    gallery.delete_tag(&name).await.map_err(api_error)
+                });
+            }
+            Command::ListApplications { client, reply } => {
+                self.task(ctx, what, reply, async move {
+                    let applications = client.applications();
+                    let summaries = applications.list().await.map_err(api_error)?;
+                    let mut details = Vec::with_capacity(summaries.len());
+                    for summary in summaries {
+                        details.push(applications.get(&summary.id).await.map_err(api_error)?);
+                    }
+                    Ok(details)
+                });
+            }
+            Command::CreateApplication {
+                client,
+                application,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    client
+                        .applications()
+                        .create(&application)
+                        .await
+                        .map_err(api_error)
+                });
+            }
+            Command::UpdateApplication {
+                client,
+                application_id,
+                change,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    client
+                        .applications()
+                        .update(&application_id, &change)
+                        .await
+                        .map_err(api_error)
+                });
+            }
+            Command::DeleteApplication {
+                client,
+                application_id,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    client
+                        .applications()
+                        .delete(&application_id)
+                        .await
+                        .map_err(api_error)
+                });
+            }
+            Command::ListSubjects {
+                gallery,
+                start,
+                length,
+                dir,
+                reply,
+            } => {
+                self.task(ctx, what, reply, async move {
+                    gallery
+                        .list_subjects()
+                        .start(start)
+                        .length(length)
+                        .dir(dir)
+                        .send()
+                        .await
+                        .map_err(api_error)
+                });
+            }
         }
     }
 
@@ -193,6 +497,28 @@ impl Backend {
         let handle = self.runtime.spawn_blocking(work);
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
+            let result = handle
+                .await
+                .unwrap_or_else(|_| Err(UiError::task_lost(what)));
+            if let Err(error) = &result {
+                tracing::debug!(command = what, %error, "failed");
+            }
+            reply.send(result);
+            ctx.request_repaint();
+        });
+    }
+
+    /// Runs `work` on the runtime, then fills `reply` and repaints; a panic becomes an error.
+    fn task<T: Send + 'static>(
+        &self,
+        ctx: &egui::Context,
+        what: &'static str,
+        reply: Reply<T>,
+        work: impl std::future::Future<Output = Result<T, UiError>> + Send + 'static,
+    ) {
+        let handle = self.runtime.spawn(work);
+        let ctx = ctx.clone();
+        self.runtime.spawn(async move {
             let result = handle.await.unwrap_or_else(|_| Err(UiError::task_lost(what)));
             if let Err(error) = &result {
                 tracing::debug!(command = what, %error, "failed");
@@ -200,6 +526,105 @@ impl Backend {
             reply.send(result);
             ctx.request_repaint();
         });
+    }
+}
+
+/// A gallery ready for the gallery-scoped panes.
+#[derive(Clone, Debug)]
+pub struct OpenedGallery {
+    pub gallery_id: GalleryId,
+    pub name: String,
+    pub size: u64,
+    pub count: u64,
+    pub gallery: necid::Gallery,
+}
+
+/// The keyring owner name of a gallery's API key.
+fn gallery_owner(gallery_id: &GalleryId) -> String {
+    format!("gallery/{gallery_id}")
+}
+
+fn connect(
+    profile: Profile,
+    activity: ActivitySender,
+    repaint: egui::Context,
+) -> Result<Connection, UiError> {
+    let secrets = credentials::load_profile_secrets(&profile.profile_id)
+        .map_err(keyring_error)?
+        .ok_or_else(|| {
+            UiError::new(format!(
+                "No AccessKey and SecretKey are stored for “{}”: add them in Settings.",
+                profile.name
+            ))
+        })?;
+    let observed = profile.clone();
+    let observer: necid::RequestObserver = std::sync::Arc::new(move |record| {
+        // The shell may be gone while a request finishes; then nobody needs the entry.
+        let _ = activity.send(ActivityEntry::from_record(&observed, record));
+        repaint.request_repaint();
+    });
+    let client = necid::Client::builder()
+        .api_base_url(profile.api_base_url.clone())
+        .portal_base_url(profile.portal_base_url.clone())
+        .region(profile.region.clone())
+        .credentials(necid::Credentials::new(secrets.access_key, secrets.secret_key))
+        .observer(observer)
+        .build()
+        .map_err(api_error)?;
+    Ok(Connection {
+        profile_id: profile.profile_id.clone(),
+        profile,
+        client,
+    })
+}
+
+async fn open_gallery(
+    connection: Connection,
+    gallery_id: GalleryId,
+    runtime: tokio::runtime::Handle,
+) -> Result<OpenedGallery, UiError> {
+    let detail = connection
+        .client
+        .galleries()
+        .get(&gallery_id)
+        .await
+        .map_err(api_error)?;
+    // The key filed when this console created the gallery, else its first application's.
+    let profile_id = connection.profile_id.clone();
+    let owner = gallery_owner(&gallery_id);
+    let filed = runtime
+        .spawn_blocking(move || credentials::load_api_key(&profile_id, &owner))
+        .await
+        .map_err(|_| UiError::task_lost("reading the API key"))?
+        .map_err(keyring_error)?;
+    let api_key = match (filed, detail.applications.first()) {
+        (Some(key), _) => necid::ApiKey::new(key),
+        (None, Some(application)) => application.api_key.clone(),
+        (None, None) => {
+            return Err(UiError::new(format!(
+                "The gallery “{}” has no application, so there is no API key to use it with: \
+                 create one in Applications.",
+                detail.name
+            )));
+        }
+    };
+    Ok(OpenedGallery {
+        gallery: connection.client.gallery(api_key),
+        gallery_id,
+        name: detail.name,
+        size: detail.size,
+        count: detail.count,
+    })
+}
+
+/// The client's error as the UI shows it, with the API's errorType and errorCode.
+pub fn api_error(error: necid::Error) -> UiError {
+    UiError {
+        message: error.to_string(),
+        status: error.status(),
+        error_type: error.error_type().map(str::to_owned),
+        error_code: error.error_code().map(|code| code.code().to_string()),
+        retryable: error.is_retryable(),
     }
 }
 

@@ -166,7 +166,10 @@ pub fn store_api_key(
 }
 
 /// An API key stored for `owner`, if any.
-pub fn load_api_key(profile_id: &ProfileId, owner: &str) -> Result<Option<String>, CredentialError> {
+pub fn load_api_key(
+    profile_id: &ProfileId,
+    owner: &str,
+) -> Result<Option<String>, CredentialError> {
     get(&api_key_user(profile_id, owner))
 }
 

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod connection;
 pub mod credentials;
 pub mod error;
 pub mod paths;

@@ -120,8 +120,13 @@ pub fn validate(
         }
     }
     let region = region.trim();
-    if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        problems.push("The region looks like ap-southeast-2: letters, digits and dashes.".to_owned());
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        problems
+            .push("The region looks like ap-southeast-2: letters, digits and dashes.".to_owned());
     }
     problems
 }
@@ -220,15 +225,28 @@ pub struct ProfileBook {
     load_error: Option<String>,
     generation: u64,
     save: crate::request::Request<()>,
+    /// The list was made up at first start and is not on disk yet.
+    unsaved: bool,
 }
 
 impl ProfileBook {
     /// Reads the profile file. This is the one file read on the UI thread, once, before the first
     /// frame: it is small, and the window must open with the profiles already listed.
     pub fn load(path: &Path) -> Self {
-        match ProfileList::load(path) {
+        let first_start = !path.exists();
+        let mut book = match ProfileList::load(path) {
             Ok(list) => Self::with(list, None),
             Err(error) => Self::with(ProfileList::first_start(), Some(format!("{error:#}"))),
+        };
+        book.unsaved = first_start;
+        book
+    }
+
+    /// Writes the first start's profiles, so their ids (remembered as the active profile) stay
+    /// the same on the next start. Does nothing after the first call or if the file existed.
+    pub fn save_first_start(&mut self, outbox: &mut crate::backend::Outbox) {
+        if std::mem::take(&mut self.unsaved) {
+            self.persist(outbox);
         }
     }
 
@@ -238,6 +256,7 @@ impl ProfileBook {
             load_error,
             generation: 0,
             save: crate::request::Request::new(),
+            unsaved: false,
         }
     }
 

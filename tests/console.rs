@@ -31,12 +31,14 @@ fn the_window_shows_the_eight_navigation_entries() {
         harness.get_by_role_and_label(Role::Button, label);
     }
     assert_eq!(
-        harness.query_all_by_role(Role::Button).filter(|b| {
-            b.accesskit_node()
-                .label()
-                .is_some_and(|l| NAVIGATION.contains(&l.as_str()))
-        })
-        .count(),
+        harness
+            .query_all_by_role(Role::Button)
+            .filter(|b| {
+                b.accesskit_node()
+                    .label()
+                    .is_some_and(|l| NAVIGATION.contains(&l.as_str()))
+            })
+            .count(),
         8
     );
 }
@@ -60,12 +62,22 @@ fn ctrl_and_a_digit_select_a_pane_and_the_selection_is_remembered() {
     harness.step();
     assert_eq!(harness.state().pane(), Pane::Tags);
 
+    common::wait_until(&mut harness, "the first start's profile file", |h| {
+        !h.state().is_saving()
+    });
+    let active_profile_id = harness.state().remembered().active_profile_id.clone();
+    assert!(active_profile_id.is_some());
     let mut storage = common::MemoryStorage::default();
     eframe::App::save(harness.state_mut(), &mut storage);
     drop(harness);
 
     let harness = common::harness(&paths, &runtime, Some(&storage));
     assert_eq!(harness.state().pane(), Pane::Tags);
+    assert_eq!(
+        harness.state().remembered().active_profile_id,
+        active_profile_id,
+        "the active profile changed across a restart"
+    );
 }
 
 #[test]
@@ -78,12 +90,20 @@ fn a_profile_created_in_settings_keeps_its_keys_in_the_keyring_and_is_listed_aft
     let secret_key = format!("SK{}", uuid::Uuid::new_v4().simple());
 
     let mut harness = common::harness(&paths, &runtime, None);
-    harness.get_by_role_and_label(Role::Button, "Settings").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
     common::wait_until(&mut harness, "the keyring check", |h| {
         h.state().keyring_status().is_some()
     });
-    assert_eq!(harness.state().keyring_status(), Some(&KeyringStatus::Works));
-    common::assert_shows(&harness, "Works: keys are stored under the service “necid-console”.");
+    assert_eq!(
+        harness.state().keyring_status(),
+        Some(&KeyringStatus::Works)
+    );
+    common::assert_shows(
+        &harness,
+        "Works: keys are stored under the service “necid-console”.",
+    );
 
     harness.get_by_label("New profile").click();
     harness.step();
@@ -126,7 +146,9 @@ fn a_profile_created_in_settings_keeps_its_keys_in_the_keyring_and_is_listed_aft
 
     // A rebuilt console lists it and finds its keys.
     let mut harness = common::harness(&paths, &runtime, Some(&storage));
-    harness.get_by_role_and_label(Role::Button, "Settings").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
     harness.step();
     harness.step();
     harness.get_by_label("Lab tenant").click();
@@ -151,7 +173,9 @@ fn saving_a_profile_with_a_bad_url_or_one_key_explains_what_to_fix() {
     let paths = AppPaths::under(root.path());
     let runtime = common::runtime();
     let mut harness = common::harness(&paths, &runtime, None);
-    harness.get_by_role_and_label(Role::Button, "Settings").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
     harness.step();
     harness.get_by_label("New profile").click();
     harness.step();
@@ -169,10 +193,21 @@ fn saving_a_profile_with_a_bad_url_or_one_key_explains_what_to_fix() {
     harness.step();
     harness.step();
     common::assert_shows(&harness, "Give the profile a name.");
-    common::assert_shows(&harness, "The API base URL must start with https:// or http://.");
-    common::assert_shows(&harness, "Enter both the AccessKey and the SecretKey (or neither, to keep the stored ones).");
-    assert!(
-        !paths.profiles_file().exists(),
+    common::assert_shows(
+        &harness,
+        "The API base URL must start with https:// or http://.",
+    );
+    common::assert_shows(
+        &harness,
+        "Enter both the AccessKey and the SecretKey (or neither, to keep the stored ones).",
+    );
+    // Only the first start's profile is on disk, not the invalid one.
+    common::wait_until(&mut harness, "the profile file", |h| !h.state().is_saving());
+    let list = ProfileList::load(&paths.profiles_file()).expect("the profile file");
+    assert_eq!(
+        list.profiles.len(),
+        1,
         "an invalid profile must not be written"
     );
+    assert_eq!(list.profiles[0].name, "NEC ID cloud");
 }

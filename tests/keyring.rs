@@ -32,12 +32,19 @@ fn a_profiles_keys_stored_in_the_os_keyring_read_back_and_are_written_to_no_file
     drop(harness);
 
     let read = credentials::load_profile_secrets(&profile_id).expect("read the keys");
-    assert_eq!(read.as_ref(), Some(&secrets), "the keyring returned other keys");
+    assert_eq!(
+        read.as_ref(),
+        Some(&secrets),
+        "the keyring returned other keys"
+    );
     for secret in [&secrets.access_key, &secrets.secret_key] {
         let leaked = common::files_containing(root.path(), secret);
         assert!(leaked.is_empty(), "a key was written to {leaked:?}");
     }
-    assert!(common::file_count(root.path()) > 0, "the console wrote no file to check");
+    assert!(
+        common::file_count(root.path()) > 0,
+        "the console wrote no file to check"
+    );
 
     credentials::delete_profile_secrets(&profile_id).expect("delete the keys");
     assert_eq!(

@@ -1,18 +1,134 @@
-//! The Activity pane: every request this console made.
-//!
-//! Until its back end is wired through `crates/necid` the pane says what it will do and shows
-//! no data (never invented rows).
+//! The Activity pane: every request the console made, newest first, with its status, latency
+//! and error, and "copy as curl" that signs with `--aws-sigv4` and never includes a secret.
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
 
 use super::{PaneContext, pane_header};
+use crate::connection::ActivityEntry;
 
 /// The Activity pane's view state.
 #[derive(Debug, Default)]
-pub struct ActivityPane {}
+pub struct ActivityPane {
+    /// Index into the log of the selected request.
+    selected: Option<usize>,
+    only_failures: bool,
+}
 
 impl ActivityPane {
-    pub fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut PaneContext<'_>) {
-        pane_header(ui, "Activity", "every request this console made.");
-        ui.label("Will list each request with time, method, path, status, latency and error, with copy as curl (never including a secret).");
-        ui.label(egui::RichText::new("Not connected yet: this pane has no back end in this build.").italics());
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, log: &[ActivityEntry]) {
+        pane_header(
+            ui,
+            "Activity",
+            "Every request this console made, with its answer. Keys are never shown.",
+        );
+        ui.horizontal(|ui| {
+            ui.label(format!("{} requests", log.len()));
+            ui.checkbox(&mut self.only_failures, "Only failures");
+        });
+        if log.is_empty() {
+            ui.label("No request yet: the other panes' requests appear here as they are made.");
+            return;
+        }
+        // Newest first; indices into `log` so a selection survives new entries.
+        let rows: Vec<usize> = (0..log.len())
+            .rev()
+            .filter(|&i| !self.only_failures || log[i].error.is_some())
+            .collect();
+        let details_height = if self.selected.is_some() { 160.0 } else { 0.0 };
+        let table_height = (ui.available_height() - details_height).max(120.0);
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        TableBuilder::new(ui)
+            .striped(true)
+            .sense(egui::Sense::click())
+            .max_scroll_height(table_height)
+            .column(Column::exact(80.0))
+            .column(Column::exact(60.0))
+            .column(Column::initial(320.0).at_least(120.0).clip(true))
+            .column(Column::exact(60.0))
+            .column(Column::exact(70.0))
+            .column(Column::remainder().clip(true))
+            .header(row_height, |mut header| {
+                for title in ["Time", "Method", "Path", "Status", "Latency", "Error"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, rows.len(), |mut row| {
+                    let index = rows[row.index()];
+                    let entry = &log[index];
+                    row.set_selected(self.selected == Some(index));
+                    row.col(|ui| {
+                        ui.label(clock_time(entry.started));
+                    });
+                    row.col(|ui| {
+                        ui.label(entry.method);
+                    });
+                    row.col(|ui| {
+                        ui.label(entry.path());
+                    });
+                    row.col(|ui| {
+                        let status = entry.status.map_or("—".to_owned(), |s| s.to_string());
+                        if entry.error.is_some() {
+                            ui.colored_label(ui.visuals().error_fg_color, status);
+                        } else {
+                            ui.label(status);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{} ms", entry.latency.as_millis()));
+                    });
+                    row.col(|ui| {
+                        if let Some(error) = &entry.error {
+                            ui.colored_label(ui.visuals().error_fg_color, error);
+                        }
+                    });
+                    if row.response().clicked() {
+                        self.selected = Some(index);
+                    }
+                });
+            });
+        if let Some(entry) = self.selected.and_then(|i| log.get(i)) {
+            ui.separator();
+            ui.horizontal(|ui| {
+                ui.strong(format!("{} {}", entry.method, entry.url));
+                if ui.button("Copy as curl").clicked() {
+                    ui.ctx().copy_text(entry.as_curl());
+                    cx.toasts.info("Copied; set AK, SK (and API_KEY) in the shell first.");
+                }
+            });
+            ui.label(format!(
+                "Profile “{}”, region {}; API key {}; body {} bytes.",
+                entry.profile_name,
+                entry.region,
+                if entry.sent_api_key { "sent" } else { "not sent" },
+                entry.body_bytes
+            ));
+            if let Some(error) = &entry.error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+            egui::ScrollArea::vertical()
+                .id_salt("curl")
+                .max_height(80.0)
+                .show(ui, |ui| {
+                    ui.label(RichText::new(entry.as_curl()).monospace());
+                });
+        }
     }
+}
+
+/// `HH:MM:SS` in UTC.
+fn clock_time(time: std::time::SystemTime) -> String {
+    let seconds = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day_seconds = seconds % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}",
+        day_seconds / 3600,
+        day_seconds % 3600 / 60,
+        day_seconds % 60
+    )
 }

@@ -1,18 +1,350 @@
-//! The Applications pane: the API keys that use a gallery.
-//!
-//! Until its back end is wired through `crates/necid` the pane says what it will do and shows
-//! no data (never invented rows).
+//! The Applications pane: the API keys that use the galleries. Create one for a gallery, change
+//! its minimum face quality, delete it, and reveal or copy its API key.
+
+use std::collections::HashSet;
+
+use egui::{Grid, RichText, Slider, TextEdit, Ui};
+use necid::{Application, ApplicationId, CreateApplication, GalleryId, GallerySummary, UpdateApplication};
 
 use super::{PaneContext, pane_header};
+use crate::backend::Command;
+use crate::connection::Connection;
+use crate::profiles::ProfileId;
+use crate::request::{Finished, Request};
+use crate::widgets::{Confirm, ConfirmOutcome, error_label};
+
+#[derive(Debug, Default)]
+struct NewApplication {
+    name: String,
+    description: String,
+    gallery_id: Option<GalleryId>,
+    minimum_quality: f64,
+}
 
 /// The Applications pane's view state.
 #[derive(Debug, Default)]
-pub struct ApplicationsPane {}
+pub struct ApplicationsPane {
+    listed_for: Option<ProfileId>,
+    list: Request<Vec<Application>>,
+    galleries: Request<Vec<GallerySummary>>,
+    /// Applications whose key is shown in clear.
+    revealed: HashSet<ApplicationId>,
+    /// Minimum quality being edited, per application.
+    editing_quality: Option<(ApplicationId, f64)>,
+    new_application: Option<NewApplication>,
+    change: Request<Application>,
+    create: Request<Application>,
+    delete: Request<()>,
+    confirm_delete: Option<Application>,
+}
 
 impl ApplicationsPane {
-    pub fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut PaneContext<'_>) {
-        pane_header(ui, "Applications", "the API keys that use a gallery.");
-        ui.label("Will list applications, create one for a gallery, edit its minimum quality, delete it, and reveal or copy its API key.");
-        ui.label(egui::RichText::new("Not connected yet: this pane has no back end in this build.").italics());
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        pane_header(
+            ui,
+            "Applications",
+            "Each application has an API key that names its gallery, and a minimum face quality.",
+        );
+        let Some(connection) = cx.connection_ui(ui) else {
+            return;
+        };
+        if self.listed_for.as_ref() != Some(&connection.profile_id) {
+            *self = Self::default();
+            self.listed_for = Some(connection.profile_id.clone());
+        }
+        self.poll(cx, &connection);
+        if self.list.is_not_requested() {
+            self.refresh(cx, &connection);
+        }
+        ui.horizontal(|ui| {
+            if ui.button("Refresh").clicked() {
+                self.refresh(cx, &connection);
+            }
+            if ui.button("New application").clicked() {
+                self.new_application = Some(NewApplication {
+                    minimum_quality: 0.5,
+                    gallery_id: cx.gallery.map(|g| g.gallery_id.clone()),
+                    ..NewApplication::default()
+                });
+                self.create.reset();
+            }
+            if self.list.is_pending() || self.galleries.is_pending() {
+                ui.spinner();
+            }
+        });
+        for request_error in [self.list.error(), self.galleries.error()].into_iter().flatten() {
+            if error_label(ui, request_error) {
+                self.refresh(cx, &connection);
+                break;
+            }
+        }
+        if let Some(error) = self.change.error().or(self.delete.error()) {
+            error_label(ui, error);
+        }
+        self.list_ui(ui, cx, &connection);
+        ui.add_space(8.0);
+        self.new_application_ui(ui, cx, &connection);
+        self.confirm_delete_ui(ui, cx, &connection);
+    }
+
+    fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let client = connection.client.clone();
+        self.list
+            .send(cx.outbox, |reply| Command::ListApplications { client, reply });
+        let client = connection.client.clone();
+        self.galleries
+            .send(cx.outbox, |reply| Command::ListGalleries { client, reply });
+    }
+
+    fn poll(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        self.list.poll();
+        self.galleries.poll();
+        let mut refresh = false;
+        if let Some(Finished::Succeeded(application)) = self.change.poll() {
+            cx.toasts
+                .info(format!("Application “{}” saved.", application.name));
+            self.editing_quality = None;
+            refresh = true;
+        }
+        if let Some(Finished::Succeeded(application)) = self.create.poll() {
+            cx.toasts
+                .info(format!("Application “{}” created.", application.name));
+            self.new_application = None;
+            refresh = true;
+        }
+        if let Some(Finished::Succeeded(())) = self.delete.poll() {
+            cx.toasts.info("Application deleted.");
+            refresh = true;
+        }
+        if refresh {
+            self.refresh(cx, connection);
+        }
+    }
+
+    fn gallery_name(&self, gallery_id: Option<&GalleryId>) -> String {
+        let Some(gallery_id) = gallery_id else {
+            return "no gallery".to_owned();
+        };
+        self.galleries
+            .data()
+            .and_then(|galleries| galleries.iter().find(|g| &g.id == gallery_id))
+            .map_or_else(|| gallery_id.to_string(), |g| g.name.clone())
+    }
+
+    fn list_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let Some(applications) = self.list.data().cloned() else {
+            return;
+        };
+        if applications.is_empty() {
+            ui.label("This profile has no application yet.");
+            return;
+        }
+        let mut save_quality = None;
+        Grid::new("applications")
+            .num_columns(4)
+            .striped(true)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                ui.strong("Name");
+                ui.strong("Gallery");
+                ui.strong("Minimum quality");
+                ui.strong("API key");
+                ui.end_row();
+                for application in &applications {
+                    ui.label(&application.name)
+                        .on_hover_text(&application.description);
+                    ui.label(self.gallery_name(application.gallery_id.as_ref()));
+                    match &mut self.editing_quality {
+                        Some((id, quality)) if id == &application.id => {
+                            ui.horizontal(|ui| {
+                                let label = ui.label("Quality");
+                                ui.add(Slider::new(quality, 0.0..=1.0)).labelled_by(label.id);
+                                if ui.button("Save quality").clicked() {
+                                    save_quality = Some((id.clone(), *quality));
+                                }
+                            });
+                        }
+                        _ => {
+                            ui.horizontal(|ui| {
+                                ui.label(format!("{:.2}", application.face_minimum_quality_score));
+                                if ui
+                                    .small_button("Edit")
+                                    .on_hover_text(format!(
+                                        "Edit the minimum quality of “{}”",
+                                        application.name
+                                    ))
+                                    .clicked()
+                                {
+                                    self.editing_quality = Some((
+                                        application.id.clone(),
+                                        application.face_minimum_quality_score,
+                                    ));
+                                }
+                            });
+                        }
+                    }
+                    ui.horizontal(|ui| {
+                        let revealed = self.revealed.contains(&application.id);
+                        if revealed {
+                            ui.monospace(application.api_key.expose());
+                            if ui.small_button("Hide").clicked() {
+                                self.revealed.remove(&application.id);
+                            }
+                        } else {
+                            ui.monospace("••••••••");
+                            if ui
+                                .small_button("Reveal")
+                                .on_hover_text(format!("Show the API key of “{}”", application.name))
+                                .clicked()
+                            {
+                                self.revealed.insert(application.id.clone());
+                            }
+                        }
+                        if ui
+                            .small_button("Copy")
+                            .on_hover_text(format!("Copy the API key of “{}”", application.name))
+                            .clicked()
+                        {
+                            ui.ctx().copy_text(application.api_key.expose().to_owned());
+                            cx.toasts.info("API key copied.");
+                        }
+                        if ui
+                            .small_button("Delete…")
+                            .on_hover_text(format!("Delete “{}”", application.name))
+                            .clicked()
+                        {
+                            self.confirm_delete = Some(application.clone());
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+        if let Some((application_id, quality)) = save_quality {
+            let client = connection.client.clone();
+            let change = UpdateApplication {
+                face_minimum_quality_score: Some(quality),
+                ..UpdateApplication::default()
+            };
+            self.change.send(cx.outbox, |reply| Command::UpdateApplication {
+                client,
+                application_id,
+                change,
+                reply,
+            });
+        }
+    }
+
+    fn new_application_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let Some(form) = self.new_application.as_mut() else {
+            return;
+        };
+        let galleries = self.galleries.data().cloned().unwrap_or_default();
+        let mut close = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.strong("New application");
+            Grid::new("application_form")
+                .num_columns(2)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    let label = ui.label("Application name");
+                    ui.add(TextEdit::singleline(&mut form.name).desired_width(320.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("Application description");
+                    ui.add(TextEdit::singleline(&mut form.description).desired_width(320.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("For gallery");
+                    let selected = form
+                        .gallery_id
+                        .as_ref()
+                        .and_then(|id| galleries.iter().find(|g| &g.id == id))
+                        .map_or_else(|| "choose…".to_owned(), |g| g.name.clone());
+                    egui::ComboBox::from_id_salt("application_gallery")
+                        .selected_text(selected)
+                        .show_ui(ui, |ui| {
+                            for gallery in &galleries {
+                                ui.selectable_value(
+                                    &mut form.gallery_id,
+                                    Some(gallery.id.clone()),
+                                    &gallery.name,
+                                );
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("Minimum face quality");
+                    ui.add(Slider::new(&mut form.minimum_quality, 0.0..=1.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                });
+            ui.horizontal(|ui| {
+                let ready = !form.name.trim().is_empty() && form.gallery_id.is_some();
+                if ui
+                    .add_enabled(ready && !self.create.is_pending(), egui::Button::new("Create application"))
+                    .clicked()
+                    && let Some(gallery_id) = form.gallery_id.clone()
+                {
+                    let client = connection.client.clone();
+                    let application = CreateApplication {
+                        name: form.name.trim().to_owned(),
+                        description: form.description.trim().to_owned(),
+                        face_minimum_quality_score: form.minimum_quality,
+                        gallery_id,
+                    };
+                    self.create.send(cx.outbox, |reply| Command::CreateApplication {
+                        client,
+                        application,
+                        reply,
+                    });
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+                if self.create.is_pending() {
+                    ui.spinner();
+                }
+                if !ready {
+                    ui.label(RichText::new("Give it a name and choose its gallery.").weak());
+                }
+            });
+            if let Some(error) = self.create.error() {
+                error_label(ui, error);
+            }
+        });
+        if close {
+            self.new_application = None;
+        }
+    }
+
+    fn confirm_delete_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let Some(application) = self.confirm_delete.clone() else {
+            return;
+        };
+        let title = format!("Delete the application “{}”?", application.name);
+        let consequences = "Its API key stops working at once: every program that uses it loses \
+                            access to its gallery. The gallery and its subjects stay.";
+        match Confirm::new(
+            egui::Id::unique("confirm_delete_application"),
+            &title,
+            consequences,
+            "Delete application",
+        )
+        .ui(ui)
+        {
+            ConfirmOutcome::Waiting => {}
+            ConfirmOutcome::Cancelled => self.confirm_delete = None,
+            ConfirmOutcome::Confirmed => {
+                self.confirm_delete = None;
+                let client = connection.client.clone();
+                let application_id = application.id.clone();
+                self.delete.send(cx.outbox, |reply| Command::DeleteApplication {
+                    client,
+                    application_id,
+                    reply,
+                });
+            }
+        }
     }
 }

@@ -13,6 +13,9 @@ impl FacePane {
     pub fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut PaneContext<'_>) {
         pane_header(ui, "Face", "extract, search and verify faces.");
         ui.label("Will extract every face from a dropped image, search a gallery with a probe, and verify a probe against a subject or a second image.");
-        ui.label(egui::RichText::new("Not connected yet: this pane has no back end in this build.").italics());
+        ui.label(
+            egui::RichText::new("Not connected yet: this pane has no back end in this build.")
+                .italics(),
+        );
     }
 }

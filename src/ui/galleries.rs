@@ -1,18 +1,377 @@
-//! The Galleries pane: face collections, their size and minimum quality.
-//!
-//! Until its back end is wired through `crates/necid` the pane says what it will do and shows
-//! no data (never invented rows).
+//! The Galleries pane: every gallery of the profile with its count against its size; create,
+//! edit (the size can only grow) and delete; open one for the gallery-scoped panes.
 
-use super::{PaneContext, pane_header};
+use egui::{DragValue, Grid, ProgressBar, RichText, Slider, TextEdit, Ui};
+use necid::{CreateGallery, GalleryId, GallerySummary, UpdateGallery};
+
+use super::{PaneContext, ShellAction, pane_header};
+use crate::backend::Command;
+use crate::connection::Connection;
+use crate::request::{Finished, Request};
+use crate::widgets::{Confirm, ConfirmOutcome, error_label};
+
+/// The largest gallery size the form offers.
+const MAX_GALLERY_SIZE: u64 = 10_000_000;
+
+#[derive(Debug)]
+struct GalleryForm {
+    /// `None` for a new gallery.
+    gallery_id: Option<GalleryId>,
+    name: String,
+    description: String,
+    size: u64,
+    /// The size before editing: the size can only grow.
+    min_size: u64,
+    minimum_quality: f64,
+}
+
+impl GalleryForm {
+    fn new_gallery() -> Self {
+        Self {
+            gallery_id: None,
+            name: String::new(),
+            description: String::new(),
+            size: 1000,
+            min_size: 1,
+            minimum_quality: 0.5,
+        }
+    }
+
+    fn edit(gallery: &GallerySummary) -> Self {
+        Self {
+            gallery_id: Some(gallery.id.clone()),
+            name: gallery.name.clone(),
+            description: gallery.description.clone(),
+            size: gallery.size,
+            min_size: gallery.size,
+            minimum_quality: 0.5,
+        }
+    }
+}
 
 /// The Galleries pane's view state.
 #[derive(Debug, Default)]
-pub struct GalleriesPane {}
+pub struct GalleriesPane {
+    list: Request<Vec<GallerySummary>>,
+    /// The profile the list belongs to.
+    listed_for: Option<crate::profiles::ProfileId>,
+    selected: Option<GalleryId>,
+    form: Option<GalleryForm>,
+    create: Request<necid::CreatedGallery>,
+    update: Request<necid::UpdatedGallery>,
+    delete: Request<()>,
+    confirm_delete: Option<GallerySummary>,
+}
 
 impl GalleriesPane {
-    pub fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut PaneContext<'_>) {
-        pane_header(ui, "Galleries", "face collections, their size and minimum quality.");
-        ui.label("Will list galleries with count and size bars, and create, edit (size can only grow) and delete them; a new gallery's API key goes to the OS keyring.");
-        ui.label(egui::RichText::new("Not connected yet: this pane has no back end in this build.").italics());
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        pane_header(
+            ui,
+            "Galleries",
+            "Face collections: how full each is, and their settings.",
+        );
+        let Some(connection) = cx.connection_ui(ui) else {
+            return;
+        };
+        self.poll(cx, &connection);
+        if self.listed_for.as_ref() != Some(&connection.profile_id) {
+            *self = Self::default();
+            self.listed_for = Some(connection.profile_id.clone());
+        }
+        if self.list.is_not_requested() {
+            self.refresh(cx, &connection);
+        }
+        ui.horizontal(|ui| {
+            if ui.button("Refresh").clicked() {
+                self.refresh(cx, &connection);
+            }
+            if ui.button("New gallery").clicked() {
+                self.form = Some(GalleryForm::new_gallery());
+            }
+            if self.list.is_pending() {
+                ui.spinner();
+            }
+        });
+        if let Some(error) = self.list.error()
+            && error_label(ui, error)
+        {
+            self.refresh(cx, &connection);
+        }
+        self.list_ui(ui, cx);
+        ui.add_space(8.0);
+        self.form_ui(ui, cx, &connection);
+        self.confirm_delete_ui(ui, cx, &connection);
+    }
+
+    fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let client = connection.client.clone();
+        self.list
+            .send(cx.outbox, |reply| Command::ListGalleries { client, reply });
+    }
+
+    fn poll(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        self.list.poll();
+        let mut refresh = false;
+        match self.create.poll() {
+            Some(Finished::Succeeded(created)) => {
+                cx.toasts.info(format!(
+                    "Gallery “{}” created; its API key is in the OS keyring.",
+                    created.name
+                ));
+                cx.actions.push(ShellAction::OpenGallery(created.id.clone()));
+                self.selected = Some(created.id.clone());
+                self.form = None;
+                refresh = true;
+            }
+            Some(Finished::Failed(_)) | None => {}
+        }
+        if let Some(Finished::Succeeded(updated)) = self.update.poll() {
+            cx.toasts.info(format!("Gallery “{}” saved.", updated.name));
+            self.form = None;
+            refresh = true;
+        }
+        match self.delete.poll() {
+            Some(Finished::Succeeded(())) => {
+                cx.toasts.info("Gallery deleted.");
+                refresh = true;
+            }
+            Some(Finished::Failed(error)) => {
+                cx.toasts.error(format!("The gallery was not deleted: {error}"));
+            }
+            None => {}
+        }
+        if refresh {
+            self.refresh(cx, connection);
+        }
+    }
+
+    fn list_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        let Some(galleries) = self.list.data() else {
+            return;
+        };
+        if galleries.is_empty() {
+            ui.label("This profile has no gallery yet: create one with New gallery.");
+            return;
+        }
+        let open_id = cx.gallery.map(|g| g.gallery_id.clone());
+        let mut clicked = None;
+        Grid::new("galleries")
+            .num_columns(4)
+            .striped(true)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                ui.strong("Name");
+                ui.strong("Description");
+                ui.strong("Subjects / size");
+                ui.strong("");
+                ui.end_row();
+                for gallery in galleries {
+                    let selected = self.selected.as_ref() == Some(&gallery.id);
+                    if ui.selectable_label(selected, &gallery.name).clicked() {
+                        clicked = Some(gallery.id.clone());
+                    }
+                    ui.label(RichText::new(&gallery.description).weak());
+                    let fraction = if gallery.size == 0 {
+                        0.0
+                    } else {
+                        gallery.count as f32 / gallery.size as f32
+                    };
+                    ui.add(
+                        ProgressBar::new(fraction)
+                            .desired_width(180.0)
+                            .text(format!("{} / {}", gallery.count, gallery.size)),
+                    );
+                    ui.label(if open_id.as_ref() == Some(&gallery.id) {
+                        "open"
+                    } else {
+                        ""
+                    });
+                    ui.end_row();
+                }
+            });
+        if let Some(gallery_id) = clicked {
+            self.selected = Some(gallery_id);
+        }
+        let Some(gallery) = self
+            .selected
+            .as_ref()
+            .and_then(|id| galleries.iter().find(|g| &g.id == id))
+            .cloned()
+        else {
+            return;
+        };
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            ui.label(format!("“{}”:", gallery.name));
+            if open_id.as_ref() != Some(&gallery.id) && ui.button("Open gallery").clicked() {
+                cx.actions.push(ShellAction::OpenGallery(gallery.id.clone()));
+            }
+            if ui.button("Edit gallery").clicked() {
+                self.form = Some(GalleryForm::edit(&gallery));
+            }
+            if ui.button("Delete gallery…").clicked() {
+                self.confirm_delete = Some(gallery.clone());
+            }
+        });
+    }
+
+    fn form_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let Some(form) = self.form.as_mut() else {
+            return;
+        };
+        let mut close = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.strong(if form.gallery_id.is_none() {
+                "New gallery"
+            } else {
+                "Edit gallery"
+            });
+            Grid::new("gallery_form")
+                .num_columns(2)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    let label = ui.label("Gallery name");
+                    ui.add(TextEdit::singleline(&mut form.name).desired_width(320.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("Description");
+                    ui.add(TextEdit::singleline(&mut form.description).desired_width(320.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("Size (subjects)");
+                    ui.add(DragValue::new(&mut form.size).range(form.min_size..=MAX_GALLERY_SIZE))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    if form.gallery_id.is_none() {
+                        let label = ui.label("Minimum face quality");
+                        ui.add(Slider::new(&mut form.minimum_quality, 0.0..=1.0))
+                            .labelled_by(label.id);
+                        ui.end_row();
+                    }
+                });
+            if form.gallery_id.is_some() {
+                ui.label(
+                    RichText::new(format!(
+                        "The size can only grow: at least {}. The minimum quality is set per \
+                         application, in Applications.",
+                        form.min_size
+                    ))
+                    .weak(),
+                );
+            }
+            let busy = self.create.is_pending() || self.update.is_pending();
+            ui.horizontal(|ui| {
+                let label = if form.gallery_id.is_none() {
+                    "Create gallery"
+                } else {
+                    "Save gallery"
+                };
+                if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
+                    submit(form, cx, connection, &mut self.create, &mut self.update);
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+                if busy {
+                    ui.spinner();
+                }
+            });
+            if form.name.trim().is_empty() {
+                ui.label(RichText::new("A gallery needs a name.").weak());
+            }
+            let error = if form.gallery_id.is_none() {
+                self.create.error()
+            } else {
+                self.update.error()
+            };
+            if let Some(error) = error
+                && error_label(ui, error)
+            {
+                submit(form, cx, connection, &mut self.create, &mut self.update);
+            }
+        });
+        if close {
+            self.form = None;
+        }
+    }
+
+    fn confirm_delete_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+        let Some(gallery) = self.confirm_delete.clone() else {
+            return;
+        };
+        let title = format!("Delete the gallery “{}”?", gallery.name);
+        let consequences = format!(
+            "Its {} enrolled face records, its tags and the applications' access to it will be \
+             lost for good, on the server. This cannot be undone.",
+            gallery.count
+        );
+        match Confirm::new(
+            egui::Id::unique("confirm_delete_gallery"),
+            &title,
+            &consequences,
+            "Delete gallery",
+        )
+        .ui(ui)
+        {
+            ConfirmOutcome::Waiting => {}
+            ConfirmOutcome::Cancelled => self.confirm_delete = None,
+            ConfirmOutcome::Confirmed => {
+                self.confirm_delete = None;
+                let connection = connection.clone();
+                let gallery_id = gallery.id.clone();
+                self.delete.send(cx.outbox, |reply| Command::DeleteGallery {
+                    connection,
+                    gallery_id,
+                    reply,
+                });
+                cx.actions.push(ShellAction::ForgetGallery(gallery.id.clone()));
+                if self.selected.as_ref() == Some(&gallery.id) {
+                    self.selected = None;
+                }
+            }
+        }
+    }
+}
+
+fn submit(
+    form: &GalleryForm,
+    cx: &mut PaneContext<'_>,
+    connection: &Connection,
+    create: &mut Request<necid::CreatedGallery>,
+    update: &mut Request<necid::UpdatedGallery>,
+) {
+    if form.name.trim().is_empty() {
+        return;
+    }
+    match &form.gallery_id {
+        None => {
+            let gallery = CreateGallery {
+                name: form.name.trim().to_owned(),
+                description: form.description.trim().to_owned(),
+                face_minimum_quality_score: form.minimum_quality,
+                size: form.size,
+            };
+            let connection = connection.clone();
+            create.send(cx.outbox, |reply| Command::CreateGallery {
+                connection,
+                gallery,
+                reply,
+            });
+        }
+        Some(gallery_id) => {
+            let change = UpdateGallery {
+                name: Some(form.name.trim().to_owned()),
+                description: Some(form.description.trim().to_owned()),
+                size: Some(form.size),
+            };
+            let client = connection.client.clone();
+            let gallery_id = gallery_id.clone();
+            update.send(cx.outbox, |reply| Command::UpdateGallery {
+                client,
+                gallery_id,
+                change,
+                reply,
+            });
+        }
     }
 }

@@ -11,7 +11,9 @@ pub mod tags;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Outbox;
+use crate::backend::{OpenedGallery, Outbox};
+use crate::connection::Connection;
+use crate::error::UiError;
 use crate::widgets::Toasts;
 
 /// The left navigation's entries, in order; `Ctrl+1` … `Ctrl+8` select them.
@@ -73,11 +75,84 @@ impl Pane {
     }
 }
 
+/// What a pane asks of the shell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShellAction {
+    /// Make this gallery the one the gallery-scoped panes work on.
+    OpenGallery(necid::GalleryId),
+    /// This gallery is gone; stop using it.
+    ForgetGallery(necid::GalleryId),
+    /// Build the active profile's client again.
+    Reconnect,
+}
+
+/// The active profile's connection as the panes see it.
+#[derive(Clone, Copy, Debug)]
+pub enum ConnectionState<'a> {
+    NoProfile,
+    Connecting,
+    Failed(&'a UiError),
+    Ready(&'a Connection),
+}
+
 /// What every pane may use while drawing: where to send commands and where to report.
 #[derive(Debug)]
 pub struct PaneContext<'a> {
     pub outbox: &'a mut Outbox,
     pub toasts: &'a mut Toasts,
+    pub actions: &'a mut Vec<ShellAction>,
+    pub connection: ConnectionState<'a>,
+    /// The gallery opened in Galleries, with its API key.
+    pub gallery: Option<&'a OpenedGallery>,
+    /// Set while the shell is opening a gallery.
+    pub opening_gallery: bool,
+}
+
+impl PaneContext<'_> {
+    /// The connection, or a line saying why there is none (with a Retry where it helps).
+    pub fn connection_ui(&mut self, ui: &mut egui::Ui) -> Option<Connection> {
+        match self.connection {
+            ConnectionState::Ready(connection) => Some(connection.clone()),
+            ConnectionState::NoProfile => {
+                ui.label("No profile is active: create one in Settings.");
+                None
+            }
+            ConnectionState::Connecting => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Connecting…");
+                });
+                None
+            }
+            ConnectionState::Failed(error) => {
+                let mut error = error.clone();
+                error.retryable = true;
+                if crate::widgets::error_label(ui, &error) {
+                    self.actions.push(ShellAction::Reconnect);
+                }
+                None
+            }
+        }
+    }
+
+    /// The opened gallery, or a line saying how to open one.
+    pub fn gallery_ui(&mut self, ui: &mut egui::Ui) -> Option<OpenedGallery> {
+        self.connection_ui(ui)?;
+        match self.gallery {
+            Some(gallery) => Some(gallery.clone()),
+            None if self.opening_gallery => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Opening the gallery…");
+                });
+                None
+            }
+            None => {
+                ui.label("Open a gallery in Galleries first: this pane works on one gallery.");
+                None
+            }
+        }
+    }
 }
 
 /// A pane's title line and one sentence on what it is for.

@@ -123,7 +123,10 @@ impl ProfileForm {
                 access_key: access_key.to_owned(),
                 secret_key: secret_key.to_owned(),
             })),
-            _ => Err("Enter both the AccessKey and the SecretKey (or neither, to keep the stored ones).".to_owned()),
+            _ => Err(
+                "Enter both the AccessKey and the SecretKey (or neither, to keep the stored ones)."
+                    .to_owned(),
+            ),
         }
     }
 
@@ -145,6 +148,10 @@ pub struct SettingsPane {
     confirm_delete: Option<ProfileId>,
     /// Set after Save until the form changes, to say what happened.
     saved: bool,
+    /// The profile whose keys `store_keys` is storing.
+    storing_keys_for: Option<ProfileId>,
+    /// A profile whose new keys arrived in the keyring, for the shell to reconnect.
+    keys_saved: Option<ProfileId>,
 }
 
 impl SettingsPane {
@@ -156,11 +163,13 @@ impl SettingsPane {
         self.store_keys.reset();
         let profile_id = profile.profile_id.clone();
         self.keys_present
-            .send(cx.outbox, |reply| Command::SecretsPresent { profile_id, reply });
+            .send(cx.outbox, |reply| Command::SecretsPresent {
+                profile_id,
+                reply,
+            });
     }
 
     pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, shell: SettingsShell<'_>) {
-        self.poll(cx);
         pane_header(
             ui,
             "Settings",
@@ -175,12 +184,21 @@ impl SettingsPane {
         });
     }
 
-    fn poll(&mut self, cx: &mut PaneContext<'_>) {
+    /// A profile whose keys were just replaced, once.
+    pub fn take_keys_saved(&mut self) -> Option<ProfileId> {
+        self.keys_saved.take()
+    }
+
+    /// Takes what finished in the background; the shell calls this every frame, shown or not.
+    pub fn poll(&mut self, toasts: &mut crate::widgets::Toasts) {
         self.keys_present.poll();
-        self.store_keys.poll();
+        if let Some(Finished::Succeeded(())) = self.store_keys.poll() {
+            self.keys_saved = self.storing_keys_for.take();
+        }
         if let Some(Finished::Failed(error)) = self.delete_keys.poll() {
-            cx.toasts
-                .error(format!("The profile was deleted but its keys were not: {error}"));
+            cx.toasts.error(format!(
+                "The profile was deleted but its keys were not: {error}"
+            ));
         }
     }
 
@@ -349,11 +367,13 @@ impl SettingsPane {
                         book.upsert(form.profile(), cx.outbox);
                         if let Some(secrets) = secrets {
                             let profile_id = form.profile_id.clone();
-                            self.store_keys.send(cx.outbox, |reply| Command::StoreSecrets {
-                                profile_id,
-                                secrets,
-                                reply,
-                            });
+                            self.storing_keys_for = Some(profile_id.clone());
+                            self.store_keys
+                                .send(cx.outbox, |reply| Command::StoreSecrets {
+                                    profile_id,
+                                    secrets,
+                                    reply,
+                                });
                         }
                         form.forget_secrets();
                         form.is_new = false;
@@ -364,12 +384,15 @@ impl SettingsPane {
                     }
                 }
                 let known = book.find(&form.profile_id).is_some();
-                if known && active_profile_id.as_ref() != Some(&form.profile_id) {
-                    if ui.button("Use this profile").clicked() {
-                        *active_profile_id = Some(form.profile_id.clone());
-                    }
+                if known
+                    && active_profile_id.as_ref() != Some(&form.profile_id)
+                    && ui.button("Use this profile").clicked()
+                {
+                    *active_profile_id = Some(form.profile_id.clone());
                 }
-                if known && form.kind != ProfileKind::Local && ui.button("Delete profile…").clicked()
+                if known
+                    && form.kind != ProfileKind::Local
+                    && ui.button("Delete profile…").clicked()
                 {
                     self.confirm_delete = Some(form.profile_id.clone());
                 }
@@ -420,10 +443,11 @@ impl SettingsPane {
                 self.confirm_delete = None;
                 book.remove(&profile_id, cx.outbox);
                 let id = profile_id.clone();
-                self.delete_keys.send(cx.outbox, |reply| Command::DeleteSecrets {
-                    profile_id: id,
-                    reply,
-                });
+                self.delete_keys
+                    .send(cx.outbox, |reply| Command::DeleteSecrets {
+                        profile_id: id,
+                        reply,
+                    });
                 if active_profile_id.as_ref() == Some(&profile_id) {
                     *active_profile_id = book.profiles().first().map(|p| p.profile_id.clone());
                 }

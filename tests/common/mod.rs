@@ -108,13 +108,12 @@ pub fn files_containing(root: &Path, needle: &str) -> Vec<std::path::PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes
+            } else if let Ok(bytes) = std::fs::read(&path)
+                && bytes
                     .windows(needle.len())
                     .any(|window| window == needle.as_bytes())
-                {
-                    found.push(path);
-                }
+            {
+                found.push(path);
             }
         }
     }

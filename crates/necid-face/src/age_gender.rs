@@ -3,7 +3,7 @@
 //! Input: the aligned crop, centred-padded, bilinear to 112, `(x − mean)/255`.
 
 use crate::error::EngineError;
-use crate::ops::{max_pool, softmax, Act, Conv, Dense, Fm, Pad, SepConv};
+use crate::ops::{Act, Conv, Dense, Fm, Pad, SepConv, max_pool, softmax};
 use crate::weights::WeightMap;
 
 #[derive(Debug)]
@@ -35,7 +35,11 @@ impl Reduction {
     }
 
     fn forward(&self, x: &Fm) -> Result<Fm, EngineError> {
-        let a = if self.act_in { x.clone().relu() } else { x.clone() };
+        let a = if self.act_in {
+            x.clone().relu()
+        } else {
+            x.clone()
+        };
         let a = self.sep1.forward(&self.sep0.forward(&a)?.relu())?;
         let a = max_pool(&a, 3, 2, Pad::Same);
         Ok(a.add(&self.expansion.forward(x)?))
@@ -67,13 +71,22 @@ impl AgeGenderNet {
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
         Ok(Self {
-            conv_in: Conv::load(wm, "entry_flow/conv_in/filters", "entry_flow/conv_in/bias", 2, Pad::Same)?,
+            conv_in: Conv::load(
+                wm,
+                "entry_flow/conv_in/filters",
+                "entry_flow/conv_in/bias",
+                2,
+                Pad::Same,
+            )?,
             red0: Reduction::load(wm, "entry_flow/reduction_block_0", false)?,
             red1: Reduction::load(wm, "entry_flow/reduction_block_1", true)?,
             middle,
             exit_red: Reduction::load(wm, "exit_flow/reduction_block", true)?,
             exit_sep: SepConv::load(wm, "exit_flow/separable_conv", 1)?,
-            age: Dense::new(wm.get("fc/age/weights", &[512, 1])?, Some(wm.get("fc/age/bias", &[1])?)),
+            age: Dense::new(
+                wm.get("fc/age/weights", &[512, 1])?,
+                Some(wm.get("fc/age/bias", &[1])?),
+            ),
             gender: Dense::new(
                 wm.get("fc/gender/weights", &[512, 2])?,
                 Some(wm.get("fc/gender/bias", &[2])?),

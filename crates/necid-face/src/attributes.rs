@@ -79,12 +79,20 @@ pub struct FaceAttributes {
 
 fn mean(pts: &[Point]) -> (f64, f64) {
     let n = pts.len().max(1) as f64;
-    (pts.iter().map(|p| p.x).sum::<f64>() / n, pts.iter().map(|p| p.y).sum::<f64>() / n)
+    (
+        pts.iter().map(|p| p.x).sum::<f64>() / n,
+        pts.iter().map(|p| p.y).sum::<f64>() / n,
+    )
 }
 
 fn clip_rect(l: f64, t: f64, r: f64, b: f64, w: u32, h: u32) -> Rect {
     let cl = |v: f64, m: u32| v.round().clamp(0.0, f64::from(m)) as i32;
-    Rect { left: cl(l, w), top: cl(t, h), right: cl(r, w), bottom: cl(b, h) }
+    Rect {
+        left: cl(l, w),
+        top: cl(t, h),
+        right: cl(r, w),
+        bottom: cl(b, h),
+    }
 }
 
 /// Generic 3-D face (mm; x to the image right, y up, z towards the camera) for landmarks
@@ -99,6 +107,7 @@ const MODEL_3D: [(usize, [f64; 3]); 6] = [
 ];
 
 /// `(pan, tilt, off_axis)` in degrees from the affine-camera fit.
+#[allow(clippy::needless_range_loop)] // small matrices read best with indices
 pub(crate) fn head_pose(pts: &[Point]) -> (f64, f64, f64) {
     if pts.len() < 68 {
         return (0.0, 0.0, 0.0);
@@ -137,12 +146,20 @@ pub(crate) fn head_pose(pts: &[Point]) -> (f64, f64, f64) {
     }
     let norm = |v: [f64; 3]| {
         let l = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
-        if l > 0.0 { [v[0] / l, v[1] / l, v[2] / l] } else { v }
+        if l > 0.0 {
+            [v[0] / l, v[1] / l, v[2] / l]
+        } else {
+            v
+        }
     };
     let r1 = norm(m[0]);
     // Make r2 orthogonal to r1 (Gram-Schmidt) so that R is a rotation.
     let d = r1[0] * m[1][0] + r1[1] * m[1][1] + r1[2] * m[1][2];
-    let r2 = norm([m[1][0] - d * r1[0], m[1][1] - d * r1[1], m[1][2] - d * r1[2]]);
+    let r2 = norm([
+        m[1][0] - d * r1[0],
+        m[1][1] - d * r1[1],
+        m[1][2] - d * r1[2],
+    ]);
     let r3 = [
         r1[1] * r2[2] - r1[2] * r2[1],
         r1[2] * r2[0] - r1[0] * r2[2],
@@ -156,6 +173,7 @@ pub(crate) fn head_pose(pts: &[Point]) -> (f64, f64, f64) {
     (pan, tilt, off)
 }
 
+#[allow(clippy::needless_range_loop)]
 fn invert3(a: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
     let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
         - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
@@ -176,12 +194,17 @@ fn invert3(a: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
 
 /// Grey (BT.601) values of `rect` resampled to `n × n` by bilinear interpolation.
 fn grey_patch(img: &RgbImage, rect: Rect, n: usize) -> Option<Vec<f64>> {
-    let (w, h) = ((rect.right - rect.left) as f64, (rect.bottom - rect.top) as f64);
+    let (w, h) = (
+        (rect.right - rect.left) as f64,
+        (rect.bottom - rect.top) as f64,
+    );
     if w < 2.0 || h < 2.0 {
         return None;
     }
     let grey = |x: u32, y: u32| {
-        let p = img.get_pixel(x.min(img.width() - 1), y.min(img.height() - 1)).0;
+        let p = img
+            .get_pixel(x.min(img.width() - 1), y.min(img.height() - 1))
+            .0;
         0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])
     };
     let mut out = Vec::with_capacity(n * n);
@@ -212,24 +235,43 @@ fn image_factors(img: &RgbImage, face: Rect) -> (f64, f64) {
     for y in 1..N - 1 {
         for x in 1..N - 1 {
             let c = p[y * N + x];
-            lap.push(p[(y - 1) * N + x] + p[(y + 1) * N + x] + p[y * N + x - 1] + p[y * N + x + 1] - 4.0 * c);
+            lap.push(
+                p[(y - 1) * N + x] + p[(y + 1) * N + x] + p[y * N + x - 1] + p[y * N + x + 1]
+                    - 4.0 * c,
+            );
         }
     }
     let var = |v: &[f64]| {
         let m = v.iter().sum::<f64>() / v.len() as f64;
-        (m, v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64)
+        (
+            m,
+            v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64,
+        )
     };
     let (_, lv) = var(&lap);
     let sharp = lv / (lv + 60.0);
     let (m, gv) = var(&p);
-    let exposure = ((1.0 - (m - 125.0).abs() / 125.0) * (gv.sqrt() / 40.0).min(1.0)).clamp(0.05, 1.0);
+    let exposure =
+        ((1.0 - (m - 125.0).abs() / 125.0) * (gv.sqrt() / 40.0).min(1.0)).clamp(0.05, 1.0);
     (sharp.clamp(0.05, 1.0), exposure)
 }
 
 /// All attributes of one face.
-pub(crate) fn compute(img: &RgbImage, bbox: &BoundingBox, score: f32, pts: &[Point]) -> FaceAttributes {
+pub(crate) fn compute(
+    img: &RgbImage,
+    bbox: &BoundingBox,
+    score: f32,
+    pts: &[Point],
+) -> FaceAttributes {
     let (w, h) = (img.width(), img.height());
-    let face_area = clip_rect(bbox.x, bbox.y, bbox.x + bbox.width, bbox.y + bbox.height, w, h);
+    let face_area = clip_rect(
+        bbox.x,
+        bbox.y,
+        bbox.x + bbox.width,
+        bbox.y + bbox.height,
+        w,
+        h,
+    );
     let head_area = clip_rect(
         bbox.x - 0.18 * bbox.width,
         bbox.y - 0.45 * bbox.height,
@@ -238,7 +280,11 @@ pub(crate) fn compute(img: &RgbImage, bbox: &BoundingBox, score: f32, pts: &[Poi
         w,
         h,
     );
-    let (re, le) = if pts.len() >= 48 { (mean(&pts[36..42]), mean(&pts[42..48])) } else { ((0.0, 0.0), (0.0, 0.0)) };
+    let (re, le) = if pts.len() >= 48 {
+        (mean(&pts[36..42]), mean(&pts[42..48]))
+    } else {
+        ((0.0, 0.0), (0.0, 0.0))
+    };
     let roll = (re.1 - le.1).atan2(le.0 - re.0).to_degrees();
     let (pan, tilt, off) = head_pose(pts);
     let frontal = (1.0 - off / 45.0).clamp(0.0, 1.0);
@@ -247,8 +293,15 @@ pub(crate) fn compute(img: &RgbImage, bbox: &BoundingBox, score: f32, pts: &[Poi
     let size = ((eye_dist - 8.0) / 40.0).clamp(0.05, 1.0);
     let pose = frontal.max(0.05);
     let conf = f64::from(score).clamp(0.05, 1.0);
-    let quality = sharp.powf(0.25) * exposure.powf(0.20) * size.powf(0.20) * pose.powf(0.20) * conf.powf(0.15);
-    let ip = |p: (f64, f64)| IPoint { x: p.0.round() as i32, y: p.1.round() as i32 };
+    let quality = sharp.powf(0.25)
+        * exposure.powf(0.20)
+        * size.powf(0.20)
+        * pose.powf(0.20)
+        * conf.powf(0.15);
+    let ip = |p: (f64, f64)| IPoint {
+        x: p.0.round() as i32,
+        y: p.1.round() as i32,
+    };
     FaceAttributes {
         face_area,
         head_area,

@@ -22,7 +22,11 @@ pub struct DecodeLimits {
 impl Default for DecodeLimits {
     /// 20 MiB, 40 Mpx, 16384 px a side.
     fn default() -> Self {
-        Self { max_bytes: 20 << 20, max_pixels: 40_000_000, max_side: 16_384 }
+        Self {
+            max_bytes: 20 << 20,
+            max_pixels: 40_000_000,
+            max_side: 16_384,
+        }
     }
 }
 
@@ -47,11 +51,17 @@ fn decode(bytes: &[u8], limits: &DecodeLimits, orient: bool) -> Result<RgbImage,
     }
     let size = bytes.len() as u64;
     if size > limits.max_bytes {
-        return Err(ImageError::TooLarge { size, limit: limits.max_bytes });
+        return Err(ImageError::TooLarge {
+            size,
+            limit: limits.max_bytes,
+        });
     }
     // Decoders should not panic on bad input, but this is the trust boundary.
-    std::panic::catch_unwind(|| decode_inner(bytes, limits, orient))
-        .unwrap_or_else(|_| Err(ImageError::Corrupt("the decoder failed on this data".into())))
+    std::panic::catch_unwind(|| decode_inner(bytes, limits, orient)).unwrap_or_else(|_| {
+        Err(ImageError::Corrupt(
+            "the decoder failed on this data".into(),
+        ))
+    })
 }
 
 fn decode_inner(bytes: &[u8], limits: &DecodeLimits, orient: bool) -> Result<RgbImage, ImageError> {
@@ -61,16 +71,23 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, orient: bool) -> Result<Rgb
     if reader.format().is_none() {
         return Err(ImageError::UnsupportedFormat);
     }
-    let mut image_limits = image::Limits::default();
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !has_jpeg_eoi(bytes) {
+        // zune-jpeg pads a truncated scan with grey and succeeds; a half image is not a photo.
+        return Err(ImageError::Corrupt("truncated JPEG (no end-of-image marker)".into()));
+    }
+    // 16-bit RGBA is the widest buffer a decoder makes: 8 bytes a pixel, plus slack.
+    let mut header_limits = image::Limits::default();
+    header_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(1 << 20));
+    let mut image_limits = header_limits.clone();
     image_limits.max_image_width = Some(limits.max_side);
     image_limits.max_image_height = Some(limits.max_side);
-    // 16-bit RGBA is the widest buffer a decoder makes: 8 bytes a pixel, plus slack.
-    image_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(1 << 20));
     let mut reader = reader;
-    reader.limits(image_limits.clone());
+    // Only the header is read here; the declared size is checked below, before any pixels.
+    reader.limits(header_limits);
     let mut decoder = reader.into_decoder().map_err(map_err)?;
     let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > limits.max_pixels || w > limits.max_side || h > limits.max_side {
+    if u64::from(w) * u64::from(h) > limits.max_pixels || w > limits.max_side || h > limits.max_side
+    {
         return Err(ImageError::TooManyPixels {
             width: w,
             height: h,
@@ -82,12 +99,23 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, orient: bool) -> Result<Rgb
         return Err(ImageError::Corrupt("the image has no pixels".into()));
     }
     decoder.set_limits(image_limits).map_err(map_err)?;
-    let orientation = if orient { decoder.orientation().ok() } else { None };
+    let orientation = if orient {
+        decoder.orientation().ok()
+    } else {
+        None
+    };
     let mut img = DynamicImage::from_decoder(decoder).map_err(map_err)?;
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
     Ok(img.to_rgb8())
+}
+
+/// Whether JPEG bytes contain an end-of-image marker. `FF D9` cannot occur inside entropy-coded
+/// data (an `FF` there is always followed by `00` or a restart marker), so its absence means the
+/// file was cut short.
+fn has_jpeg_eoi(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 fn map_err(e: image::ImageError) -> ImageError {
@@ -96,7 +124,9 @@ fn map_err(e: image::ImageError) -> ImageError {
             image::error::UnsupportedErrorKind::Format(_) => ImageError::UnsupportedFormat,
             _ => ImageError::Corrupt(u.to_string()),
         },
-        image::ImageError::Limits(l) => ImageError::Corrupt(format!("over the decoding limits: {l}")),
+        image::ImageError::Limits(l) => {
+            ImageError::Corrupt(format!("over the decoding limits: {l}"))
+        }
         other => ImageError::Corrupt(other.to_string()),
     }
 }

@@ -13,7 +13,7 @@ use crate::error::EngineError;
 use crate::expression::ExpressionNet;
 use crate::landmarks::{self, LandmarkNet};
 use crate::matching::{self, Descriptor, MatchScore};
-use crate::preprocess::{to_input, CropRect, Norm, FACE_MEAN};
+use crate::preprocess::{CropRect, FACE_MEAN, Norm, to_input};
 use crate::recognition::{self, RecognitionNet};
 use crate::ssd::{self, Ssd};
 use crate::weights;
@@ -86,8 +86,16 @@ impl Face {
         if self.landmarks.is_empty() {
             return None;
         }
-        let min_x = self.landmarks.iter().map(|p| p.x).fold(f64::INFINITY, f64::min);
-        let min_y = self.landmarks.iter().map(|p| p.y).fold(f64::INFINITY, f64::min);
+        let min_x = self
+            .landmarks
+            .iter()
+            .map(|p| p.x)
+            .fold(f64::INFINITY, f64::min);
+        let min_y = self
+            .landmarks
+            .iter()
+            .map(|p| p.y)
+            .fold(f64::INFINITY, f64::min);
         let max_x = self.landmarks.iter().map(|p| p.x).fold(0.0, f64::max);
         let max_y = self.landmarks.iter().map(|p| p.y).fold(0.0, f64::max);
         let (bw, bh) = (max_x - min_x, max_y - min_y);
@@ -109,11 +117,14 @@ impl Face {
         let lc = self.landmark_crop(img_w, img_h)?;
         let mean = |r: std::ops::Range<usize>| {
             let n = r.len() as f64;
-            let (sx, sy) = self.landmarks[r].iter().fold((0.0, 0.0), |(a, b), p| (a + p.x, b + p.y));
+            let (sx, sy) = self.landmarks[r]
+                .iter()
+                .fold((0.0, 0.0), |(a, b), p| (a + p.x, b + p.y));
             (sx / n, sy / n)
         };
         let (le, re, mo) = (mean(36..42), mean(42..48), mean(48..68));
-        let dist = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        let dist =
+            |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
         let d = (dist(mo, le) + dist(mo, re)) / 2.0;
         let size = (d / 0.45).floor();
         let rx = (le.0 + re.0 + mo.0) / 3.0;
@@ -150,7 +161,12 @@ pub struct DetectOptions {
 
 impl Default for DetectOptions {
     fn default() -> Self {
-        Self { min_confidence: 0.5, max_faces: 20, retry_on_canvas: true, largest_first: true }
+        Self {
+            min_confidence: 0.5,
+            max_faces: 20,
+            retry_on_canvas: true,
+            largest_first: true,
+        }
     }
 }
 
@@ -226,6 +242,9 @@ pub struct FaceEngine {
 
 const FACE_NORM: Norm = Norm::Mean(FACE_MEAN);
 
+/// Canvas sizes (× the image's longer side) tried in turn when a pass finds no face.
+const CANVAS_SCALES: &[f64] = &[2.0, 1.5, 3.0];
+
 impl FaceEngine {
     /// Loads every model from `models_dir` (see [`crate::default_models_dir`]).
     pub fn load(models_dir: impl AsRef<Path>) -> Result<Self, EngineError> {
@@ -261,7 +280,11 @@ impl FaceEngine {
     }
 
     /// [`FaceEngine::detect`] with explicit options.
-    pub fn detect_with(&self, image: &RgbImage, options: &DetectOptions) -> Result<Vec<Face>, EngineError> {
+    pub fn detect_with(
+        &self,
+        image: &RgbImage,
+        options: &DetectOptions,
+    ) -> Result<Vec<Face>, EngineError> {
         let boxes = self.detect_boxes(image, options)?;
         let faces: Vec<Option<Face>> = boxes
             .par_iter()
@@ -271,37 +294,73 @@ impl FaceEngine {
     }
 
     /// The detector alone: boxes and scores, ordered and limited by `options`.
-    pub fn detect_boxes(&self, image: &RgbImage, options: &DetectOptions) -> Result<Vec<BoxDetection>, EngineError> {
+    pub fn detect_boxes(
+        &self,
+        image: &RgbImage,
+        options: &DetectOptions,
+    ) -> Result<Vec<BoxDetection>, EngineError> {
         let (w, h) = image.dimensions();
         if w == 0 || h == 0 {
             return Ok(Vec::new());
         }
         let mut found = self.run_ssd(image, options.min_confidence)?;
-        if found.is_empty() && options.retry_on_canvas {
-            found = self.detect_on_canvas(image, options.min_confidence)?;
+        if options.retry_on_canvas {
+            for &scale in CANVAS_SCALES {
+                if !found.is_empty() {
+                    break;
+                }
+                found = self.detect_on_canvas(image, options.min_confidence, scale)?;
+            }
         }
         if options.largest_first {
             // Stable: equal areas keep the score order.
-            found.sort_by(|a, b| (b.bbox.width * b.bbox.height).total_cmp(&(a.bbox.width * a.bbox.height)));
+            found.sort_by(|a, b| {
+                (b.bbox.width * b.bbox.height).total_cmp(&(a.bbox.width * a.bbox.height))
+            });
         }
         found.truncate(options.max_faces);
         Ok(found)
     }
 
-    fn run_ssd(&self, image: &RgbImage, min_confidence: f32) -> Result<Vec<BoxDetection>, EngineError> {
-        let input = to_input(image, CropRect::full(image), ssd::INPUT_SIZE, false, Norm::Ssd);
+    fn run_ssd(
+        &self,
+        image: &RgbImage,
+        min_confidence: f32,
+    ) -> Result<Vec<BoxDetection>, EngineError> {
+        let input = to_input(
+            image,
+            CropRect::full(image),
+            ssd::INPUT_SIZE,
+            false,
+            Norm::Ssd,
+        );
         let raw = self.ssd.forward(&input)?;
-        Ok(ssd::postprocess(&raw, min_confidence, 100, image.width(), image.height())
-            .into_iter()
-            .map(|d| BoxDetection { bbox: BoundingBox { x: d.x, y: d.y, width: d.w, height: d.h }, score: d.score })
-            .collect())
+        Ok(
+            ssd::postprocess(&raw, min_confidence, 100, image.width(), image.height())
+                .into_iter()
+                .map(|d| BoxDetection {
+                    bbox: BoundingBox {
+                        x: d.x,
+                        y: d.y,
+                        width: d.w,
+                        height: d.h,
+                    },
+                    score: d.score,
+                })
+                .collect(),
+        )
     }
 
-    /// The tight-crop fix: the image centred on a black canvas twice its longer side, detected,
-    /// and the boxes mapped back and clipped to the image.
-    fn detect_on_canvas(&self, image: &RgbImage, min_confidence: f32) -> Result<Vec<BoxDetection>, EngineError> {
+    /// The tight-crop fix: the image centred on a black square canvas `scale` times its longer
+    /// side, detected, and the boxes mapped back and clipped to the image.
+    fn detect_on_canvas(
+        &self,
+        image: &RgbImage,
+        min_confidence: f32,
+        scale: f64,
+    ) -> Result<Vec<BoxDetection>, EngineError> {
         let (w, h) = image.dimensions();
-        let side = 2 * w.max(h);
+        let side = (scale * f64::from(w.max(h))).round() as u32;
         let (ox, oy) = ((side - w) / 2, (side - h) / 2);
         let mut canvas = RgbImage::new(side, side);
         image::imageops::replace(&mut canvas, image, i64::from(ox), i64::from(oy));
@@ -315,7 +374,12 @@ impl FaceEngine {
                 let x1 = (d.bbox.right() - f64::from(ox)).min(fw);
                 let y1 = (d.bbox.bottom() - f64::from(oy)).min(fh);
                 (x1 - x0 >= 1.0 && y1 - y0 >= 1.0).then_some(BoxDetection {
-                    bbox: BoundingBox { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+                    bbox: BoundingBox {
+                        x: x0,
+                        y: y0,
+                        width: x1 - x0,
+                        height: y1 - y0,
+                    },
                     score: d.score,
                 })
             })
@@ -323,56 +387,97 @@ impl FaceEngine {
     }
 
     /// Landmarks and attributes for one detector box; `None` if its crop is empty.
-    pub fn face_from_box(&self, image: &RgbImage, det: &BoxDetection) -> Result<Option<Face>, EngineError> {
+    pub fn face_from_box(
+        &self,
+        image: &RgbImage,
+        det: &BoxDetection,
+    ) -> Result<Option<Face>, EngineError> {
         let b = det.bbox;
-        let Some(crop) = CropRect::from_box(b.x, b.y, b.width, b.height, image.width(), image.height()) else {
+        let Some(crop) =
+            CropRect::from_box(b.x, b.y, b.width, b.height, image.width(), image.height())
+        else {
             return Ok(None);
         };
         let landmarks = self.landmarks_in_crop(image, crop, (b.x, b.y))?;
         let attributes = attributes::compute(image, &b, det.score, &landmarks);
-        Ok(Some(Face { bbox: b, score: det.score, landmarks, attributes }))
+        Ok(Some(Face {
+            bbox: b,
+            score: det.score,
+            landmarks,
+            attributes,
+        }))
     }
 
     /// The landmark net on `crop`; points are returned in image pixels as crop-relative output ×
     /// crop size + `origin` (the package adds the unfloored box origin, SPEC.md §7).
-    pub fn landmarks_in_crop(&self, image: &RgbImage, crop: CropRect, origin: (f64, f64)) -> Result<Vec<Point>, EngineError> {
+    pub fn landmarks_in_crop(
+        &self,
+        image: &RgbImage,
+        crop: CropRect,
+        origin: (f64, f64),
+    ) -> Result<Vec<Point>, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, landmarks::INPUT_SIZE, true, FACE_NORM);
         let rel = self.landmarks.forward(&input, crop.width, crop.height)?;
         let (w, h) = (f64::from(crop.width), f64::from(crop.height));
-        Ok(rel.iter().map(|p| Point { x: p[0] * w + origin.0, y: p[1] * h + origin.1 }).collect())
+        Ok(rel
+            .iter()
+            .map(|p| Point {
+                x: p[0] * w + origin.0,
+                y: p[1] * h + origin.1,
+            })
+            .collect())
     }
 
     /// The descriptor of a detected face.
     pub fn descriptor(&self, image: &RgbImage, face: &Face) -> Result<Descriptor, EngineError> {
-        let crop = face.descriptor_crop(image.width(), image.height()).ok_or(EngineError::FaceOutsideImage)?;
+        let crop = face
+            .descriptor_crop(image.width(), image.height())
+            .ok_or(EngineError::FaceOutsideImage)?;
         self.descriptor_of_crop(image, crop)
     }
 
     /// Descriptors of several faces of one image, computed in parallel.
-    pub fn descriptors(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Descriptor>, EngineError> {
-        faces.par_iter().map(|f| self.descriptor(image, f)).collect()
+    pub fn descriptors(
+        &self,
+        image: &RgbImage,
+        faces: &[Face],
+    ) -> Result<Vec<Descriptor>, EngineError> {
+        faces
+            .par_iter()
+            .map(|f| self.descriptor(image, f))
+            .collect()
     }
 
     /// The recognition net on an explicit crop (e.g. a pre-aligned chip).
-    pub fn descriptor_of_crop(&self, image: &RgbImage, crop: CropRect) -> Result<Descriptor, EngineError> {
+    pub fn descriptor_of_crop(
+        &self,
+        image: &RgbImage,
+        crop: CropRect,
+    ) -> Result<Descriptor, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, recognition::INPUT_SIZE, true, FACE_NORM);
         let v = self.recognition.forward(&input)?;
-        let arr: [f32; 128] = v
-            .try_into()
-            .map_err(|_| EngineError::Compute("the recognition net did not give 128 values".into()))?;
+        let arr: [f32; 128] = v.try_into().map_err(|_| {
+            EngineError::Compute("the recognition net did not give 128 values".into())
+        })?;
         Ok(Descriptor(arr))
     }
 
     /// Age and gender of a detected face.
     pub fn age_gender(&self, image: &RgbImage, face: &Face) -> Result<AgeGender, EngineError> {
-        let crop = face.aligned_crop(image.width(), image.height()).ok_or(EngineError::FaceOutsideImage)?;
+        let crop = face
+            .aligned_crop(image.width(), image.height())
+            .ok_or(EngineError::FaceOutsideImage)?;
         self.age_gender_of_crop(image, crop)
     }
 
     /// The age/gender net on an explicit crop.
-    pub fn age_gender_of_crop(&self, image: &RgbImage, crop: CropRect) -> Result<AgeGender, EngineError> {
+    pub fn age_gender_of_crop(
+        &self,
+        image: &RgbImage,
+        crop: CropRect,
+    ) -> Result<AgeGender, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, 112, true, FACE_NORM);
         let (age, p_male) = self.age_gender.forward(&input)?;
@@ -386,12 +491,18 @@ impl FaceEngine {
 
     /// Expression probabilities of a detected face.
     pub fn expressions(&self, image: &RgbImage, face: &Face) -> Result<Expressions, EngineError> {
-        let crop = face.aligned_crop(image.width(), image.height()).ok_or(EngineError::FaceOutsideImage)?;
+        let crop = face
+            .aligned_crop(image.width(), image.height())
+            .ok_or(EngineError::FaceOutsideImage)?;
         self.expressions_of_crop(image, crop)
     }
 
     /// The expression net on an explicit crop.
-    pub fn expressions_of_crop(&self, image: &RgbImage, crop: CropRect) -> Result<Expressions, EngineError> {
+    pub fn expressions_of_crop(
+        &self,
+        image: &RgbImage,
+        crop: CropRect,
+    ) -> Result<Expressions, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, 112, true, FACE_NORM);
         let p = self.expression.forward(&input)?;
@@ -418,7 +529,11 @@ fn check_crop(image: &RgbImage, c: CropRect) -> Result<(), EngineError> {
         && c.height > 0
         && u64::from(c.x) + u64::from(c.width) <= u64::from(image.width())
         && u64::from(c.y) + u64::from(c.height) <= u64::from(image.height());
-    if ok { Ok(()) } else { Err(EngineError::FaceOutsideImage) }
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::FaceOutsideImage)
+    }
 }
 
 #[cfg(test)]

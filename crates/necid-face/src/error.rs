@@ -48,7 +48,9 @@ pub enum ImageError {
         limit: u64,
     },
     /// The header declares more pixels (or a longer side) than allowed; refused before decoding.
-    #[error("the image declares {width}x{height} pixels, over the limit of {max_pixels} pixels or {max_side} px a side")]
+    #[error(
+        "the image declares {width}x{height} pixels, over the limit of {max_pixels} pixels or {max_side} px a side"
+    )]
     TooManyPixels {
         /// Declared width.
         width: u32,

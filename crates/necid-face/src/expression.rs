@@ -5,7 +5,7 @@
 
 use crate::error::EngineError;
 use crate::extractor::FeatureExtractor;
-use crate::ops::{softmax, Dense, Fm};
+use crate::ops::{Dense, Fm, softmax};
 use crate::weights::WeightMap;
 
 #[derive(Debug)]
@@ -18,7 +18,10 @@ impl ExpressionNet {
     pub fn new(wm: &WeightMap) -> Result<Self, EngineError> {
         Ok(Self {
             features: FeatureExtractor::new(wm)?,
-            fc: Dense::new(wm.get("fc/weights", &[256, 7])?, Some(wm.get("fc/bias", &[7])?)),
+            fc: Dense::new(
+                wm.get("fc/weights", &[256, 7])?,
+                Some(wm.get("fc/bias", &[7])?),
+            ),
         })
     }
 

@@ -23,7 +23,13 @@ impl DenseBlock {
     fn load(wm: &WeightMap, j: usize) -> Result<Self, EngineError> {
         let p = format!("dense{j}");
         let conv0 = if j == 0 {
-            First::Conv(Conv::load(wm, "dense0/conv0/filters", "dense0/conv0/bias", 2, Pad::Same)?)
+            First::Conv(Conv::load(
+                wm,
+                "dense0/conv0/filters",
+                "dense0/conv0/bias",
+                2,
+                Pad::Same,
+            )?)
         } else {
             First::Sep(SepConv::load(wm, &format!("{p}/conv0"), 2)?)
         };
@@ -67,7 +73,11 @@ pub(crate) struct FeatureExtractor {
 
 impl FeatureExtractor {
     pub fn new(wm: &WeightMap) -> Result<Self, EngineError> {
-        Ok(Self { blocks: (0..4).map(|j| DenseBlock::load(wm, j)).collect::<Result<_, _>>()? })
+        Ok(Self {
+            blocks: (0..4)
+                .map(|j| DenseBlock::load(wm, j))
+                .collect::<Result<_, _>>()?,
+        })
     }
 
     pub fn macs(&self) -> u64 {

@@ -19,7 +19,10 @@ impl LandmarkNet {
     pub fn new(wm: &WeightMap) -> Result<Self, EngineError> {
         Ok(Self {
             features: FeatureExtractor::new(wm)?,
-            fc: Dense::new(wm.get("fc/weights", &[256, 136])?, Some(wm.get("fc/bias", &[136])?)),
+            fc: Dense::new(
+                wm.get("fc/weights", &[256, 136])?,
+                Some(wm.get("fc/bias", &[136])?),
+            ),
         })
     }
 
@@ -29,7 +32,12 @@ impl LandmarkNet {
 
     /// 68 points relative to a `crop_w × crop_h` crop (0..1 inside it), undoing the centred
     /// padding the way the package does (symmetric `|w−h|/2`, SPEC.md §7 step 3 and §15 item 2).
-    pub fn forward(&self, input: &Fm, crop_w: u32, crop_h: u32) -> Result<Vec<[f64; 2]>, EngineError> {
+    pub fn forward(
+        &self,
+        input: &Fm,
+        crop_w: u32,
+        crop_h: u32,
+    ) -> Result<Vec<[f64; 2]>, EngineError> {
         let o = self.fc.forward(&self.features.forward(input)?); // [136]
         let (w, h) = (f64::from(crop_w), f64::from(crop_h));
         let size = INPUT_SIZE as f64;
@@ -38,7 +46,12 @@ impl LandmarkNet {
         let px = if sw < sh { (sh - sw) / 2.0 } else { 0.0 };
         let py = if sh < sw { (sw - sh) / 2.0 } else { 0.0 };
         Ok(o.chunks_exact(2)
-            .map(|p| [(f64::from(p[0]) * size - px) / sw, (f64::from(p[1]) * size - py) / sh])
+            .map(|p| {
+                [
+                    (f64::from(p[0]) * size - px) / sw,
+                    (f64::from(p[1]) * size - py) / sh,
+                ]
+            })
             .collect())
     }
 }

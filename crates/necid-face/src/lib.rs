@@ -55,12 +55,13 @@ mod weights;
 use std::path::PathBuf;
 
 pub use attributes::{FaceAttributes, IPoint, Rect};
-pub use decode::{decode_image, decode_image_stored_orientation, DecodeLimits};
+pub use decode::{DecodeLimits, decode_image, decode_image_stored_orientation};
 pub use engine::{
-    AgeGender, BoundingBox, BoxDetection, DetectOptions, Expressions, Face, FaceEngine, Gender, Point, StageMacs,
+    AgeGender, BoundingBox, BoxDetection, DetectOptions, Expressions, Face, FaceEngine, Gender,
+    Point, StageMacs,
 };
 pub use error::{EngineError, ImageError};
-pub use matching::{compare, score_for_distance, Descriptor, MatchScore, DISTANCE_AT_7000};
+pub use matching::{DISTANCE_AT_7000, Descriptor, MatchScore, compare, score_for_distance};
 pub use preprocess::CropRect;
 
 /// Where the models live: `$NECID_MODELS_DIR` if set and non-empty, else

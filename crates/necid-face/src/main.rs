@@ -11,13 +11,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use necid_face::{decode_image, DecodeLimits, Face, FaceEngine};
-use serde_json::{json, Value};
+use necid_face::{DecodeLimits, Face, FaceEngine, decode_image};
+use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
-#[command(name = "necid-face", version, about = "Face detection, attributes and matching")]
+#[command(
+    name = "necid-face",
+    version,
+    about = "Face detection, attributes and matching"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,7 +61,10 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    if let Command::Bench { threads: Some(t), .. } = &cli.command {
+    if let Command::Bench {
+        threads: Some(t), ..
+    } = &cli.command
+    {
         // SAFETY: still single-threaded here; candle's matmul reads RAYON_NUM_THREADS per call.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", t.max(&1).to_string()) };
     }
@@ -81,7 +88,11 @@ fn read_image(path: &Path) -> Result<image::RgbImage> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Extract { image, models, full } => {
+        Command::Extract {
+            image,
+            models,
+            full,
+        } => {
             let img = read_image(&image)?;
             let engine = engine(models)?;
             let faces = engine.detect(&img)?;
@@ -94,18 +105,30 @@ fn run(cli: Cli) -> Result<()> {
         Command::Compare { a, b, models } => {
             let (ia, ib) = (read_image(&a)?, read_image(&b)?);
             let engine = engine(models)?;
-            let da = largest_descriptor(&engine, &ia).with_context(|| format!("{}", a.display()))?;
-            let db = largest_descriptor(&engine, &ib).with_context(|| format!("{}", b.display()))?;
+            let da =
+                largest_descriptor(&engine, &ia).with_context(|| format!("{}", a.display()))?;
+            let db =
+                largest_descriptor(&engine, &ib).with_context(|| format!("{}", b.display()))?;
             println!("{}", json!({ "score": engine.compare(&da, &db).0 }));
         }
-        Command::Bench { image, runs, threads: _, models } => bench(&image, runs.max(1), models)?,
+        Command::Bench {
+            image,
+            runs,
+            threads: _,
+            models,
+        } => bench(&image, runs.max(1), models)?,
     }
     Ok(())
 }
 
-fn largest_descriptor(engine: &FaceEngine, img: &image::RgbImage) -> Result<necid_face::Descriptor> {
+fn largest_descriptor(
+    engine: &FaceEngine,
+    img: &image::RgbImage,
+) -> Result<necid_face::Descriptor> {
     let faces = engine.detect(img)?;
-    let Some(face) = faces.first() else { bail!("no face found") };
+    let Some(face) = faces.first() else {
+        bail!("no face found")
+    };
     Ok(engine.descriptor(img, face)?)
 }
 
@@ -151,7 +174,11 @@ fn face_json(engine: &FaceEngine, img: &image::RgbImage, face: &Face, full: bool
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// candle's matmul speed on this machine, now, in GMAC/s: the reference for "fraction of peak".

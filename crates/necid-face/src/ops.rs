@@ -32,7 +32,12 @@ pub(crate) struct Fm {
 
 impl Fm {
     pub fn zeros(h: usize, w: usize, c: usize) -> Self {
-        Self { h, w, c, data: vec![0.0; h * w * c] }
+        Self {
+            h,
+            w,
+            c,
+            data: vec![0.0; h * w * c],
+        }
     }
 
     pub fn relu(mut self) -> Self {
@@ -43,7 +48,10 @@ impl Fm {
     /// `self + other`, shapes equal.
     pub fn add(mut self, other: &Fm) -> Self {
         debug_assert_eq!(self.data.len(), other.data.len());
-        self.data.iter_mut().zip(&other.data).for_each(|(a, b)| *a += b);
+        self.data
+            .iter_mut()
+            .zip(&other.data)
+            .for_each(|(a, b)| *a += b);
         self
     }
 
@@ -120,10 +128,15 @@ fn matmul_bias_act(
     let mut r = 0;
     while r < m {
         let len = MATMUL_ROWS.min(m - r);
-        let y = a.narrow(0, r, len).and_then(|t| t.matmul(w)).map_err(compute_err)?; // [len, n]
+        let y = a
+            .narrow(0, r, len)
+            .and_then(|t| t.matmul(w))
+            .map_err(compute_err)?; // [len, n]
         let (storage, layout) = y.storage_and_layout();
         let candle_core::Storage::Cpu(cpu) = &*storage else {
-            return Err(EngineError::Compute("matmul result is not on the CPU".into()));
+            return Err(EngineError::Compute(
+                "matmul result is not on the CPU".into(),
+            ));
         };
         let src = cpu.as_slice::<f32>().map_err(compute_err)?;
         let src = &src[layout.start_offset()..layout.start_offset() + len * n];
@@ -163,7 +176,10 @@ impl Conv {
         pad: Pad,
     ) -> Result<Self, EngineError> {
         let [k, k2, cin, cout] = filter.shape[..] else {
-            return Err(EngineError::Compute(format!("bad filter shape {:?}", filter.shape)));
+            return Err(EngineError::Compute(format!(
+                "bad filter shape {:?}",
+                filter.shape
+            )));
         };
         debug_assert_eq!(k, k2);
         let mut w = filter.data.clone();
@@ -177,7 +193,15 @@ impl Conv {
             }
         }
         let w = Tensor::from_vec(w, (k * k * cin, cout), &Device::Cpu).map_err(compute_err)?;
-        Ok(Self { k, stride, pad, cin, cout, w, bias: b })
+        Ok(Self {
+            k,
+            stride,
+            pad,
+            cin,
+            cout,
+            w,
+            bias: b,
+        })
     }
 
     /// `prefix/filters` (or `weights`) + `prefix/bias` (or `biases`) from a weight map.
@@ -218,7 +242,12 @@ impl Conv {
             im2col(x, self.k, self.stride, pt, pl, oh, ow)
         };
         let y = matmul_bias_act(cols, oh * ow, kdim, &self.w, &self.bias, act)?; // [oh·ow, cout]
-        Ok(Fm { h: oh, w: ow, c: self.cout, data: y })
+        Ok(Fm {
+            h: oh,
+            w: ow,
+            c: self.cout,
+            data: y,
+        })
     }
 }
 
@@ -269,19 +298,43 @@ pub(crate) struct Depthwise {
 impl Depthwise {
     pub fn new(filter: &Weight, stride: usize) -> Result<Self, EngineError> {
         let [3, 3, c, 1] = filter.shape[..] else {
-            return Err(EngineError::Compute(format!("bad depthwise shape {:?}", filter.shape)));
+            return Err(EngineError::Compute(format!(
+                "bad depthwise shape {:?}",
+                filter.shape
+            )));
         };
-        Ok(Self { stride, c, w: filter.data.clone(), bias: None })
+        Ok(Self {
+            stride,
+            c,
+            w: filter.data.clone(),
+            bias: None,
+        })
     }
 
     /// Folds `y = β + (x − μ)·γ/sqrt(σ² + ε)` (SPEC.md §3.3) into the filter and a bias.
-    pub fn fold_batch_norm(mut self, gamma: &[f32], beta: &[f32], mean: &[f32], var: &[f32]) -> Self {
+    pub fn fold_batch_norm(
+        mut self,
+        gamma: &[f32],
+        beta: &[f32],
+        mean: &[f32],
+        var: &[f32],
+    ) -> Self {
         const EPS: f32 = 0.001;
-        let k: Vec<f32> = gamma.iter().zip(var).map(|(g, v)| g / (v + EPS).sqrt()).collect();
+        let k: Vec<f32> = gamma
+            .iter()
+            .zip(var)
+            .map(|(g, v)| g / (v + EPS).sqrt())
+            .collect();
         for tap in self.w.chunks_exact_mut(self.c) {
             tap.iter_mut().zip(&k).for_each(|(w, k)| *w *= k);
         }
-        self.bias = Some(beta.iter().zip(mean).zip(&k).map(|((b, m), k)| b - m * k).collect());
+        self.bias = Some(
+            beta.iter()
+                .zip(mean)
+                .zip(&k)
+                .map(|((b, m), k)| b - m * k)
+                .collect(),
+        );
         self
     }
 
@@ -303,6 +356,12 @@ impl Depthwise {
         let (oh, pt) = out_size(x.h, 3, s, Pad::Same);
         let (ow, pl) = out_size(x.w, 3, s, Pad::Same);
         let mut out = Fm::zeros(oh, ow, c);
+        // Each tap's weights repeated to at least 128 values, so that at stride 1 the inner loop
+        // runs over long contiguous runs of several pixels instead of one pixel's channels.
+        let reps = 128usize.div_ceil(c);
+        let tiled: Vec<Vec<f32>> = (0..9)
+            .map(|t| self.w[t * c..(t + 1) * c].repeat(reps))
+            .collect();
         let row = |(oy, dst): (usize, &mut [f32])| {
             if let Some(b) = &self.bias {
                 for px in dst.chunks_exact_mut(c) {
@@ -316,16 +375,40 @@ impl Depthwise {
                 }
                 let src_row = &x.data[iy as usize * x.w * c..(iy as usize + 1) * x.w * c];
                 for kx in 0..3 {
-                    let wk = &self.w[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
-                    for ox in 0..ow {
-                        let ix = (ox * s + kx) as isize - pl as isize;
-                        if ix < 0 || ix >= x.w as isize {
-                            continue;
+                    // Output columns whose input column ox·s + kx − pl lies inside the row.
+                    let lo = (pl.saturating_sub(kx)).div_ceil(s);
+                    let hi = ((x.w + pl - kx).div_ceil(s)).min(ow);
+                    if lo >= hi {
+                        continue;
+                    }
+                    let t = ky * 3 + kx;
+                    let ix0 = lo * s + kx - pl;
+                    if s == 1 {
+                        let n = (hi - lo) * c;
+                        let d = &mut dst[lo * c..lo * c + n];
+                        let src = &src_row[ix0 * c..ix0 * c + n];
+                        let wt = &tiled[t];
+                        let mut dc = d.chunks_exact_mut(wt.len());
+                        let mut sc = src.chunks_exact(wt.len());
+                        for (dd, ss) in (&mut dc).zip(&mut sc) {
+                            for ((o, a), w) in dd.iter_mut().zip(ss).zip(wt) {
+                                *o += a * w;
+                            }
                         }
-                        let src = &src_row[ix as usize * c..(ix as usize + 1) * c];
-                        let d = &mut dst[ox * c..(ox + 1) * c];
-                        for ((d, a), w) in d.iter_mut().zip(src).zip(wk) {
-                            *d += a * w;
+                        for ((o, a), w) in
+                            dc.into_remainder().iter_mut().zip(sc.remainder()).zip(wt)
+                        {
+                            *o += a * w;
+                        }
+                    } else {
+                        let wk = &self.w[t * c..(t + 1) * c];
+                        for ox in lo..hi {
+                            let ix = ox * s + kx - pl;
+                            let src = &src_row[ix * c..(ix + 1) * c];
+                            let d = &mut dst[ox * c..(ox + 1) * c];
+                            for ((o, a), w) in d.iter_mut().zip(src).zip(wk) {
+                                *o += a * w;
+                            }
                         }
                     }
                 }
@@ -384,7 +467,12 @@ pub(crate) fn max_pool(x: &Fm, k: usize, s: usize, pad: Pad) -> Fm {
     let (oh, pt) = out_size(x.h, k, s, pad);
     let (ow, pl) = out_size(x.w, k, s, pad);
     let c = x.c;
-    let mut out = Fm { h: oh, w: ow, c, data: vec![f32::NEG_INFINITY; oh * ow * c] };
+    let mut out = Fm {
+        h: oh,
+        w: ow,
+        c,
+        data: vec![f32::NEG_INFINITY; oh * ow * c],
+    };
     for oy in 0..oh {
         for ox in 0..ow {
             let d = &mut out.data[(oy * ow + ox) * c..(oy * ow + ox + 1) * c];
@@ -433,7 +521,10 @@ pub(crate) struct Dense {
 
 impl Dense {
     pub fn new(w: &Weight, b: Option<&Weight>) -> Self {
-        Self { w: w.clone(), b: b.map(|b| b.data.clone()) }
+        Self {
+            w: w.clone(),
+            b: b.map(|b| b.data.clone()),
+        }
     }
 
     pub fn forward(&self, x: &[f32]) -> Vec<f32> {

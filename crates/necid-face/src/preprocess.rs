@@ -18,7 +18,12 @@ pub struct CropRect {
 impl CropRect {
     /// The whole image.
     pub fn full(img: &RgbImage) -> Self {
-        Self { x: 0, y: 0, width: img.width(), height: img.height() }
+        Self {
+            x: 0,
+            y: 0,
+            width: img.width(),
+            height: img.height(),
+        }
     }
 
     /// The package's crop rule (SPEC.md §11.1): clip the f64 box to the image, then floor.
@@ -55,7 +60,13 @@ pub(crate) const FACE_MEAN: [f32; 3] = [122.782, 117.001, 104.298];
 
 /// Builds the `size × size × 3` input from `crop` of `img`; `centred` chooses the padding
 /// placement (bottom/right for the detector, centred for the face nets).
-pub(crate) fn to_input(img: &RgbImage, crop: CropRect, size: usize, centred: bool, norm: Norm) -> Fm {
+pub(crate) fn to_input(
+    img: &RgbImage,
+    crop: CropRect,
+    size: usize,
+    centred: bool,
+    norm: Norm,
+) -> Fm {
     let (cw, ch) = (crop.width as usize, crop.height as usize);
     let side = cw.max(ch);
     let diff = side - cw.min(ch);

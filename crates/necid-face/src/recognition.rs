@@ -4,7 +4,7 @@
 //! the convolutions.
 
 use crate::error::EngineError;
-use crate::ops::{avg_pool2, max_pool, Act, Conv, Dense, Fm, Pad};
+use crate::ops::{Act, Conv, Dense, Fm, Pad, avg_pool2, max_pool};
 use crate::weights::WeightMap;
 
 pub(crate) const INPUT_SIZE: usize = 150;
@@ -13,7 +13,10 @@ fn conv_layer(wm: &WeightMap, p: &str, stride: usize, pad: Pad) -> Result<Conv, 
     Conv::from_parts(
         wm.any(&format!("{p}/conv/filters"))?,
         Some(wm.any(&format!("{p}/conv/bias"))?),
-        Some((wm.any(&format!("{p}/scale/weights"))?, wm.any(&format!("{p}/scale/biases"))?)),
+        Some((
+            wm.any(&format!("{p}/scale/weights"))?,
+            wm.any(&format!("{p}/scale/biases"))?,
+        )),
         stride,
         pad,
     )
@@ -28,7 +31,11 @@ struct Residual {
 
 impl Residual {
     fn load(wm: &WeightMap, p: &str, down: bool) -> Result<Self, EngineError> {
-        let (s, pad) = if down { (2, Pad::Valid) } else { (1, Pad::Same) };
+        let (s, pad) = if down {
+            (2, Pad::Valid)
+        } else {
+            (1, Pad::Same)
+        };
         Ok(Self {
             conv1: conv_layer(wm, &format!("{p}/conv1"), s, pad)?,
             conv2: conv_layer(wm, &format!("{p}/conv2"), 1, Pad::Same)?,
@@ -54,7 +61,12 @@ impl Residual {
                 d.extend_from_slice(px);
                 d.extend(std::iter::repeat_n(0.0, y.c - sc.c));
             }
-            sc = Fm { h: sc.h, w: sc.w, c: y.c, data: d };
+            sc = Fm {
+                h: sc.h,
+                w: sc.w,
+                c: y.c,
+                data: d,
+            };
         }
         let y = if y.h != sc.h {
             // Zero-pad y by one row at the bottom and one column at the right.

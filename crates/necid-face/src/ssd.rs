@@ -55,17 +55,27 @@ impl Ssd {
         let mut blocks = Vec::with_capacity(13);
         for (i, &s) in (1..=13).zip(DW_STRIDES.iter()) {
             let p = format!("MobilenetV1/Conv2d_{i}_depthwise");
-            let bn = |n: &str| wm.any(&format!("{p}/BatchNorm/{n}")).map(|w| w.data.as_slice());
-            let dw = Depthwise::new(wm.any(&format!("{p}/depthwise_weights"))?, s)?.fold_batch_norm(
-                bn("gamma")?,
-                bn("beta")?,
-                bn("moving_mean")?,
-                bn("moving_variance")?,
-            );
+            let bn = |n: &str| {
+                wm.any(&format!("{p}/BatchNorm/{n}"))
+                    .map(|w| w.data.as_slice())
+            };
+            let dw = Depthwise::new(wm.any(&format!("{p}/depthwise_weights"))?, s)?
+                .fold_batch_norm(
+                    bn("gamma")?,
+                    bn("beta")?,
+                    bn("moving_mean")?,
+                    bn("moving_variance")?,
+                );
             blocks.push((dw, pw(wm, &format!("MobilenetV1/Conv2d_{i}_pointwise"), 1)?));
         }
         let extras = (0..8)
-            .map(|i| pw(wm, &format!("Prediction/Conv2d_{i}_pointwise"), if i % 2 == 1 { 2 } else { 1 }))
+            .map(|i| {
+                pw(
+                    wm,
+                    &format!("Prediction/Conv2d_{i}_pointwise"),
+                    if i % 2 == 1 { 2 } else { 1 },
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let heads = (0..6)
             .map(|i| {
@@ -89,8 +99,18 @@ impl Ssd {
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
         let a = wm.get("Output/extra_dim", &[1, NUM_ANCHORS, 4])?;
-        let anchors = a.data.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
-        Ok(Self { conv0, blocks, extras, heads, anchors })
+        let anchors = a
+            .data
+            .chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect();
+        Ok(Self {
+            conv0,
+            blocks,
+            extras,
+            heads,
+            anchors,
+        })
     }
 
     /// Multiply-adds of one forward pass.
@@ -151,7 +171,12 @@ impl Ssd {
         }
         let mut boxes = Vec::with_capacity(NUM_ANCHORS);
         let mut scores = Vec::with_capacity(NUM_ANCHORS);
-        for ((a, t), l) in self.anchors.iter().zip(enc.chunks_exact(4)).zip(logits.chunks_exact(3)) {
+        for ((a, t), l) in self
+            .anchors
+            .iter()
+            .zip(enc.chunks_exact(4))
+            .zip(logits.chunks_exact(3))
+        {
             let ha = a[2] - a[0];
             let wa = a[3] - a[1];
             let yca = a[0] + ha / 2.0;
@@ -179,8 +204,18 @@ pub(crate) struct Detection {
 
 fn iou(a: &[f32; 4], b: &[f32; 4]) -> f64 {
     let (a, b) = (a.map(f64::from), b.map(f64::from));
-    let (ay0, ax0, ay1, ax1) = (a[0].min(a[2]), a[1].min(a[3]), a[0].max(a[2]), a[1].max(a[3]));
-    let (by0, bx0, by1, bx1) = (b[0].min(b[2]), b[1].min(b[3]), b[0].max(b[2]), b[1].max(b[3]));
+    let (ay0, ax0, ay1, ax1) = (
+        a[0].min(a[2]),
+        a[1].min(a[3]),
+        a[0].max(a[2]),
+        a[1].max(a[3]),
+    );
+    let (by0, bx0, by1, bx1) = (
+        b[0].min(b[2]),
+        b[1].min(b[3]),
+        b[0].max(b[2]),
+        b[1].max(b[3]),
+    );
     let area_a = (ay1 - ay0) * (ax1 - ax0);
     let area_b = (by1 - by0) * (bx1 - bx0);
     if area_a <= 0.0 || area_b <= 0.0 {
@@ -200,7 +235,9 @@ pub(crate) fn postprocess(
     img_w: u32,
     img_h: u32,
 ) -> Vec<Detection> {
-    let mut cand: Vec<usize> = (0..raw.scores.len()).filter(|&i| raw.scores[i] > min_confidence).collect();
+    let mut cand: Vec<usize> = (0..raw.scores.len())
+        .filter(|&i| raw.scores[i] > min_confidence)
+        .collect();
     // Stable sort keeps anchor order among equal scores.
     cand.sort_by(|&a, &b| raw.scores[b].total_cmp(&raw.scores[a]));
     let mut kept: Vec<usize> = Vec::new();
@@ -208,7 +245,10 @@ pub(crate) fn postprocess(
         if kept.len() >= max_results.min(NUM_ANCHORS) {
             break;
         }
-        if kept.iter().all(|&k| iou(&raw.boxes[k], &raw.boxes[i]) <= 0.5) {
+        if kept
+            .iter()
+            .all(|&k| iou(&raw.boxes[k], &raw.boxes[i]) <= 0.5)
+        {
             kept.push(i);
         }
     }

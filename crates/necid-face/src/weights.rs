@@ -26,14 +26,20 @@ pub(crate) struct WeightMap {
 impl WeightMap {
     /// The tensor `name`, checked to have `shape`.
     pub fn get(&self, name: &str, shape: &[usize]) -> Result<&Weight, EngineError> {
-        let w = self.tensors.get(name).ok_or_else(|| EngineError::ModelCorrupt {
-            model: self.model.clone(),
-            reason: format!("tensor `{name}` is missing"),
-        })?;
+        let w = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| EngineError::ModelCorrupt {
+                model: self.model.clone(),
+                reason: format!("tensor `{name}` is missing"),
+            })?;
         if w.shape != shape {
             return Err(EngineError::ModelCorrupt {
                 model: self.model.clone(),
-                reason: format!("tensor `{name}` has shape {:?}, expected {shape:?}", w.shape),
+                reason: format!(
+                    "tensor `{name}` has shape {:?}, expected {shape:?}",
+                    w.shape
+                ),
             });
         }
         Ok(w)
@@ -41,10 +47,12 @@ impl WeightMap {
 
     /// The tensor `name` with any shape.
     pub fn any(&self, name: &str) -> Result<&Weight, EngineError> {
-        self.tensors.get(name).ok_or_else(|| EngineError::ModelCorrupt {
-            model: self.model.clone(),
-            reason: format!("tensor `{name}` is missing"),
-        })
+        self.tensors
+            .get(name)
+            .ok_or_else(|| EngineError::ModelCorrupt {
+                model: self.model.clone(),
+                reason: format!("tensor `{name}` is missing"),
+            })
     }
 }
 
@@ -70,7 +78,9 @@ struct Quant {
 }
 
 fn missing(dir: &Path, file: &str) -> EngineError {
-    EngineError::ModelMissing { path: dir.join(file) }
+    EngineError::ModelMissing {
+        path: dir.join(file),
+    }
 }
 
 /// Loads `<dir>/<model>-weights_manifest.json` and its shard files.
@@ -83,7 +93,10 @@ pub(crate) fn load(dir: &Path, model: &str) -> Result<WeightMap, EngineError> {
             model: model.to_owned(),
             reason: format!("{manifest_name} is not a weights manifest: {e}"),
         })?;
-    let mut map = WeightMap { model: model.to_owned(), tensors: HashMap::new() };
+    let mut map = WeightMap {
+        model: model.to_owned(),
+        tensors: HashMap::new(),
+    };
     for group in groups {
         let mut bytes = Vec::new();
         for p in &group.paths {
@@ -101,7 +114,10 @@ fn decode_group(
     bytes: &[u8],
     out: &mut HashMap<String, Weight>,
 ) -> Result<(), EngineError> {
-    let corrupt = |reason: String| EngineError::ModelCorrupt { model: model.to_owned(), reason };
+    let corrupt = |reason: String| EngineError::ModelCorrupt {
+        model: model.to_owned(),
+        reason,
+    };
     let mut offset = 0usize;
     for e in entries {
         let n: usize = e.shape.iter().product();
@@ -116,9 +132,13 @@ fn decode_group(
                 offset += n;
                 // tfjs dequantizes in f64 and rounds once to f32 (SPEC.md §2).
                 if e.dtype == "int32" {
-                    raw.iter().map(|&q8| (f64::from(q8) * q.scale + q.min).round() as f32).collect()
+                    raw.iter()
+                        .map(|&q8| (f64::from(q8) * q.scale + q.min).round() as f32)
+                        .collect()
                 } else {
-                    raw.iter().map(|&q8| (f64::from(q8) * q.scale + q.min) as f32).collect()
+                    raw.iter()
+                        .map(|&q8| (f64::from(q8) * q.scale + q.min) as f32)
+                        .collect()
                 }
             }
             None => {
@@ -139,7 +159,13 @@ fn decode_group(
                     .collect()
             }
         };
-        out.insert(e.name.clone(), Weight { shape: e.shape.clone(), data });
+        out.insert(
+            e.name.clone(),
+            Weight {
+                shape: e.shape.clone(),
+                data,
+            },
+        );
     }
     if offset != bytes.len() {
         return Err(corrupt(format!(

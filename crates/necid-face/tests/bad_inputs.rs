@@ -5,7 +5,7 @@
 mod common;
 
 use common::{engine, shared};
-use necid_face::{decode_image, decode_image_stored_orientation, DecodeLimits, ImageError};
+use necid_face::{DecodeLimits, ImageError, decode_image, decode_image_stored_orientation};
 
 fn manifest() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(shared("testdata/bad/MANIFEST.csv")).unwrap();
@@ -36,14 +36,19 @@ fn every_bad_file_gives_a_typed_error_or_the_expected_result() {
     for (file, expect) in &rows {
         let bytes = std::fs::read(shared("testdata/bad").join(file)).unwrap();
         let decoded = decode_image(&bytes, &DecodeLimits::default());
-        let faces = decoded.as_ref().ok().map(|img| engine().detect(img).unwrap().len());
+        let faces = decoded
+            .as_ref()
+            .ok()
+            .map(|img| engine().detect(img).unwrap().len());
         let ok = if expect.starts_with("reject before decoding") {
             matches!(decoded, Err(ImageError::TooManyPixels { .. }))
         } else if expect == "reject" {
             decoded.is_err()
         } else if expect.starts_with("reject: no face") {
             decoded.is_err() || faces == Some(0)
-        } else if expect.starts_with("reject (or decode partially") || expect.starts_with("reject (strict") {
+        } else if expect.starts_with("reject (or decode partially")
+            || expect.starts_with("reject (strict")
+        {
             decoded.is_err() || faces.is_some_and(|n| n <= 1)
         } else if expect.starts_with("accept")
             || expect.starts_with("format-dependent")
@@ -53,12 +58,19 @@ fn every_bad_file_gives_a_typed_error_or_the_expected_result() {
         } else {
             true // "depends on the minimum face size": only no panic
         };
-        eprintln!("{file:34} {:>8} {}", faces.map_or("-".into(), |n| format!("{n} face")), match &decoded {
-            Ok(i) => format!("{}x{}", i.width(), i.height()),
-            Err(e) => format!("error: {e}"),
-        });
+        eprintln!(
+            "{file:34} {:>8} {}",
+            faces.map_or("-".into(), |n| format!("{n} face")),
+            match &decoded {
+                Ok(i) => format!("{}x{}", i.width(), i.height()),
+                Err(e) => format!("error: {e}"),
+            }
+        );
         if !ok {
-            failures.push(format!("{file}: expected `{expect}`, got {:?} / faces {faces:?}", decoded.err()));
+            failures.push(format!(
+                "{file}: expected `{expect}`, got {:?} / faces {faces:?}",
+                decoded.err()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -69,7 +81,14 @@ fn a_decompression_bomb_is_refused_from_its_header() {
     let bytes = std::fs::read(shared("testdata/bad/bomb_valid_30000x30000_1bit.png")).unwrap();
     let err = decode_image(&bytes, &DecodeLimits::default()).unwrap_err();
     assert!(
-        matches!(err, ImageError::TooManyPixels { width: 30000, height: 30000, .. }),
+        matches!(
+            err,
+            ImageError::TooManyPixels {
+                width: 30000,
+                height: 30000,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("30000x30000"), "{err}");
@@ -77,9 +96,18 @@ fn a_decompression_bomb_is_refused_from_its_header() {
 
 #[test]
 fn an_oversized_file_is_refused_before_decoding() {
-    let limits = DecodeLimits { max_bytes: 1000, ..DecodeLimits::default() };
+    let limits = DecodeLimits {
+        max_bytes: 1000,
+        ..DecodeLimits::default()
+    };
     let bytes = std::fs::read(shared("testdata/bad/good_reference_face.jpg")).unwrap();
-    assert!(matches!(decode_image(&bytes, &limits), Err(ImageError::TooLarge { size: 13408, limit: 1000 })));
+    assert!(matches!(
+        decode_image(&bytes, &limits),
+        Err(ImageError::TooLarge {
+            size: 13408,
+            limit: 1000
+        })
+    ));
 }
 
 #[test]
@@ -87,7 +115,10 @@ fn exif_orientation_is_applied_so_the_face_is_upright() {
     let bytes = std::fs::read(shared("testdata/bad/face_exif_orientation6.jpg")).unwrap();
     let stored = decode_image_stored_orientation(&bytes, &DecodeLimits::default()).unwrap();
     let upright = decode_image(&bytes, &DecodeLimits::default()).unwrap();
-    assert_eq!((upright.width(), upright.height()), (stored.height(), stored.width()));
+    assert_eq!(
+        (upright.width(), upright.height()),
+        (stored.height(), stored.width())
+    );
     let faces = engine().detect(&upright).unwrap();
     assert_eq!(faces.len(), 1);
     let a = &faces[0].attributes;
@@ -101,6 +132,9 @@ fn a_missing_model_is_named_with_the_command_that_fetches_it() {
     let dir = std::env::temp_dir().join("necid-face-no-models");
     std::fs::create_dir_all(&dir).unwrap();
     let err = necid_face::FaceEngine::load(&dir).unwrap_err().to_string();
-    assert!(err.contains("ssd_mobilenetv1_model-weights_manifest.json"), "{err}");
+    assert!(
+        err.contains("ssd_mobilenetv1_model-weights_manifest.json"),
+        "{err}"
+    );
     assert!(err.contains("scripts/fetch-models"), "{err}");
 }

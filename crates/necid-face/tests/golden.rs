@@ -8,18 +8,38 @@
 
 mod common;
 
-use common::{crop, engine, f, goldens, ssd_faces, Golden};
-use necid_face::{decode_image_stored_orientation, DecodeLimits, DetectOptions};
+use common::{Golden, crop, engine, f, goldens, ssd_faces};
+use necid_face::{DecodeLimits, DetectOptions, decode_image_stored_orientation};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// Each golden's stored-orientation pixels (the package ignores EXIF, SPEC.md §15 item 9).
-fn pixels(g: &Golden) -> image::RgbImage {
+/// Each golden's stored-orientation pixels (the package ignores EXIF, SPEC.md §15 item 9),
+/// decoded and checked once per test binary.
+fn pixels(g: &Golden) -> &'static image::RgbImage {
+    static P: OnceLock<HashMap<String, image::RgbImage>> = OnceLock::new();
+    let all = P.get_or_init(|| {
+        goldens()
+            .iter()
+            .map(|g| (g.name.clone(), decode(g)))
+            .collect()
+    });
+    &all[&g.name]
+}
+
+fn decode(g: &Golden) -> image::RgbImage {
     let bytes = std::fs::read(&g.image).unwrap_or_else(|e| {
-        panic!("{}: {e} (demo images come with `scripts/fetch-models`)", g.image.display())
+        panic!(
+            "{}: {e} (demo images come with `scripts/fetch-models`)",
+            g.image.display()
+        )
     });
     let img = decode_image_stored_orientation(&bytes, &DecodeLimits::default())
         .unwrap_or_else(|e| panic!("{}: {e}", g.name));
-    let sha: String = Sha256::digest(img.as_raw()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = Sha256::digest(img.as_raw())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(
         sha,
         g.json["image"]["rgbSha256"].as_str().unwrap(),
@@ -34,14 +54,24 @@ fn report(what: &str, failures: &[String], checked: usize) {
         panic!(
             "{what}: {} of {checked} checks failed:\n{}",
             failures.len(),
-            failures.iter().take(25).cloned().collect::<Vec<_>>().join("\n")
+            failures
+                .iter()
+                .take(25)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 }
 
 #[test]
 fn every_golden_image_gives_the_same_detections_as_the_original() {
-    let opts = DetectOptions { max_faces: 100, retry_on_canvas: false, largest_first: false, ..Default::default() };
+    let opts = DetectOptions {
+        max_faces: 100,
+        retry_on_canvas: false,
+        largest_first: false,
+        ..Default::default()
+    };
     let (mut failures, mut faces_checked, mut images) = (Vec::new(), 0, 0);
     let (mut max_score, mut min_iou, mut max_lm) = (0.0f64, 1.0f64, 0.0f64);
     let mut lm_crops_equal = 0;
@@ -49,9 +79,14 @@ fn every_golden_image_gives_the_same_detections_as_the_original() {
         let Some(gold) = ssd_faces(g) else { continue };
         images += 1;
         let img = pixels(g);
-        let faces = engine().detect_with(&img, &opts).unwrap();
+        let faces = engine().detect_with(img, &opts).unwrap();
         if faces.len() != gold.len() {
-            failures.push(format!("{}: {} faces, golden {}", g.name, faces.len(), gold.len()));
+            failures.push(format!(
+                "{}: {} faces, golden {}",
+                g.name,
+                faces.len(),
+                gold.len()
+            ));
             continue;
         }
         for (i, (ours, gf)) in faces.iter().zip(gold).enumerate() {
@@ -67,7 +102,10 @@ fn every_golden_image_gives_the_same_detections_as_the_original() {
             max_score = max_score.max(ds);
             min_iou = min_iou.min(iou);
             if ds > 1e-4 || iou < 0.999 {
-                failures.push(format!("{} face {i}: score Δ {ds:.2e}, IoU {iou:.6}", g.name));
+                failures.push(format!(
+                    "{} face {i}: score Δ {ds:.2e}, IoU {iou:.6}",
+                    g.name
+                ));
                 continue;
             }
             let lc = ours.landmark_crop(img.width(), img.height()).unwrap();
@@ -108,7 +146,9 @@ fn landmarks_match_the_original_on_the_golden_crops() {
         for (i, gf) in gold.iter().enumerate() {
             n += 1;
             let origin = (f(&gf["box"]["x"]), f(&gf["box"]["y"]));
-            let pts = engine().landmarks_in_crop(&img, crop(&gf["landmarkCrop"]), origin).unwrap();
+            let pts = engine()
+                .landmarks_in_crop(img, crop(&gf["landmarkCrop"]), origin)
+                .unwrap();
             let d = pts
                 .iter()
                 .zip(gf["landmarks"].as_array().unwrap())
@@ -136,10 +176,16 @@ fn descriptors_match_the_original_on_the_golden_crops() {
         let img = pixels(g);
         for (i, gf) in gold.iter().enumerate() {
             n += 1;
-            let d = engine().descriptor_of_crop(&img, crop(&gf["descriptorCrop"])).unwrap();
+            let d = engine()
+                .descriptor_of_crop(img, crop(&gf["descriptorCrop"]))
+                .unwrap();
             let gd: Vec<f64> = gf["descriptor"].as_array().unwrap().iter().map(f).collect();
             let dot: f64 = d.0.iter().zip(&gd).map(|(a, b)| f64::from(*a) * b).sum();
-            let na: f64 = d.0.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
+            let na: f64 =
+                d.0.iter()
+                    .map(|a| f64::from(*a).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
             let nb: f64 = gd.iter().map(|b| b * b).sum::<f64>().sqrt();
             let cos = dot / (na * nb);
             min_cos = min_cos.min(cos);
@@ -166,13 +212,13 @@ fn expressions_age_and_gender_match_the_original_on_the_golden_crops() {
         for (i, gf) in gold.iter().enumerate() {
             n += 1;
             let c = crop(&gf["alignedCrop"]);
-            let e = engine().expressions_of_crop(&img, c).unwrap();
+            let e = engine().expressions_of_crop(img, c).unwrap();
             let de = e
                 .as_pairs()
                 .iter()
                 .map(|(k, v)| (f64::from(*v) - f(&gf["expressions"][*k])).abs())
                 .fold(0.0, f64::max);
-            let ag = engine().age_gender_of_crop(&img, c).unwrap();
+            let ag = engine().age_gender_of_crop(img, c).unwrap();
             let da = (f64::from(ag.age) - f(&gf["age"])).abs();
             let gender = serde_json::to_value(ag.gender).unwrap();
             max_e = max_e.max(de);
@@ -185,7 +231,9 @@ fn expressions_age_and_gender_match_the_original_on_the_golden_crops() {
             }
         }
     }
-    eprintln!("expressions/age/gender: {n} faces, max expression Δ {max_e:.2e}, max age Δ {max_age:.4}");
+    eprintln!(
+        "expressions/age/gender: {n} faces, max expression Δ {max_e:.2e}, max age Δ {max_age:.4}"
+    );
     assert!(n >= 250, "only {n} golden faces");
     report("expressions/age/gender", &failures, n);
 }

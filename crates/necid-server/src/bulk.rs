@@ -5,7 +5,7 @@
 //! are never lost and no record is enrolled twice. An attempt is counted before the work starts;
 //! a record that has already had [`MAX_ATTEMPTS`] (it crashed the service each time) is failed.
 
-use object_store::ObjectStore;
+use object_store::{GetOptions, ObjectStore};
 use object_store::path::Path as ObjectPath;
 
 use crate::AppState;
@@ -76,8 +76,8 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
         return Some(failed("Invalid filename."));
     };
     let bucket = state.bucket().clone();
-    match bucket.head(&path).await {
-        Ok(meta) if meta.size > limits.max_image_bytes => {
+    match bucket.get_opts(&path, GetOptions::new().with_head(true)).await {
+        Ok(head) if head.meta.size > limits.max_image_bytes => {
             return Some(failed(format!(
                 "File is larger than the limit of {} bytes.",
                 limits.max_image_bytes
@@ -87,7 +87,7 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
         Err(object_store::Error::NotFound { .. }) => return Some(failed("File not found in the bucket.")),
         Err(e) => return Some(failed(format!("The bucket could not be read: {e}"))),
     }
-    let bytes = match bucket.get(&path).await {
+    let bytes = match bucket.get_opts(&path, GetOptions::default()).await {
         Ok(r) => match r.bytes().await {
             Ok(b) => b,
             Err(e) => return Some(failed(format!("The bucket could not be read: {e}"))),

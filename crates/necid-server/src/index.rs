@@ -86,7 +86,7 @@ impl GalleryIndex {
 
     /// Adds a row, or replaces the row with the same `row_id`.
     pub fn upsert(&mut self, meta: RowMeta, vector: &[f32; DIM], tags: u64) {
-        let half_norm = 0.5 * dot_lanes(vector, vector);
+        let half_norm = 0.5 * dot_plain(vector, vector);
         if let Some(&pos) = self.positions.get(&meta.row_id) {
             self.vectors[pos * DIM..(pos + 1) * DIM].copy_from_slice(vector);
             self.half_norms[pos] = half_norm;
@@ -276,21 +276,31 @@ fn dot_avx2_entry(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn dot_avx2(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
-    dot_lanes(a, b)
+    dot_lanes::<true>(a, b)
 }
 
 /// Portable version (SSE2 on x86-64).
 pub fn dot_portable(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
-    dot_lanes(a, b)
+    dot_plain(a, b)
 }
 
+fn dot_plain(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
+    dot_lanes::<false>(a, b)
+}
+
+/// 64 independent accumulators (eight 8-lane vectors), summed pairwise at the end. With `FMA`
+/// the multiply-add is fused (only where the CPU has it: otherwise `mul_add` is a slow libm call).
 #[inline(always)]
-fn dot_lanes(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
+fn dot_lanes<const FMA: bool>(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
     const LANES: usize = 64;
     let mut acc = [0f32; LANES];
     for (ca, cb) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
         for j in 0..LANES {
-            acc[j] = ca[j].mul_add(cb[j], acc[j]);
+            acc[j] = if FMA {
+                ca[j].mul_add(cb[j], acc[j])
+            } else {
+                acc[j] + ca[j] * cb[j]
+            };
         }
     }
     let mut width = LANES / 2;

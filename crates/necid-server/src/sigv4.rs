@@ -14,9 +14,9 @@
 //! documented exception (NOTES.md item 17): it may equal the `Host` header or its name without
 //! the port, and nothing looser.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime, PrimitiveDateTime, format_description::FormatItem};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime, format_description::BorrowedFormatItem};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -27,7 +27,7 @@ pub const MAX_SKEW: Duration = Duration::minutes(5);
 /// The SHA-256 of an empty body, which GET requests sign.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-const AMZ_DATE: &[FormatItem<'static>] =
+const AMZ_DATE: &[BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// Region and service a signature must be scoped to.

@@ -41,7 +41,10 @@ pub struct Golden {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -74,19 +77,35 @@ pub fn goldens() -> &'static Vec<Golden> {
             .into_iter()
             .map(|p| {
                 let json: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 let image = if rel.starts_with("out-image-rs/demo/") {
-                    let f = json["image"]["originFile"].as_str().unwrap_or_else(|| json["image"]["file"].as_str().unwrap());
-                    let f = Path::new(f).file_name().unwrap().to_string_lossy().replace(".ppm", "");
+                    let f = json["image"]["originFile"]
+                        .as_str()
+                        .unwrap_or_else(|| json["image"]["file"].as_str().unwrap());
+                    let f = Path::new(f)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace(".ppm", "");
                     models_dir().join("demo").join(f)
                 } else {
                     let f = json["image"]["originFile"].as_str().unwrap_or_else(|| {
-                        let r = rel.trim_start_matches("out/testdata/").trim_end_matches(".json");
+                        let r = rel
+                            .trim_start_matches("out/testdata/")
+                            .trim_end_matches(".json");
                         Box::leak(r.to_owned().into_boxed_str())
                     });
                     shared("testdata").join(f)
                 };
-                Golden { name: rel, json, image }
+                Golden {
+                    name: rel,
+                    json,
+                    image,
+                }
             })
             .collect()
     })
@@ -94,7 +113,11 @@ pub fn goldens() -> &'static Vec<Golden> {
 
 /// The SSD run of a golden.
 pub fn ssd_faces(g: &Golden) -> Option<&Vec<Value>> {
-    g.json["runs"].as_array()?.iter().find(|r| r["detector"] == "ssd_mobilenetv1")?["faces"].as_array()
+    g.json["runs"]
+        .as_array()?
+        .iter()
+        .find(|r| r["detector"] == "ssd_mobilenetv1")?["faces"]
+        .as_array()
 }
 
 pub fn f(v: &Value) -> f64 {
@@ -103,5 +126,10 @@ pub fn f(v: &Value) -> f64 {
 
 pub fn crop(v: &Value) -> necid_face::CropRect {
     let u = |k: &str| v[k].as_u64().unwrap() as u32;
-    necid_face::CropRect { x: u("x"), y: u("y"), width: u("width"), height: u("height") }
+    necid_face::CropRect {
+        x: u("x"),
+        y: u("y"),
+        width: u("width"),
+        height: u("height"),
+    }
 }
