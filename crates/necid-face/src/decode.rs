@@ -73,7 +73,9 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, orient: bool) -> Result<Rgb
     }
     if reader.format() == Some(image::ImageFormat::Jpeg) && !has_jpeg_eoi(bytes) {
         // zune-jpeg pads a truncated scan with grey and succeeds; a half image is not a photo.
-        return Err(ImageError::Corrupt("truncated JPEG (no end-of-image marker)".into()));
+        return Err(ImageError::Corrupt(
+            "truncated JPEG (no end-of-image marker)".into(),
+        ));
     }
     // 16-bit RGBA is the widest buffer a decoder makes: 8 bytes a pixel, plus slack.
     let mut header_limits = image::Limits::default();

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use common::{engine, load_rgb, shared};
 use necid_face::{Descriptor, DetectOptions, compare};
+use rayon::prelude::*;
 
 struct Sample {
     path: String,
@@ -28,9 +29,10 @@ fn samples() -> &'static Vec<Sample> {
             retry_on_canvas: false,
             ..Default::default()
         };
-        manifest
-            .lines()
-            .skip(1)
+        let lines: Vec<&str> = manifest.lines().skip(1).collect();
+        // Images in parallel: the small nets do not fill two cores on their own.
+        lines
+            .par_iter()
             .map(|l| {
                 let mut cols = l.split(',');
                 let path = cols.next().unwrap().to_owned();

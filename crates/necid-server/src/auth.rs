@@ -51,15 +51,29 @@ pub async fn cors(req: Request, next: Next) -> Response {
     if req.method() == Method::OPTIONS {
         let mut res = StatusCode::OK.into_response();
         let h = res.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(ALLOW_HEADERS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(ALLOW_METHODS),
+        );
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         return res;
     }
     let mut res = next.run(req).await;
-    res.headers_mut()
-        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     res
 }
 
@@ -90,9 +104,12 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         payload_sha256: sigv4::payload_hash(&bytes),
     };
     let creds = state.credentials();
-    let verified = sigv4::verify(&signed, state.scope(), time::OffsetDateTime::now_utc(), |ak| {
-        (ak == creds.access_key_id).then(|| creds.secret_access_key.clone())
-    });
+    let verified = sigv4::verify(
+        &signed,
+        state.scope(),
+        time::OffsetDateTime::now_utc(),
+        |ak| (ak == creds.access_key_id).then(|| creds.secret_access_key.clone()),
+    );
     if let Err(e) = verified {
         return ApiError::Auth(e).into_response();
     }
@@ -123,12 +140,18 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
             }
         }
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }

@@ -5,8 +5,8 @@
 //! are never lost and no record is enrolled twice. An attempt is counted before the work starts;
 //! a record that has already had [`MAX_ATTEMPTS`] (it crashed the service each time) is failed.
 
-use object_store::{GetOptions, ObjectStore};
 use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, ObjectStore};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -76,7 +76,10 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
         return Some(failed("Invalid filename."));
     };
     let bucket = state.bucket().clone();
-    match bucket.get_opts(&path, GetOptions::new().with_head(true)).await {
+    match bucket
+        .get_opts(&path, GetOptions::new().with_head(true))
+        .await
+    {
         Ok(head) if head.meta.size > limits.max_image_bytes => {
             return Some(failed(format!(
                 "File is larger than the limit of {} bytes.",
@@ -84,7 +87,9 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
             )));
         }
         Ok(_) => {}
-        Err(object_store::Error::NotFound { .. }) => return Some(failed("File not found in the bucket.")),
+        Err(object_store::Error::NotFound { .. }) => {
+            return Some(failed("File not found in the bucket."));
+        }
         Err(e) => return Some(failed(format!("The bucket could not be read: {e}"))),
     }
     let bytes = match bucket.get_opts(&path, GetOptions::default()).await {
@@ -92,7 +97,9 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
             Ok(b) => b,
             Err(e) => return Some(failed(format!("The bucket could not be read: {e}"))),
         },
-        Err(object_store::Error::NotFound { .. }) => return Some(failed("File not found in the bucket.")),
+        Err(object_store::Error::NotFound { .. }) => {
+            return Some(failed("File not found in the bucket."));
+        }
         Err(e) => return Some(failed(format!("The bucket could not be read: {e}"))),
     };
 
@@ -102,7 +109,10 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
             let tenant = s.tenant_id().to_owned();
             match s.store().application(&tenant, &app_id) {
                 Ok(app) => Ok(app.face_minimum_quality_score),
-                Err(_) => Ok(s.store().gallery(&tenant, &gallery_id)?.face_minimum_quality_score),
+                Err(_) => Ok(s
+                    .store()
+                    .gallery(&tenant, &gallery_id)?
+                    .face_minimum_quality_score),
             }
         })
         .await;
@@ -134,9 +144,13 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
     let (seq, gallery_id, tags) = (record.seq, record.gallery_id.clone(), record.tags.clone());
     let enrolled = state
         .db(move |s| {
-            let e = s
-                .store()
-                .enrol_bulk_record(seq, &gallery_id, &face.descriptor, &attributes_json, &tags)?;
+            let e = s.store().enrol_bulk_record(
+                seq,
+                &gallery_id,
+                &face.descriptor,
+                &attributes_json,
+                &tags,
+            )?;
             let index = s.index(&gallery_id);
             let mut index = write_lock(&index);
             for row in &e.deactivated_rows {

@@ -60,7 +60,9 @@ pub fn load_or_create(data_dir: &Path) -> Result<TenantCredentials, StartError> 
                 use std::os::unix::fs::OpenOptionsExt;
                 options.mode(0o600);
             }
-            let mut file = options.open(&tmp).map_err(|e| StartError::Io(tmp.clone(), e))?;
+            let mut file = options
+                .open(&tmp)
+                .map_err(|e| StartError::Io(tmp.clone(), e))?;
             file.write_all(&json)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| StartError::Io(tmp.clone(), e))?;
@@ -84,7 +86,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(FILE_NAME)).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(FILE_NAME))
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(load_or_create(dir.path()).expect("read"), a);

@@ -49,7 +49,10 @@ pub struct RealEngine {
 }
 
 impl RealEngine {
-    pub fn load(models_dir: &std::path::Path, limits: DecodeLimits) -> Result<Self, necid_face::EngineError> {
+    pub fn load(
+        models_dir: &std::path::Path,
+        limits: DecodeLimits,
+    ) -> Result<Self, necid_face::EngineError> {
         Ok(Self {
             engine: necid_face::FaceEngine::load(models_dir)?,
             limits,
@@ -97,7 +100,11 @@ impl FaceAnalyser for RealEngine {
             .engine
             .detect(&img)
             .map_err(|e| FaceError::Engine(e.to_string()))?;
-        Ok(faces.iter().take(20).map(|f| wire_attributes(&f.attributes)).collect())
+        Ok(faces
+            .iter()
+            .take(20)
+            .map(|f| wire_attributes(&f.attributes))
+            .collect())
     }
 
     fn one_face(&self, image: &[u8]) -> Result<OneFace, FaceError> {

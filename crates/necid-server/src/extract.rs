@@ -17,9 +17,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::invalid("The request body could not be read (it may be too large)."))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::invalid("The request body could not be read (it may be too large).")
+        })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -51,7 +51,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("The request body does not have the expected shape{field}")
             }
         };
-        ApiError::InvalidRequest(format!("{what} at line {} column {}.", e.line(), e.column()))
+        ApiError::InvalidRequest(format!(
+            "{what} at line {} column {}.",
+            e.line(),
+            e.column()
+        ))
     })
 }
 
@@ -66,7 +70,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
-            .map_err(|_| ApiError::invalid("A path parameter is not valid (it must be UTF-8 text)."))
+            .map_err(|_| {
+                ApiError::invalid("A path parameter is not valid (it must be UTF-8 text).")
+            })
     }
 }
 
@@ -75,7 +81,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 pub fn decode_image_b64(property: &str, value: &str, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ApiError::InvalidRequest(format!("{property} property must be provided.")));
+        return Err(ApiError::InvalidRequest(format!(
+            "{property} property must be provided."
+        )));
     }
     let value = match value.split_once(";base64,") {
         Some((prefix, rest)) if prefix.starts_with("data:") => rest,
@@ -95,10 +103,14 @@ pub fn decode_image_b64(property: &str, value: &str, max_bytes: u64) -> Result<V
     );
     let bytes = engine
         .decode(compact.as_bytes())
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(compact.trim_end_matches('=')))
+        .or_else(|_| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(compact.trim_end_matches('='))
+        })
         .map_err(|_| ApiError::InvalidRequest(format!("{property} is not valid base64.")))?;
     if bytes.is_empty() {
-        return Err(ApiError::InvalidRequest(format!("{property} is an empty image.")));
+        return Err(ApiError::InvalidRequest(format!(
+            "{property} is an empty image."
+        )));
     }
     if bytes.len() as u64 > max_bytes {
         return Err(ApiError::InvalidRequest(format!(

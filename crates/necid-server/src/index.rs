@@ -184,7 +184,14 @@ impl GalleryIndex {
         hits
     }
 
-    fn scan(&self, probe: &[f32; DIM], start: usize, end: usize, k: usize, tag_filter: u64) -> TopK {
+    fn scan(
+        &self,
+        probe: &[f32; DIM],
+        start: usize,
+        end: usize,
+        k: usize,
+        tag_filter: u64,
+    ) -> TopK {
         let mut top = TopK::new(k);
         let rows = &self.vectors[start * DIM..end * DIM];
         let tags = &self.tags[start..end];
@@ -258,7 +265,8 @@ type DotFn = fn(&[f32; DIM], &[f32; DIM]) -> f32;
 pub fn dot_fn() -> DotFn {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             return dot_avx2_entry;
         }
     }
@@ -323,7 +331,10 @@ pub fn squared_distance_reference(a: &[f32], b: &[f32]) -> f64 {
 
 /// Plain sequential f64 dot product: the reference the fast path is tested against.
 pub fn dot_reference(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum()
 }
 
 #[cfg(test)]
@@ -344,7 +355,8 @@ mod tests {
                 let mut v = [0f32; DIM];
                 v.iter_mut().for_each(|x| *x = next());
                 // Norms between 0.8 and 1.2, like the engine's unnormalised descriptors.
-                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt() / (0.8 + 0.4 * (next() + 0.5));
+                let norm =
+                    v.iter().map(|x| x * x).sum::<f32>().sqrt() / (0.8 + 0.4 * (next() + 0.5));
                 v.iter_mut().for_each(|x| *x /= norm);
                 v
             })

@@ -118,7 +118,10 @@ pub struct Config {
 impl Config {
     /// The usual layout under a data dir: `necid.sqlite3`, `credentials.json` (created with a
     /// new random tenant on first start) and the bucket folder `bucket/`.
-    pub fn from_data_dir(data_dir: &Path, engine: Arc<dyn FaceAnalyser>) -> Result<Self, StartError> {
+    pub fn from_data_dir(
+        data_dir: &Path,
+        engine: Arc<dyn FaceAnalyser>,
+    ) -> Result<Self, StartError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StartError::Io(data_dir.to_owned(), e))?;
         let credentials = credentials::load_or_create(data_dir)?;
         let store = Store::open(&data_dir.join("necid.sqlite3"))?;
@@ -141,9 +144,9 @@ impl Config {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    #[error("{}: {1}", .0.display())]
+    #[error("{path}: {source}", path = .0.display(), source = .1)]
     Io(PathBuf, std::io::Error),
-    #[error("credentials file {}: {1}", .0.display())]
+    #[error("credentials file {path}: {reason}", path = .0.display(), reason = .1)]
     Credentials(PathBuf, String),
     #[error("database: {0}")]
     Store(#[from] store::StoreError),
@@ -154,7 +157,9 @@ pub enum StartError {
 impl AppState {
     /// Builds the state: creates the tenant row and loads every gallery's search index.
     pub fn new(config: Config) -> Result<Self, StartError> {
-        let tenant_id = config.store.ensure_tenant(&config.credentials.access_key_id)?;
+        let tenant_id = config
+            .store
+            .ensure_tenant(&config.credentials.access_key_id)?;
         let mut indexes = HashMap::new();
         for gallery_id in config.store.all_gallery_ids()? {
             let index = config.store.load_index(&gallery_id)?;

@@ -121,9 +121,12 @@ impl Authorization {
     /// Parses the header value. Accepts `, ` or `,` between the three parameters.
     pub fn parse(value: &str) -> Result<Self, AuthError> {
         let value = value.trim();
-        let (algorithm, rest) = value
-            .split_once(char::is_whitespace)
-            .ok_or(AuthError::Malformed("expected 'AWS4-HMAC-SHA256 Credential=...'"))?;
+        let (algorithm, rest) =
+            value
+                .split_once(char::is_whitespace)
+                .ok_or(AuthError::Malformed(
+                    "expected 'AWS4-HMAC-SHA256 Credential=...'",
+                ))?;
         if algorithm != ALGORITHM {
             return Err(AuthError::UnsupportedAlgorithm);
         }
@@ -169,11 +172,18 @@ impl Authorization {
             return Err(AuthError::Malformed("bad Credential"));
         }
         let signed_headers: Vec<String> = signed_headers.split(';').map(str::to_owned).collect();
-        if signed_headers.iter().any(|h| h.is_empty() || *h != h.to_ascii_lowercase()) {
-            return Err(AuthError::Malformed("SignedHeaders must be lower-case names"));
+        if signed_headers
+            .iter()
+            .any(|h| h.is_empty() || *h != h.to_ascii_lowercase())
+        {
+            return Err(AuthError::Malformed(
+                "SignedHeaders must be lower-case names",
+            ));
         }
         if signed_headers.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(AuthError::Malformed("SignedHeaders must be sorted and unique"));
+            return Err(AuthError::Malformed(
+                "SignedHeaders must be sorted and unique",
+            ));
         }
         if signature.len() != 64 {
             return Err(AuthError::Malformed("Signature must be 64 hex digits"));
@@ -277,7 +287,11 @@ pub fn verify(
     Err(AuthError::SignatureMismatch)
 }
 
-fn check_skew(request: &str, amz_date: OffsetDateTime, now: OffsetDateTime) -> Result<(), AuthError> {
+fn check_skew(
+    request: &str,
+    amz_date: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
     if amz_date < now - MAX_SKEW {
         return Err(AuthError::Expired {
             request: request.to_owned(),
@@ -330,7 +344,10 @@ pub fn sign(signing_key: &[u8], string_to_sign: &str) -> String {
     hex::encode(hmac(signing_key, string_to_sign))
 }
 
-fn header_values<'h>(headers: &'h [(String, String)], name: &'h str) -> impl Iterator<Item = &'h str> {
+fn header_values<'h>(
+    headers: &'h [(String, String)],
+    name: &'h str,
+) -> impl Iterator<Item = &'h str> {
     headers
         .iter()
         .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -351,7 +368,9 @@ fn canonical_header_blocks(
     let mut block = String::new();
     let mut host_value = None;
     for name in signed {
-        let values: Vec<String> = header_values(headers, name).map(canonical_header_value).collect();
+        let values: Vec<String> = header_values(headers, name)
+            .map(canonical_header_value)
+            .collect();
         if values.is_empty() {
             return Err(AuthError::SignedHeaderMissing);
         }
@@ -392,7 +411,10 @@ fn host_without_port(host: &str) -> Option<&str> {
 pub fn uri_encode(input: &[u8], keep_slash: bool) -> String {
     let mut out = String::with_capacity(input.len());
     for &b in input {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

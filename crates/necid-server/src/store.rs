@@ -89,7 +89,10 @@ pub enum EnrolTarget {
     /// Register Event: a new event of an existing subject.
     NewEvent { subject_id: String },
     /// Update Event: replace the template of an event, keeping its id.
-    ReplaceEvent { subject_id: String, event_id: String },
+    ReplaceEvent {
+        subject_id: String,
+        event_id: String,
+    },
     /// Update Subject: replace the template of the subject's first event.
     ReplaceFirstEvent { subject_id: String },
 }
@@ -331,7 +334,13 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![gallery_id, tenant_id, name, description, size, face_minimum_quality_score, now],
         )?;
-        let app = insert_application(&tx, &gallery_id, name, description, face_minimum_quality_score)?;
+        let app = insert_application(
+            &tx,
+            &gallery_id,
+            name,
+            description,
+            face_minimum_quality_score,
+        )?;
         tx.commit()?;
         Ok((
             Gallery {
@@ -358,7 +367,9 @@ impl Store {
     pub fn gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<Gallery> {
         self.conn()
             .query_row(
-                &format!("SELECT {GALLERY_COLUMNS} FROM galleries g WHERE g.tenant_id = ?1 AND g.id = ?2"),
+                &format!(
+                    "SELECT {GALLERY_COLUMNS} FROM galleries g WHERE g.tenant_id = ?1 AND g.id = ?2"
+                ),
                 params![tenant_id, gallery_id],
                 gallery_from_row,
             )
@@ -505,7 +516,13 @@ impl Store {
                 "galleryId does not name a gallery of this tenant.".into(),
             ));
         }
-        let app = insert_application(&tx, gallery_id, name, description, face_minimum_quality_score)?;
+        let app = insert_application(
+            &tx,
+            gallery_id,
+            name,
+            description,
+            face_minimum_quality_score,
+        )?;
         tx.commit()?;
         Ok(app)
     }
@@ -595,7 +612,9 @@ impl Store {
                 |r| r.get(0),
             )?;
             if taken {
-                return Err(StoreError::Duplicate(format!("Tag already exists: {new_name}")));
+                return Err(StoreError::Duplicate(format!(
+                    "Tag already exists: {new_name}"
+                )));
             }
             tx.execute(
                 "UPDATE tags SET name = ?3 WHERE gallery_id = ?1 AND name = ?2",
@@ -792,7 +811,12 @@ impl Store {
     }
 
     /// Unregister Event: the event's row becomes DELETED. Returns it.
-    pub fn unregister_event(&self, gallery_id: &str, subject_id: &str, event_id: &str) -> Result<i64> {
+    pub fn unregister_event(
+        &self,
+        gallery_id: &str,
+        subject_id: &str,
+        event_id: &str,
+    ) -> Result<i64> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         subject_exists(&tx, gallery_id, subject_id)?;
@@ -818,7 +842,9 @@ impl Store {
                 "SELECT et.event_rowid, t.bit FROM event_tags et JOIN tags t ON t.id = et.tag_id \
                  JOIN events e ON e.rowid = et.event_rowid WHERE e.gallery_id = ?1 AND e.status = 'ACTIVE'",
             )?;
-            for r in stmt.query_map([gallery_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+            for r in stmt.query_map([gallery_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })? {
                 let (row, bit) = r?;
                 if (0..64).contains(&bit) {
                     *masks.entry(row).or_default() |= 1u64 << bit;
@@ -921,7 +947,11 @@ impl Store {
         let mut records: Vec<BulkRecord> = rows.collect::<rusqlite::Result<_>>()?;
         let more = records.len() as i64 > page;
         records.truncate(usize::try_from(page).unwrap_or(0));
-        let next = if more { records.last().map(|r| r.seq) } else { None };
+        let next = if more {
+            records.last().map(|r| r.seq)
+        } else {
+            None
+        };
         Ok((records, next))
     }
 
@@ -1076,7 +1106,8 @@ fn subject_exists(conn: &Connection, gallery_id: &str, subject_id: &str) -> Resu
 
 fn resolve_tags(conn: &Connection, gallery_id: &str, names: &[String]) -> Result<ResolvedTags> {
     let mut out = ResolvedTags::default();
-    let mut stmt = conn.prepare_cached("SELECT id, bit FROM tags WHERE gallery_id = ?1 AND name = ?2")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, bit FROM tags WHERE gallery_id = ?1 AND name = ?2")?;
     for name in names {
         let (id, bit): (i64, i64) = stmt
             .query_row(params![gallery_id, name], |r| Ok((r.get(0)?, r.get(1)?)))

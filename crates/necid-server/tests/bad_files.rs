@@ -26,7 +26,13 @@ fn expectation(file: &str, expect: &str) -> Expect {
     match file {
         // Tiny face: the manifest leaves it to the detector's minimum size.
         "face_tiny_24x32.jpg" => Expect::Either,
-        _ if e.starts_with("accept") || e.starts_with("format-dependent") || e.starts_with("\"sniff") || e.starts_with("sniff") => Expect::Face,
+        _ if e.starts_with("accept")
+            || e.starts_with("format-dependent")
+            || e.starts_with("\"sniff")
+            || e.starts_with("sniff") =>
+        {
+            Expect::Face
+        }
         _ => Expect::Either,
     }
 }
@@ -40,7 +46,9 @@ async fn every_bad_file_gets_what_the_manifest_expects_and_the_service_stays_up(
     let mut checked = 0;
     for line in manifest.lines().skip(1) {
         let mut cols = line.splitn(5, ',');
-        let (Some(file), Some(_), Some(_), Some(expect)) = (cols.next(), cols.next(), cols.next(), cols.next()) else {
+        let (Some(file), Some(_), Some(_), Some(expect)) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
             continue;
         };
         let bytes = std::fs::read(dir.join(file)).expect("file");
@@ -73,11 +81,18 @@ async fn every_bad_file_gets_what_the_manifest_expects_and_the_service_stays_up(
             Expect::Reject => {
                 // A one-pixel image is a valid image with no face: extract answers no faces.
                 let no_faces = status == StatusCode::OK && body["faces"] == json!([]);
-                assert!(status == StatusCode::BAD_REQUEST || no_faces, "{file}: {status} {body}");
+                assert!(
+                    status == StatusCode::BAD_REQUEST || no_faces,
+                    "{file}: {status} {body}"
+                );
             }
             Expect::Face => {
                 assert_eq!(status, StatusCode::OK, "{file}");
-                assert_eq!(body["faces"].as_array().map(Vec::len), Some(1), "{file}: {body}");
+                assert_eq!(
+                    body["faces"].as_array().map(Vec::len),
+                    Some(1),
+                    "{file}: {body}"
+                );
                 assert!(body["faces"][0]["attributes"]["faceScore"].is_string());
             }
             Expect::Either => assert_eq!(status, StatusCode::OK, "{file}"),

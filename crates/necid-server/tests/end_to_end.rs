@@ -55,11 +55,21 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         })
         .await
         .expect("create application");
-    let detail = client.galleries().get(&created.id).await.expect("get gallery");
+    let detail = client
+        .galleries()
+        .get(&created.id)
+        .await
+        .expect("get gallery");
     assert_eq!(detail.applications.len(), 2);
     let shrink = client
         .galleries()
-        .update(&created.id, &UpdateGallery { size: Some(50), ..Default::default() })
+        .update(
+            &created.id,
+            &UpdateGallery {
+                size: Some(50),
+                ..Default::default()
+            },
+        )
         .await
         .expect_err("size only grows");
     assert_eq!(shrink.status(), Some(400));
@@ -71,7 +81,10 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
     let visitor = TagName::new("visitor");
     gallery.create_tag(&staff).await.expect("tag");
     gallery.create_tag(&visitor).await.expect("tag");
-    assert_eq!(gallery.tags().await.expect("tags"), vec![staff.clone(), visitor.clone()]);
+    assert_eq!(
+        gallery.tags().await.expect("tags"),
+        vec![staff.clone(), visitor.clone()]
+    );
     let unknown = gallery
         .register_subject(&img("obama/1.jpg"), &[TagName::new("nope")])
         .await
@@ -104,7 +117,13 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
     // --- list with paging and dir ---------------------------------------------------------
     let all = gallery.list_subjects().send().await.expect("list");
     assert_eq!(all.total, 4);
-    let page = gallery.list_subjects().start(1).length(2).send().await.expect("page");
+    let page = gallery
+        .list_subjects()
+        .start(1)
+        .length(2)
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.subjects.len(), 2);
     assert_eq!(page.subjects[0].event_id, all.subjects[1].event_id);
     let desc = gallery
@@ -134,7 +153,14 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         .await
         .expect("search")
         .expect("found");
-    assert_eq!(limited.candidates.iter().map(|c| c.events.len()).sum::<usize>(), 1);
+    assert_eq!(
+        limited
+            .candidates
+            .iter()
+            .map(|c| c.events.len())
+            .sum::<usize>(),
+        1
+    );
     let everyone = gallery
         .search(&img("obama/3.jpg"))
         .threshold(MatchScore::new(0).expect("score"))
@@ -142,8 +168,17 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         .await
         .expect("search")
         .expect("found");
-    assert_eq!(everyone.candidates.len(), 3, "threshold 0 returns every subject");
-    assert!(everyone.candidates.windows(2).all(|w| w[0].score >= w[1].score));
+    assert_eq!(
+        everyone.candidates.len(),
+        3,
+        "threshold 0 returns every subject"
+    );
+    assert!(
+        everyone
+            .candidates
+            .windows(2)
+            .all(|w| w[0].score >= w[1].score)
+    );
     let only_visitors = gallery
         .search(&img("obama/3.jpg"))
         .threshold(MatchScore::new(0).expect("score"))
@@ -193,9 +228,15 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         .update_subject(&obama.id, &img("obama/5.jpg"), std::slice::from_ref(&staff))
         .await
         .expect("update subject");
-    assert_eq!(updated.event_id, obama.event_id, "the first event keeps its id");
+    assert_eq!(
+        updated.event_id, obama.event_id,
+        "the first event keeps its id"
+    );
     let rows = gallery.list_subjects().send().await.expect("list").subjects;
-    let same_event: Vec<_> = rows.iter().filter(|r| r.event_id == obama.event_id).collect();
+    let same_event: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event_id == obama.event_id)
+        .collect();
     assert_eq!(same_event.len(), 2);
     assert!(same_event.iter().any(|r| r.status == EventStatus::Deleted));
     assert!(same_event.iter().any(|r| r.status == EventStatus::Active));
@@ -208,10 +249,33 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         .unregister_event(&obama.id, &obama_2.event_id)
         .await
         .expect("unregister event");
-    assert_eq!(gallery.events(&obama.id).await.expect("events").events.len(), 1);
-    gallery.unregister_subject(&savage.id).await.expect("unregister");
-    assert!(gallery.events(&savage.id).await.expect_err("gone").is_not_found());
-    assert!(gallery.unregister_subject(&savage.id).await.expect_err("gone").is_not_found());
+    assert_eq!(
+        gallery
+            .events(&obama.id)
+            .await
+            .expect("events")
+            .events
+            .len(),
+        1
+    );
+    gallery
+        .unregister_subject(&savage.id)
+        .await
+        .expect("unregister");
+    assert!(
+        gallery
+            .events(&savage.id)
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
+    assert!(
+        gallery
+            .unregister_subject(&savage.id)
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
 
     // --- rename and delete tags -----------------------------------------------------------
     let employee = TagName::new("employee");
@@ -226,11 +290,18 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
     assert_eq!(by_new_name.candidates[0].id, obama.id);
     gallery.delete_tag(&visitor).await.expect("delete tag");
     assert_eq!(gallery.tags().await.expect("tags"), vec![employee.clone()]);
-    assert!(gallery.events(&salley.id).await.is_ok(), "deleting a tag keeps subjects");
+    assert!(
+        gallery.events(&salley.id).await.is_ok(),
+        "deleting a tag keeps subjects"
+    );
 
     // --- bulk register a folder -----------------------------------------------------------
     let bucket = service.bucket_dir();
-    std::fs::copy(common::face("john_schneider/1.jpg"), bucket.join("schneider.jpg")).expect("copy");
+    std::fs::copy(
+        common::face("john_schneider/1.jpg"),
+        bucket.join("schneider.jpg"),
+    )
+    .expect("copy");
     std::fs::copy(
         common::testdata().join("detection/none/white.png"),
         bucket.join("white.png"),
@@ -238,20 +309,47 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
     .expect("copy");
     let batch = gallery
         .bulk_register(vec![
-            BulkRegistration { filename: "schneider.jpg".into(), tags: vec![employee.clone()] },
-            BulkRegistration { filename: "white.png".into(), tags: vec![] },
-            BulkRegistration { filename: "missing.jpg".into(), tags: vec![] },
+            BulkRegistration {
+                filename: "schneider.jpg".into(),
+                tags: vec![employee.clone()],
+            },
+            BulkRegistration {
+                filename: "white.png".into(),
+                tags: vec![],
+            },
+            BulkRegistration {
+                filename: "missing.jpg".into(),
+                tags: vec![],
+            },
         ])
         .await
         .expect("bulk");
     let records = wait_for_job(&gallery, &batch).await;
     let by_name = |n: &str| records.iter().find(|r| r.filename == n).expect("record");
-    assert_eq!(by_name("schneider.jpg").register_status, Some(RegisterStatus::Success));
+    assert_eq!(
+        by_name("schneider.jpg").register_status,
+        Some(RegisterStatus::Success)
+    );
     assert!(by_name("schneider.jpg").subject_id.is_some());
-    assert!(by_name("schneider.jpg").attributes_json.attributes().is_some());
-    assert_eq!(by_name("white.png").register_status, Some(RegisterStatus::Failed));
-    assert!(by_name("white.png").reason.contains("No face"), "{}", by_name("white.png").reason);
-    assert_eq!(by_name("missing.jpg").register_status, Some(RegisterStatus::Failed));
+    assert!(
+        by_name("schneider.jpg")
+            .attributes_json
+            .attributes()
+            .is_some()
+    );
+    assert_eq!(
+        by_name("white.png").register_status,
+        Some(RegisterStatus::Failed)
+    );
+    assert!(
+        by_name("white.png").reason.contains("No face"),
+        "{}",
+        by_name("white.png").reason
+    );
+    assert_eq!(
+        by_name("missing.jpg").register_status,
+        Some(RegisterStatus::Failed)
+    );
     assert!(records.iter().all(|r| r.attempts == 1));
     let schneider = gallery
         .search(&img("john_schneider/2.jpg"))
@@ -259,18 +357,49 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         .await
         .expect("search")
         .expect("the bulk-registered subject is searchable");
-    assert_eq!(Some(&schneider.candidates[0].id), by_name("schneider.jpg").subject_id.as_ref());
+    assert_eq!(
+        Some(&schneider.candidates[0].id),
+        by_name("schneider.jpg").subject_id.as_ref()
+    );
 
     // --- delete the application and the gallery -------------------------------------------
-    client.applications().delete(&second_app.id).await.expect("delete app");
-    assert!(client.applications().get(&second_app.id).await.expect_err("gone").is_not_found());
-    client.galleries().delete(&created.id).await.expect("delete gallery");
-    assert!(client.galleries().get(&created.id).await.expect_err("gone").is_not_found());
-    let forbidden = gallery.tags().await.expect_err("the gallery's key died with it");
+    client
+        .applications()
+        .delete(&second_app.id)
+        .await
+        .expect("delete app");
+    assert!(
+        client
+            .applications()
+            .get(&second_app.id)
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
+    client
+        .galleries()
+        .delete(&created.id)
+        .await
+        .expect("delete gallery");
+    assert!(
+        client
+            .galleries()
+            .get(&created.id)
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
+    let forbidden = gallery
+        .tags()
+        .await
+        .expect_err("the gallery's key died with it");
     assert!(forbidden.is_forbidden());
 }
 
-async fn wait_for_job(gallery: &necid::Gallery, batch: &necid::BatchId) -> Vec<necid::RegisterSummary> {
+async fn wait_for_job(
+    gallery: &necid::Gallery,
+    batch: &necid::BatchId,
+) -> Vec<necid::RegisterSummary> {
     for _ in 0..600 {
         let records: Vec<necid::RegisterSummary> = gallery
             .bulk_records(batch.clone())

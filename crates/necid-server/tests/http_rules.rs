@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Call, create_gallery, send, state};
-use necid_server::AppState;
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -34,7 +33,12 @@ async fn a_wrong_secret_or_a_body_changed_after_signing_is_refused() {
     wrong.secret = Some("not-the-secret");
     let (status, body) = send(&state, wrong.request(&state)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body["message"].as_str().expect("message").contains("signature"));
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("signature")
+    );
 
     let call = Call::new("POST", "/api/galleries")
         .json(json!({"name": "a", "faceMinimumQualityScore": 0.5, "size": 10}));
@@ -63,7 +67,10 @@ async fn a_host_signed_without_its_port_is_accepted_and_another_host_is_not() {
     assert_eq!(send(&state, bare.request(&state)).await.0, StatusCode::OK);
     let mut other = Call::new("GET", "/api/galleries");
     other.signed_host = Some("localhost:8080");
-    assert_eq!(send(&state, other.request(&state)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&state, other.request(&state)).await.0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -72,18 +79,27 @@ async fn gallery_routes_need_a_known_api_key_and_see_only_their_gallery() {
     let key_a = create_gallery(&state, "A").await;
     let key_b = create_gallery(&state, "B").await;
     let (status, body) = send(&state, Call::new("GET", "/v1.1/tags").request(&state)).await;
-    assert_eq!((status, body), (StatusCode::FORBIDDEN, json!({"message": "Forbidden"})));
+    assert_eq!(
+        (status, body),
+        (StatusCode::FORBIDDEN, json!({"message": "Forbidden"}))
+    );
     let mut unknown = Call::new("GET", "/v1.1/tags");
     unknown.api_key = Some("0123456789abcdef0123456789abcdef");
     let (status, body) = send(&state, unknown.request(&state)).await;
-    assert_eq!((status, body), (StatusCode::FORBIDDEN, json!({"message": "Forbidden"})));
+    assert_eq!(
+        (status, body),
+        (StatusCode::FORBIDDEN, json!({"message": "Forbidden"}))
+    );
 
     let mut create = Call::new("POST", "/v1.1/tags/only%20in%20A");
     create.api_key = Some(&key_a);
     assert_eq!(send(&state, create.request(&state)).await.0, StatusCode::OK);
     let mut list_a = Call::new("GET", "/v1.1/tags");
     list_a.api_key = Some(&key_a);
-    assert_eq!(send(&state, list_a.request(&state)).await.1, json!(["only in A"]));
+    assert_eq!(
+        send(&state, list_a.request(&state)).await.1,
+        json!(["only in A"])
+    );
     let mut list_b = Call::new("GET", "/v1.1/tags");
     list_b.api_key = Some(&key_b);
     assert_eq!(send(&state, list_b.request(&state)).await.1, json!([]));
@@ -92,22 +108,37 @@ async fn gallery_routes_need_a_known_api_key_and_see_only_their_gallery() {
 #[tokio::test]
 async fn every_route_answers_a_cors_preflight_and_health_needs_no_signature() {
     let (state, _dir) = state();
-    for path in ["/v1.1/subjects/x/events/y", "/api/galleries", "/v1.1/face/search"] {
+    for path in [
+        "/v1.1/subjects/x/events/y",
+        "/api/galleries",
+        "/v1.1/face/search",
+    ] {
         let req = Request::builder()
             .method("OPTIONS")
             .uri(path)
             .body(Body::empty())
             .expect("request");
-        let res = necid_server::app(state.clone()).oneshot(req).await.expect("response");
+        let res = necid_server::app(state.clone())
+            .oneshot(req)
+            .await
+            .expect("response");
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["access-control-allow-origin"], "*");
-        assert!(res.headers()["access-control-allow-headers"]
-            .to_str()
-            .expect("ascii")
-            .contains("X-Api-Key"));
+        assert!(
+            res.headers()["access-control-allow-headers"]
+                .to_str()
+                .expect("ascii")
+                .contains("X-Api-Key")
+        );
     }
-    let req = Request::builder().uri("/v1.1/health").body(Body::empty()).expect("request");
-    assert_eq!(send(&state, req).await, (StatusCode::OK, json!({"status": "OK"})));
+    let req = Request::builder()
+        .uri("/v1.1/health")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(
+        send(&state, req).await,
+        (StatusCode::OK, json!({"status": "OK"}))
+    );
 }
 
 #[tokio::test]
@@ -145,7 +176,10 @@ async fn bad_input_gets_a_400_with_the_reference_error_body_and_no_echo() {
     let long_name = "n".repeat(500);
     let too_long = Call::new("POST", "/api/galleries")
         .json(json!({"name": long_name, "faceMinimumQualityScore": 0.5, "size": 10}));
-    assert_eq!(send(&state, too_long.request(&state)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        send(&state, too_long.request(&state)).await.0,
+        StatusCode::BAD_REQUEST
+    );
 
     let mut many = Vec::new();
     for i in 0..65 {
@@ -156,5 +190,9 @@ async fn bad_input_gets_a_400_with_the_reference_error_body_and_no_echo() {
         many.push(send(&state, c.request(&state)).await.0);
     }
     assert!(many[..64].iter().all(|s| *s == StatusCode::OK));
-    assert_eq!(many[64], StatusCode::BAD_REQUEST, "a gallery holds at most 64 tags");
+    assert_eq!(
+        many[64],
+        StatusCode::BAD_REQUEST,
+        "a gallery holds at most 64 tags"
+    );
 }

@@ -27,7 +27,10 @@ fn start(data_dir: &Path) -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let base_url = loop {
-        let line = lines.next().expect("the server prints its address").expect("line");
+        let line = lines
+            .next()
+            .expect("the server prints its address")
+            .expect("line");
         if let Some(url) = line.strip_prefix("listening on ") {
             break url.trim().to_owned();
         }
@@ -41,13 +44,20 @@ fn client(base_url: &str, data_dir: &Path) -> necid::Client {
     let creds = necid_server::credentials::load_or_create(data_dir).expect("credentials");
     necid::Client::builder()
         .base_url(base_url)
-        .credentials(necid::Credentials::new(creds.access_key_id, creds.secret_access_key))
+        .credentials(necid::Credentials::new(
+            creds.access_key_id,
+            creds.secret_access_key,
+        ))
         .build()
         .expect("client")
 }
 
 async fn records(gallery: &necid::Gallery, batch: &necid::BatchId) -> Vec<necid::RegisterSummary> {
-    gallery.bulk_records(batch.clone()).try_collect().await.expect("progress")
+    gallery
+        .bulk_records(batch.clone())
+        .try_collect()
+        .await
+        .expect("progress")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,9 +80,15 @@ async fn a_bulk_job_survives_kill_9_and_completes_after_a_restart() {
     for person in ["john_salley", "john_savage", "john_schneider"] {
         for n in 1..=8 {
             let name = format!("{person}_{n}.jpg");
-            std::fs::copy(common::face(&format!("{person}/{n}.jpg")), data.path().join("bucket").join(&name))
-                .expect("copy into the bucket");
-            registrations.push(BulkRegistration { filename: name, tags: vec![] });
+            std::fs::copy(
+                common::face(&format!("{person}/{n}.jpg")),
+                data.path().join("bucket").join(&name),
+            )
+            .expect("copy into the bucket");
+            registrations.push(BulkRegistration {
+                filename: name,
+                tags: vec![],
+            });
         }
     }
     let total = registrations.len();
@@ -92,7 +108,11 @@ async fn a_bulk_job_survives_kill_9_and_completes_after_a_restart() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(acknowledged.len() >= 3 && acknowledged.len() < total, "killed mid-job ({} done)", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 3 && acknowledged.len() < total,
+        "killed mid-job ({} done)",
+        acknowledged.len()
+    );
     server.child.kill().expect("SIGKILL");
     server.child.wait().expect("reaped");
 
@@ -107,9 +127,15 @@ async fn a_bulk_job_survives_kill_9_and_completes_after_a_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(done.len(), total);
-    assert!(done.iter().all(|r| r.status == RecordStatus::Processed), "the job completes after the restart");
+    assert!(
+        done.iter().all(|r| r.status == RecordStatus::Processed),
+        "the job completes after the restart"
+    );
     for before in &acknowledged {
-        let after = done.iter().find(|r| r.id == before.id).expect("still there");
+        let after = done
+            .iter()
+            .find(|r| r.id == before.id)
+            .expect("still there");
         assert_eq!(after, before, "an acknowledged record is unchanged");
     }
     assert!(done.iter().all(|r| r.attempts <= 2));
@@ -117,9 +143,15 @@ async fn a_bulk_job_survives_kill_9_and_completes_after_a_restart() {
         .iter()
         .filter(|r| r.register_status == Some(RegisterStatus::Success))
         .count();
-    assert!(successes > total / 2, "most chips enrol ({successes}/{total})");
+    assert!(
+        successes > total / 2,
+        "most chips enrol ({successes}/{total})"
+    );
     let page = gallery.list_subjects().send().await.expect("list");
-    assert_eq!(page.total as usize, successes, "no record was enrolled twice");
+    assert_eq!(
+        page.total as usize, successes,
+        "no record was enrolled twice"
+    );
     server.child.kill().expect("stop");
     let _ = server.child.wait();
 }

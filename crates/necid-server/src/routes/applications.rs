@@ -117,7 +117,10 @@ async fn remove(
     ApiPath(application_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
-        .db(move |s| Ok(s.store().delete_application(s.tenant_id(), &application_id)?))
+        .db(move |s| {
+            Ok(s.store()
+                .delete_application(s.tenant_id(), &application_id)?)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,8 +15,8 @@ use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, decode_image_b64, parse_json};
 use crate::index::{DIM, GalleryIndex};
-use necid_face::Descriptor;
 use crate::{AppState, read_lock};
+use necid_face::Descriptor;
 
 /// The threshold of verify, which has no threshold field (NOTES.md item 7).
 pub const VERIFY_THRESHOLD: u16 = 7000;
@@ -33,9 +33,7 @@ async fn extract(
     ApiJson(body): ApiJson<ExtractRequest>,
 ) -> Result<axum::Json<ExtractResponse>, ApiError> {
     let image = decode_image_b64("faces", &body.faces, state.limits().max_image_bytes)?;
-    let faces = state
-        .face(move |s| Ok(s.engine().extract(&image)?))
-        .await?;
+    let faces = state.face(move |s| Ok(s.engine().extract(&image)?)).await?;
     Ok(axum::Json(ExtractResponse {
         faces: faces
             .into_iter()
@@ -108,13 +106,21 @@ async fn search(
             .db(move |s| Ok(s.store().resolve_tags(&gallery_id, &tags)?.mask))
             .await?
     };
-    let face = state.face(move |s| Ok(s.engine().one_face(&probe)?)).await?;
+    let face = state
+        .face(move |s| Ok(s.engine().one_face(&probe)?))
+        .await?;
     let attributes = face.attributes.clone();
     let scored = state
         .face(move |s| {
             let index = s.index(&gallery_id);
             let index = read_lock(&index);
-            Ok(rank(&index, &face.descriptor, limit as usize, mask, threshold))
+            Ok(rank(
+                &index,
+                &face.descriptor,
+                limit as usize,
+                mask,
+                threshold,
+            ))
         })
         .await?;
     if scored.is_empty() {
@@ -159,7 +165,9 @@ async fn verify(
         let face = decode_image_b64("face", &req.face, max)?;
         let probe = decode_image_b64("probe", &req.probe, max)?;
         let a = state.face(move |s| Ok(s.engine().one_face(&face)?)).await?;
-        let b = state.face(move |s| Ok(s.engine().one_face(&probe)?)).await?;
+        let b = state
+            .face(move |s| Ok(s.engine().one_face(&probe)?))
+            .await?;
         let score = state.engine().score(&a.descriptor, &b.descriptor);
         if score < VERIFY_THRESHOLD {
             return Err(ApiError::NotFound("Not verified.".into()));
@@ -177,9 +185,13 @@ async fn verify(
     let subject_id = req.id.into_inner();
     {
         let (g, id) = (app.gallery_id.clone(), subject_id.clone());
-        state.db(move |s| Ok(s.store().subject_exists(&g, &id)?)).await?;
+        state
+            .db(move |s| Ok(s.store().subject_exists(&g, &id)?))
+            .await?;
     }
-    let face = state.face(move |s| Ok(s.engine().one_face(&probe)?)).await?;
+    let face = state
+        .face(move |s| Ok(s.engine().one_face(&probe)?))
+        .await?;
     let gallery_id = app.gallery_id.clone();
     let id = subject_id.clone();
     let best = state

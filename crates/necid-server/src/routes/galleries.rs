@@ -37,7 +37,9 @@ fn summary(g: Gallery) -> GallerySummary {
 fn check_size(state: &AppState, size: u64) -> Result<i64, ApiError> {
     let max = state.limits().max_gallery_size;
     if size == 0 || size > max {
-        return Err(ApiError::InvalidRequest(format!("size must be between 1 and {max}.")));
+        return Err(ApiError::InvalidRequest(format!(
+            "size must be between 1 and {max}."
+        )));
     }
     i64::try_from(size).map_err(|_| ApiError::invalid("size is too large."))
 }

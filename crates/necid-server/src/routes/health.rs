@@ -14,9 +14,14 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn health() -> axum::Json<necid::Health> {
-    axum::Json(necid::Health { status: "OK".into() })
+    axum::Json(necid::Health {
+        status: "OK".into(),
+    })
 }
 
 async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::DOCUMENT)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::DOCUMENT,
+    )
 }

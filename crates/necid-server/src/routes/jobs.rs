@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1.1/jobs/bulkregister", post(create))
         .route("/v1.1/jobs/bulkregister/{batch_id}", get(first_page))
-        .route("/v1.1/jobs/bulkregister/{batch_id}/{paging_id}", get(next_page))
+        .route(
+            "/v1.1/jobs/bulkregister/{batch_id}/{paging_id}",
+            get(next_page),
+        )
 }
 
 async fn create(
@@ -35,7 +38,9 @@ async fn create(
 ) -> Result<axum::Json<BulkRegisterResponse>, ApiError> {
     let max = state.limits().max_bulk_registrations;
     if body.registrations.is_empty() {
-        return Err(ApiError::invalid("registrations must hold at least one entry."));
+        return Err(ApiError::invalid(
+            "registrations must hold at least one entry.",
+        ));
     }
     if body.registrations.len() > max {
         return Err(ApiError::InvalidRequest(format!(
@@ -90,7 +95,9 @@ async fn next_page(
             .parse::<i64>()
             .ok()
             .filter(|p| *p >= 0)
-            .ok_or_else(|| ApiError::invalid("pagingId must be a lastEvaluatedKey of this batch."))?
+            .ok_or_else(|| {
+                ApiError::invalid("pagingId must be a lastEvaluatedKey of this batch.")
+            })?
     };
     page(state, app.gallery_id, batch_id, after).await
 }

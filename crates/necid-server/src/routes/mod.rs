@@ -29,7 +29,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ))
         .layer(middleware::from_fn(crate::auth::cors))
         .with_state(state)
 }
@@ -41,14 +44,18 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> impl IntoResponse {
     (
         StatusCode::METHOD_NOT_ALLOWED,
-        axum::Json(necid::ErrorBody::message("Method not allowed on this route.")),
+        axum::Json(necid::ErrorBody::message(
+            "Method not allowed on this route.",
+        )),
     )
 }
 
 /// Checks a name (gallery, application, tag): non-empty, not too long, no control characters.
 pub fn check_name(what: &str, name: &str, max_chars: usize) -> Result<(), ApiError> {
     if name.trim().is_empty() {
-        return Err(ApiError::InvalidRequest(format!("{what} must not be empty.")));
+        return Err(ApiError::InvalidRequest(format!(
+            "{what} must not be empty."
+        )));
     }
     if name.chars().count() > max_chars {
         return Err(ApiError::InvalidRequest(format!(

@@ -23,7 +23,10 @@ use crate::{AppState, write_lock};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1.1/subjects", get(list).post(register))
-        .route("/v1.1/subjects/{subject_id}", put(update).delete(unregister))
+        .route(
+            "/v1.1/subjects/{subject_id}",
+            put(update).delete(unregister),
+        )
         .route(
             "/v1.1/subjects/{subject_id}/events",
             get(events).post(register_event),
@@ -42,18 +45,19 @@ fn parse_list_query(query: Option<&str>) -> Result<(i64, i64, bool), ApiError> {
         let v = String::from_utf8_lossy(&crate::sigv4::percent_decode(v)).into_owned();
         match k {
             "start" => {
-                start = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &i64| *s >= 0)
-                    .ok_or_else(|| ApiError::invalid("start must be an integer of 0 or more."))?;
+                start =
+                    v.parse().ok().filter(|s: &i64| *s >= 0).ok_or_else(|| {
+                        ApiError::invalid("start must be an integer of 0 or more.")
+                    })?;
             }
             "length" => {
                 length = v
                     .parse()
                     .ok()
                     .filter(|l: &i64| (1..=1000).contains(l))
-                    .ok_or_else(|| ApiError::invalid("length must be an integer from 1 to 1000."))?;
+                    .ok_or_else(|| {
+                        ApiError::invalid("length must be an integer from 1 to 1000.")
+                    })?;
             }
             "dir" => {
                 desc = match v.to_ascii_lowercase().as_str() {
@@ -75,7 +79,10 @@ async fn list(
 ) -> Result<axum::Json<SubjectPage>, ApiError> {
     let (start, length, desc) = parse_list_query(query.as_deref())?;
     let (rows, total) = state
-        .db(move |s| Ok(s.store().list_subject_rows(&app.gallery_id, start, length, desc)?))
+        .db(move |s| {
+            Ok(s.store()
+                .list_subject_rows(&app.gallery_id, start, length, desc)?)
+        })
         .await?;
     Ok(axum::Json(SubjectPage {
         subjects: rows
@@ -137,9 +144,13 @@ async fn enrol(
     let attributes = face.attributes.clone();
     let enrolled = state
         .db(move |s| {
-            let e = s
-                .store()
-                .enrol(&gallery_id, &target, &face.descriptor, &attributes_json, &tags)?;
+            let e = s.store().enrol(
+                &gallery_id,
+                &target,
+                &face.descriptor,
+                &attributes_json,
+                &tags,
+            )?;
             let index = s.index(&gallery_id);
             let mut index = write_lock(&index);
             for row in &e.deactivated_rows {
@@ -181,7 +192,13 @@ async fn update(
     ApiPath(subject_id): ApiPath<String>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<axum::Json<Enrolment>, ApiError> {
-    let e = enrol(&state, app, EnrolTarget::ReplaceFirstEvent { subject_id }, body).await?;
+    let e = enrol(
+        &state,
+        app,
+        EnrolTarget::ReplaceFirstEvent { subject_id },
+        body,
+    )
+    .await?;
     Ok(axum::Json(e))
 }
 
@@ -217,7 +234,9 @@ async fn events(
         id: SubjectId::new(subject_id),
         events: events
             .into_iter()
-            .map(|e| EventRef { id: EventId::new(e) })
+            .map(|e| EventRef {
+                id: EventId::new(e),
+            })
             .collect(),
     }))
 }

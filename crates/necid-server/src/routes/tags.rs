@@ -49,7 +49,10 @@ async fn rename(
     let new_name = body.new_name.into_inner();
     check_name("newName", &new_name, state.limits().max_name_chars)?;
     state
-        .db(move |s| Ok(s.store().rename_tag(&app.gallery_id, &old_name, &new_name)?))
+        .db(move |s| {
+            Ok(s.store()
+                .rename_tag(&app.gallery_id, &old_name, &new_name)?)
+        })
         .await?;
     Ok(StatusCode::OK)
 }

@@ -29,10 +29,12 @@ pub fn engine() -> Arc<dyn FaceAnalyser> {
     static ENGINE: OnceLock<Arc<RealEngine>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let dir = necid_face::default_models_dir().expect("a models directory (NECID_MODELS_DIR or HOME)");
+            let dir = necid_face::default_models_dir()
+                .expect("a models directory (NECID_MODELS_DIR or HOME)");
             Arc::new(
-                RealEngine::load(&dir, Limits::default().decode_limits())
-                    .unwrap_or_else(|e| panic!("the face models are needed: run scripts/fetch-models ({e})")),
+                RealEngine::load(&dir, Limits::default().decode_limits()).unwrap_or_else(|e| {
+                    panic!("the face models are needed: run scripts/fetch-models ({e})")
+                }),
             )
         })
         .clone()
@@ -51,7 +53,9 @@ impl Service {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
         let state = AppState::new(config).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = necid_server::app(state.clone());
         let server = tokio::spawn(async move {
@@ -91,8 +95,8 @@ impl Drop for Service {
 /// A fresh state over a temp data dir (no listener), for `oneshot` tests.
 pub fn state() -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let state = AppState::new(Config::from_data_dir(dir.path(), engine()).expect("config"))
-        .expect("state");
+    let state =
+        AppState::new(Config::from_data_dir(dir.path(), engine()).expect("config")).expect("state");
     (state, dir)
 }
 
@@ -161,24 +165,31 @@ impl<'a> Call<'a> {
 }
 
 pub async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, Value) {
-    let res = necid_server::app(state.clone()).oneshot(req).await.expect("response");
+    let res = necid_server::app(state.clone())
+        .oneshot(req)
+        .await
+        .expect("response");
     let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.expect("body");
-    let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("a JSON body") };
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("a JSON body")
+    };
     (status, v)
 }
-
 
 /// Creates a gallery through the portal route; returns its API key.
 pub async fn create_gallery(state: &AppState, name: &str) -> String {
     let (status, body) = send(
         state,
         Call::new("POST", "/api/galleries")
-            .json(serde_json::json!({"name": name, "description": "", "faceMinimumQualityScore": 0.5, "size": 10}))
+            .json(serde_json::json!({"name": name, "description": "", "faceMinimumQualityScore": 0.5, "size": 100}))
             .request(state),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["apiKey"].as_str().expect("apiKey").to_owned()
 }
-
