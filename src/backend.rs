@@ -290,7 +290,9 @@ impl Backend {
                 reply,
             } => {
                 let repaint = ctx.clone();
-                self.blocking(ctx, what, reply, move || connect(profile, activity, repaint));
+                self.blocking(ctx, what, reply, move || {
+                    connect(profile, activity, repaint)
+                });
             }
             Command::ListGalleries { client, reply } => {
                 self.task(ctx, what, reply, async move {
@@ -519,7 +521,9 @@ impl Backend {
         let handle = self.runtime.spawn(work);
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
-            let result = handle.await.unwrap_or_else(|_| Err(UiError::task_lost(what)));
+            let result = handle
+                .await
+                .unwrap_or_else(|_| Err(UiError::task_lost(what)));
             if let Err(error) = &result {
                 tracing::debug!(command = what, %error, "failed");
             }
@@ -567,7 +571,10 @@ fn connect(
         .api_base_url(profile.api_base_url.clone())
         .portal_base_url(profile.portal_base_url.clone())
         .region(profile.region.clone())
-        .credentials(necid::Credentials::new(secrets.access_key, secrets.secret_key))
+        .credentials(necid::Credentials::new(
+            secrets.access_key,
+            secrets.secret_key,
+        ))
         .observer(observer)
         .build()
         .map_err(api_error)?;

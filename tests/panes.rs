@@ -22,7 +22,10 @@ fn a_profile_without_keys_says_to_add_them_in_settings() {
             "No AccessKey and SecretKey are stored for “NEC ID cloud”: add them in Settings.",
         )
     });
-    assert!(harness.state().activity().is_empty(), "no request may be sent without keys");
+    assert!(
+        harness.state().activity().is_empty(),
+        "no request may be sent without keys"
+    );
 }
 
 #[test]
@@ -65,9 +68,14 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
         .query_all_by(|node| node.value().is_some_and(|v| v.contains("could not reach")))
         .next()
         .is_some();
-    assert!(shown_error, "the error must say the host could not be reached");
+    assert!(
+        shown_error,
+        "the error must say the host could not be reached"
+    );
 
-    harness.get_by_role_and_label(Role::Button, "Activity").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Activity")
+        .click();
     harness.step();
     harness.step();
     let log = harness.state().activity();
@@ -82,7 +90,9 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
     common::assert_shows(&harness, "/api/galleries");
 
     // Retry asks again (and fails again, as nothing listens).
-    harness.get_by_role_and_label(Role::Button, "Galleries").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Galleries")
+        .click();
     harness.step();
     harness.get_by_label("Retry").click();
     common::wait_until(&mut harness, "the retried request", |h| {

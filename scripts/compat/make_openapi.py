@@ -6,6 +6,7 @@ checks responses against it). Run it after changing a route:  python3 scripts/co
 """
 import json
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "crates" / "necid-server" / "openapi.json"
@@ -226,7 +227,15 @@ def op(summary, ok_status, ok, body=None, scoped=True, params=(), query=()):
     return o
 
 
-def with_options(ops):
+def with_options(path, ops):
+    names = re.findall(r"{(\w+)}", path)
+    if names:
+        ops["parameters"] = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        for o in ops.values():
+            if isinstance(o, dict):
+                o["parameters"] = [p for p in o.get("parameters", []) if p["in"] != "path"]
+                if not o["parameters"]:
+                    del o["parameters"]
     ops["options"] = {
         "summary": "CORS preflight",
         "security": [],
@@ -320,7 +329,7 @@ DOC = {
             "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
         },
     },
-    "paths": {p: with_options(ops) for p, ops in PATHS.items()},
+    "paths": {p: with_options(p, ops) for p, ops in PATHS.items()},
 }
 DOC["paths"]["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                          "responses": {"200": {"description": "OpenAPI 3 document",

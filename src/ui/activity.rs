@@ -96,14 +96,19 @@ impl ActivityPane {
                 ui.strong(format!("{} {}", entry.method, entry.url));
                 if ui.button("Copy as curl").clicked() {
                     ui.ctx().copy_text(entry.as_curl());
-                    cx.toasts.info("Copied; set AK, SK (and API_KEY) in the shell first.");
+                    cx.toasts
+                        .info("Copied; set AK, SK (and API_KEY) in the shell first.");
                 }
             });
             ui.label(format!(
                 "Profile “{}”, region {}; API key {}; body {} bytes.",
                 entry.profile_name,
                 entry.region,
-                if entry.sent_api_key { "sent" } else { "not sent" },
+                if entry.sent_api_key {
+                    "sent"
+                } else {
+                    "not sent"
+                },
                 entry.body_bytes
             ));
             if let Some(error) = &entry.error {

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use egui::{Grid, RichText, Slider, TextEdit, Ui};
-use necid::{Application, ApplicationId, CreateApplication, GalleryId, GallerySummary, UpdateApplication};
+use necid::{
+    Application, ApplicationId, CreateApplication, GalleryId, GallerySummary, UpdateApplication,
+};
 
 use super::{PaneContext, pane_header};
 use crate::backend::Command;
@@ -72,11 +74,11 @@ impl ApplicationsPane {
                 ui.spinner();
             }
         });
-        for request_error in [self.list.error(), self.galleries.error()].into_iter().flatten() {
-            if error_label(ui, request_error) {
-                self.refresh(cx, &connection);
-                break;
-            }
+        let list_error = self.list.error().or(self.galleries.error()).cloned();
+        if let Some(error) = list_error
+            && error_label(ui, &error)
+        {
+            self.refresh(cx, &connection);
         }
         if let Some(error) = self.change.error().or(self.delete.error()) {
             error_label(ui, error);
@@ -90,7 +92,10 @@ impl ApplicationsPane {
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
         let client = connection.client.clone();
         self.list
-            .send(cx.outbox, |reply| Command::ListApplications { client, reply });
+            .send(cx.outbox, |reply| Command::ListApplications {
+                client,
+                reply,
+            });
         let client = connection.client.clone();
         self.galleries
             .send(cx.outbox, |reply| Command::ListGalleries { client, reply });
@@ -158,7 +163,8 @@ impl ApplicationsPane {
                         Some((id, quality)) if id == &application.id => {
                             ui.horizontal(|ui| {
                                 let label = ui.label("Quality");
-                                ui.add(Slider::new(quality, 0.0..=1.0)).labelled_by(label.id);
+                                ui.add(Slider::new(quality, 0.0..=1.0))
+                                    .labelled_by(label.id);
                                 if ui.button("Save quality").clicked() {
                                     save_quality = Some((id.clone(), *quality));
                                 }
@@ -194,7 +200,10 @@ impl ApplicationsPane {
                             ui.monospace("••••••••");
                             if ui
                                 .small_button("Reveal")
-                                .on_hover_text(format!("Show the API key of “{}”", application.name))
+                                .on_hover_text(format!(
+                                    "Show the API key of “{}”",
+                                    application.name
+                                ))
                                 .clicked()
                             {
                                 self.revealed.insert(application.id.clone());
@@ -225,16 +234,22 @@ impl ApplicationsPane {
                 face_minimum_quality_score: Some(quality),
                 ..UpdateApplication::default()
             };
-            self.change.send(cx.outbox, |reply| Command::UpdateApplication {
-                client,
-                application_id,
-                change,
-                reply,
-            });
+            self.change
+                .send(cx.outbox, |reply| Command::UpdateApplication {
+                    client,
+                    application_id,
+                    change,
+                    reply,
+                });
         }
     }
 
-    fn new_application_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+    fn new_application_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        connection: &Connection,
+    ) {
         let Some(form) = self.new_application.as_mut() else {
             return;
         };
@@ -282,7 +297,10 @@ impl ApplicationsPane {
             ui.horizontal(|ui| {
                 let ready = !form.name.trim().is_empty() && form.gallery_id.is_some();
                 if ui
-                    .add_enabled(ready && !self.create.is_pending(), egui::Button::new("Create application"))
+                    .add_enabled(
+                        ready && !self.create.is_pending(),
+                        egui::Button::new("Create application"),
+                    )
                     .clicked()
                     && let Some(gallery_id) = form.gallery_id.clone()
                 {
@@ -293,11 +311,12 @@ impl ApplicationsPane {
                         face_minimum_quality_score: form.minimum_quality,
                         gallery_id,
                     };
-                    self.create.send(cx.outbox, |reply| Command::CreateApplication {
-                        client,
-                        application,
-                        reply,
-                    });
+                    self.create
+                        .send(cx.outbox, |reply| Command::CreateApplication {
+                            client,
+                            application,
+                            reply,
+                        });
                 }
                 if ui.button("Cancel").clicked() {
                     close = true;
@@ -318,7 +337,12 @@ impl ApplicationsPane {
         }
     }
 
-    fn confirm_delete_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+    fn confirm_delete_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        connection: &Connection,
+    ) {
         let Some(application) = self.confirm_delete.clone() else {
             return;
         };
@@ -339,11 +363,12 @@ impl ApplicationsPane {
                 self.confirm_delete = None;
                 let client = connection.client.clone();
                 let application_id = application.id.clone();
-                self.delete.send(cx.outbox, |reply| Command::DeleteApplication {
-                    client,
-                    application_id,
-                    reply,
-                });
+                self.delete
+                    .send(cx.outbox, |reply| Command::DeleteApplication {
+                        client,
+                        application_id,
+                        reply,
+                    });
             }
         }
     }

@@ -118,7 +118,8 @@ impl GalleriesPane {
                     "Gallery “{}” created; its API key is in the OS keyring.",
                     created.name
                 ));
-                cx.actions.push(ShellAction::OpenGallery(created.id.clone()));
+                cx.actions
+                    .push(ShellAction::OpenGallery(created.id.clone()));
                 self.selected = Some(created.id.clone());
                 self.form = None;
                 refresh = true;
@@ -136,7 +137,8 @@ impl GalleriesPane {
                 refresh = true;
             }
             Some(Finished::Failed(error)) => {
-                cx.toasts.error(format!("The gallery was not deleted: {error}"));
+                cx.toasts
+                    .error(format!("The gallery was not deleted: {error}"));
             }
             None => {}
         }
@@ -204,7 +206,8 @@ impl GalleriesPane {
         ui.horizontal(|ui| {
             ui.label(format!("“{}”:", gallery.name));
             if open_id.as_ref() != Some(&gallery.id) && ui.button("Open gallery").clicked() {
-                cx.actions.push(ShellAction::OpenGallery(gallery.id.clone()));
+                cx.actions
+                    .push(ShellAction::OpenGallery(gallery.id.clone()));
             }
             if ui.button("Edit gallery").clicked() {
                 self.form = Some(GalleryForm::edit(&gallery));
@@ -295,7 +298,12 @@ impl GalleriesPane {
         }
     }
 
-    fn confirm_delete_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
+    fn confirm_delete_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        connection: &Connection,
+    ) {
         let Some(gallery) = self.confirm_delete.clone() else {
             return;
         };
@@ -324,7 +332,8 @@ impl GalleriesPane {
                     gallery_id,
                     reply,
                 });
-                cx.actions.push(ShellAction::ForgetGallery(gallery.id.clone()));
+                cx.actions
+                    .push(ShellAction::ForgetGallery(gallery.id.clone()));
                 if self.selected.as_ref() == Some(&gallery.id) {
                     self.selected = None;
                 }

@@ -196,7 +196,7 @@ impl SettingsPane {
             self.keys_saved = self.storing_keys_for.take();
         }
         if let Some(Finished::Failed(error)) = self.delete_keys.poll() {
-            cx.toasts.error(format!(
+            toasts.error(format!(
                 "The profile was deleted but its keys were not: {error}"
             ));
         }

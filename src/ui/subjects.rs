@@ -38,18 +38,15 @@ impl SubjectIndex {
     pub fn extend(&mut self, rows: Vec<SubjectRow>) {
         for row in rows {
             self.rows += 1;
-            let index = *self
-                .by_subject
-                .entry(row.id.clone())
-                .or_insert_with(|| {
-                    self.groups.push(SubjectGroup {
-                        subject_id: row.id.clone(),
-                        events: Vec::new(),
-                        active_events: 0,
-                        last_updated: String::new(),
-                    });
-                    self.groups.len() - 1
+            let index = *self.by_subject.entry(row.id.clone()).or_insert_with(|| {
+                self.groups.push(SubjectGroup {
+                    subject_id: row.id.clone(),
+                    events: Vec::new(),
+                    active_events: 0,
+                    last_updated: String::new(),
                 });
+                self.groups.len() - 1
+            });
             let group = &mut self.groups[index];
             if row.status == EventStatus::Active {
                 group.active_events += 1;

@@ -66,7 +66,10 @@ impl TagsPane {
                 .labelled_by(label.id);
             let full = count >= MAX_TAGS;
             let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let create = ui.add_enabled(!full && !self.change.is_pending(), egui::Button::new("Create tag"));
+            let create = ui.add_enabled(
+                !full && !self.change.is_pending(),
+                egui::Button::new("Create tag"),
+            );
             if (create.clicked() || enter) && !self.new_name.trim().is_empty() && !full {
                 let name = TagName::new(self.new_name.trim());
                 self.change_label = format!("Tag “{}” created.", name.as_str());
@@ -188,7 +191,12 @@ impl TagsPane {
         }
     }
 
-    fn confirm_delete_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, gallery: &OpenedGallery) {
+    fn confirm_delete_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+    ) {
         let Some(tag) = self.confirm_delete.clone() else {
             return;
         };
@@ -196,8 +204,13 @@ impl TagsPane {
         let consequences = "The tag leaves the gallery's list and can no longer be used to \
                             register or search. Subjects and events already tagged with it are \
                             not changed.";
-        match Confirm::new(egui::Id::unique("confirm_delete_tag"), &title, consequences, "Delete tag")
-            .ui(ui)
+        match Confirm::new(
+            egui::Id::unique("confirm_delete_tag"),
+            &title,
+            consequences,
+            "Delete tag",
+        )
+        .ui(ui)
         {
             ConfirmOutcome::Waiting => {}
             ConfirmOutcome::Cancelled => self.confirm_delete = None,

@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use necid_face::{DecodeLimits, Face, FaceEngine, decode_image};
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
@@ -210,14 +211,16 @@ fn bench(path: &Path, runs: usize, models: Option<PathBuf>) -> Result<()> {
         let t1 = Instant::now();
         let boxes = engine.detect_boxes(&img, &opts)?;
         let t2 = Instant::now();
-        let mut faces = Vec::new();
-        for b in &boxes {
-            faces.extend(engine.face_from_box(&img, b)?);
-        }
+        // Faces in parallel, as `FaceEngine::detect` and `descriptors` do.
+        let faces: Vec<Face> = boxes
+            .par_iter()
+            .map(|b| engine.face_from_box(&img, b))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         let t3 = Instant::now();
-        for f in &faces {
-            engine.descriptor(&img, f)?;
-        }
+        engine.descriptors(&img, &faces)?;
         let t4 = Instant::now();
         n_faces = faces.len();
         if run == 0 {
@@ -240,6 +243,20 @@ fn bench(path: &Path, runs: usize, models: Option<PathBuf>) -> Result<()> {
         m.descriptor as f64 / 1e6
     );
     let r = |v: &mut Vec<f64>| (median(v) * 1000.0).round() / 1000.0;
+    let (det_ms, lm_ms, desc_ms) = (median(&mut det), median(&mut lm), median(&mut desc));
+    let nf = n_faces.max(1) as f64;
+    for (stage, macs, ms) in [
+        ("detect", m.detect as f64, det_ms),
+        ("landmarks", m.landmarks as f64 * nf, lm_ms),
+        ("descriptor", m.descriptor as f64 * nf, desc_ms),
+    ] {
+        let gmacs = macs / ms / 1e6;
+        eprintln!(
+            "  {stage:10} {ms:8.2} ms  {:7.1} MMAC  {gmacs:5.1} GMAC/s = {:3.0} % of matmul peak",
+            macs / 1e6,
+            100.0 * gmacs / peak
+        );
+    }
     println!(
         "{}",
         json!({

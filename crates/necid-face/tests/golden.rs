@@ -10,6 +10,7 @@ mod common;
 
 use common::{Golden, crop, engine, f, goldens, ssd_faces};
 use necid_face::DetectOptions;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -68,74 +69,102 @@ fn report(what: &str, failures: &[String], checked: usize) {
     }
 }
 
-#[test]
-fn every_golden_image_gives_the_same_detections_as_the_original() {
+/// What one image contributes to the detection test.
+#[derive(Default)]
+struct DetStats {
+    failures: Vec<String>,
+    faces: usize,
+    max_score: f64,
+    min_iou: f64,
+    max_lm: f64,
+    lm_crops_equal: usize,
+}
+
+fn check_detections(g: &Golden, gold: &[serde_json::Value]) -> DetStats {
     let opts = DetectOptions {
         max_faces: 100,
         retry_on_canvas: false,
         largest_first: false,
         ..Default::default()
     };
-    let (mut failures, mut faces_checked, mut images) = (Vec::new(), 0, 0);
-    let (mut max_score, mut min_iou, mut max_lm) = (0.0f64, 1.0f64, 0.0f64);
-    let mut lm_crops_equal = 0;
-    for g in goldens() {
-        let Some(gold) = ssd_faces(g) else { continue };
-        images += 1;
-        let img = pixels(g);
-        let faces = engine().detect_with(img, &opts).unwrap();
-        if faces.len() != gold.len() {
-            failures.push(format!(
-                "{}: {} faces, golden {}",
-                g.name,
-                faces.len(),
-                gold.len()
+    let mut st = DetStats {
+        min_iou: 1.0,
+        ..Default::default()
+    };
+    let img = pixels(g);
+    let faces = engine().detect_with(img, &opts).unwrap();
+    if faces.len() != gold.len() {
+        st.failures.push(format!(
+            "{}: {} faces, golden {}",
+            g.name,
+            faces.len(),
+            gold.len()
+        ));
+        return st;
+    }
+    for (i, (ours, gf)) in faces.iter().zip(gold).enumerate() {
+        st.faces += 1;
+        let ds = (f64::from(ours.score) - f(&gf["score"])).abs();
+        let gb = necid_face::BoundingBox {
+            x: f(&gf["box"]["x"]),
+            y: f(&gf["box"]["y"]),
+            width: f(&gf["box"]["width"]),
+            height: f(&gf["box"]["height"]),
+        };
+        let iou = ours.bbox.iou(&gb);
+        st.max_score = st.max_score.max(ds);
+        st.min_iou = st.min_iou.min(iou);
+        if ds > 1e-4 || iou < 0.999 {
+            st.failures.push(format!(
+                "{} face {i}: score Δ {ds:.2e}, IoU {iou:.6}",
+                g.name
             ));
             continue;
         }
-        for (i, (ours, gf)) in faces.iter().zip(gold).enumerate() {
-            faces_checked += 1;
-            let ds = (f64::from(ours.score) - f(&gf["score"])).abs();
-            let gb = necid_face::BoundingBox {
-                x: f(&gf["box"]["x"]),
-                y: f(&gf["box"]["y"]),
-                width: f(&gf["box"]["width"]),
-                height: f(&gf["box"]["height"]),
-            };
-            let iou = ours.bbox.iou(&gb);
-            max_score = max_score.max(ds);
-            min_iou = min_iou.min(iou);
-            if ds > 1e-4 || iou < 0.999 {
-                failures.push(format!(
-                    "{} face {i}: score Δ {ds:.2e}, IoU {iou:.6}",
-                    g.name
-                ));
-                continue;
-            }
-            let lc = ours.landmark_crop(img.width(), img.height()).unwrap();
-            if lc != crop(&gf["landmarkCrop"]) {
-                continue; // a crop on an integer boundary; the stage test covers the net
-            }
-            lm_crops_equal += 1;
-            let lm = gf["landmarks"].as_array().unwrap();
-            let d = ours
-                .landmarks
-                .iter()
-                .zip(lm)
-                .map(|(p, q)| (p.x - f(&q[0])).abs().max((p.y - f(&q[1])).abs()))
-                .fold(0.0, f64::max);
-            max_lm = max_lm.max(d);
-            if d > 0.05 {
-                failures.push(format!("{} face {i}: landmarks off by {d:.4} px", g.name));
-            }
+        let lc = ours.landmark_crop(img.width(), img.height()).unwrap();
+        if lc != crop(&gf["landmarkCrop"]) {
+            continue; // a crop on an integer boundary; the stage test covers the net
+        }
+        st.lm_crops_equal += 1;
+        let d = ours
+            .landmarks
+            .iter()
+            .zip(gf["landmarks"].as_array().unwrap())
+            .map(|(p, q)| (p.x - f(&q[0])).abs().max((p.y - f(&q[1])).abs()))
+            .fold(0.0, f64::max);
+        st.max_lm = st.max_lm.max(d);
+        if d > 0.05 {
+            st.failures
+                .push(format!("{} face {i}: landmarks off by {d:.4} px", g.name));
         }
     }
+    st
+}
+
+#[test]
+fn every_golden_image_gives_the_same_detections_as_the_original() {
+    let with_runs: Vec<(&Golden, &Vec<serde_json::Value>)> = goldens()
+        .iter()
+        .filter_map(|g| ssd_faces(g).map(|f| (g, f)))
+        .collect();
+    // Images in parallel: most are small, and one image does not fill two cores.
+    let stats: Vec<DetStats> = with_runs
+        .par_iter()
+        .map(|(g, gold)| check_detections(g, gold))
+        .collect();
+    let images = stats.len();
+    let faces: usize = stats.iter().map(|s| s.faces).sum();
+    let max_score = stats.iter().map(|s| s.max_score).fold(0.0, f64::max);
+    let min_iou = stats.iter().map(|s| s.min_iou).fold(1.0, f64::min);
+    let max_lm = stats.iter().map(|s| s.max_lm).fold(0.0, f64::max);
+    let equal: usize = stats.iter().map(|s| s.lm_crops_equal).sum();
+    let failures: Vec<String> = stats.into_iter().flat_map(|s| s.failures).collect();
     eprintln!(
-        "detections: {images} images, {faces_checked} faces; max score Δ {max_score:.2e}, min IoU {min_iou:.6}, \
-         max landmark Δ {max_lm:.4} px on {lm_crops_equal} equal crops"
+        "detections: {images} images, {faces} faces; max score Δ {max_score:.2e}, min IoU {min_iou:.6}, \
+         max landmark Δ {max_lm:.4} px on {equal} equal crops"
     );
     assert!(images >= 200, "only {images} golden images found");
-    report("detections", &failures, faces_checked);
+    report("detections", &failures, faces);
 }
 
 #[test]
