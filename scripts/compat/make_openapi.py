@@ -331,9 +331,9 @@ DOC = {
     },
     "paths": {p: with_options(p, ops) for p, ops in PATHS.items()},
 }
-DOC["paths"]["/openapi.json"] = {"get": {"summary": "This document", "security": [],
+DOC["paths"]["/openapi.json"] = with_options("/openapi.json", {"get": {"summary": "This document", "security": [],
                                          "responses": {"200": {"description": "OpenAPI 3 document",
-                                                               "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+                                                               "content": {"application/json": {"schema": {"type": "object"}}}}}}})
 
 OUT.write_text(json.dumps(DOC, indent=2) + "\n")
 print(f"wrote {OUT}")

@@ -244,6 +244,8 @@ const FACE_NORM: Norm = Norm::Mean(FACE_MEAN);
 
 /// Canvas sizes (× the image's longer side) tried in turn when a pass finds no face.
 const CANVAS_SCALES: &[f64] = &[2.0, 1.5, 3.0];
+/// Largest canvas side built for the retry, in pixels (SSD resizes it to 512 anyway).
+const MAX_CANVAS_SIDE: f64 = 2048.0;
 
 impl FaceEngine {
     /// Loads every model from `models_dir` (see [`crate::default_models_dir`]).
@@ -360,19 +362,35 @@ impl FaceEngine {
         scale: f64,
     ) -> Result<Vec<BoxDetection>, EngineError> {
         let (w, h) = image.dimensions();
-        let side = (scale * f64::from(w.max(h))).round() as u32;
-        let (ox, oy) = ((side - w) / 2, (side - h) / 2);
+        // SSD sees 512×512 whatever the canvas: shrink a large image first so that the canvas
+        // stays small (a 16k-pixel image must not allocate a 48k-pixel canvas).
+        let long = f64::from(w.max(h));
+        let shrink = (MAX_CANVAS_SIDE / (scale * long)).min(1.0);
+        let small;
+        let src = if shrink < 1.0 {
+            let sw = ((f64::from(w) * shrink).round() as u32).max(1);
+            let sh = ((f64::from(h) * shrink).round() as u32).max(1);
+            small = image::imageops::resize(image, sw, sh, image::imageops::FilterType::Triangle);
+            &small
+        } else {
+            image
+        };
+        let (iw, ih) = src.dimensions();
+        let side = (scale * f64::from(iw.max(ih))).round() as u32;
+        let (ox, oy) = ((side - iw) / 2, (side - ih) / 2);
         let mut canvas = RgbImage::new(side, side);
-        image::imageops::replace(&mut canvas, image, i64::from(ox), i64::from(oy));
+        image::imageops::replace(&mut canvas, src, i64::from(ox), i64::from(oy));
         let (fw, fh) = (f64::from(w), f64::from(h));
+        // Canvas pixels → original image pixels.
+        let (kx, ky) = (fw / f64::from(iw), fh / f64::from(ih));
         Ok(self
             .run_ssd(&canvas, min_confidence)?
             .into_iter()
             .filter_map(|d| {
-                let x0 = (d.bbox.x - f64::from(ox)).max(0.0);
-                let y0 = (d.bbox.y - f64::from(oy)).max(0.0);
-                let x1 = (d.bbox.right() - f64::from(ox)).min(fw);
-                let y1 = (d.bbox.bottom() - f64::from(oy)).min(fh);
+                let x0 = ((d.bbox.x - f64::from(ox)) * kx).max(0.0);
+                let y0 = ((d.bbox.y - f64::from(oy)) * ky).max(0.0);
+                let x1 = ((d.bbox.right() - f64::from(ox)) * kx).min(fw);
+                let y1 = ((d.bbox.bottom() - f64::from(oy)) * ky).min(fh);
                 (x1 - x0 >= 1.0 && y1 - y0 >= 1.0).then_some(BoxDetection {
                     bbox: BoundingBox {
                         x: x0,

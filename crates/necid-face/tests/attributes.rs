@@ -67,3 +67,53 @@ fn mirroring_a_face_flips_its_roll_and_pan() {
     assert!(a.face_pan.signum() != m.face_pan.signum() && (a.face_pan + m.face_pan).abs() < 4.0);
     assert!((a.face_tilt - m.face_tilt).abs() < 5.0);
 }
+
+#[test]
+fn an_enlarged_tight_crop_is_found_through_a_shrunken_canvas() {
+    // A 150×150 chip the first pass misses, enlarged so that its canvas would exceed the
+    // retry's size cap: the boxes must still come back in the enlarged image's pixels.
+    let chip = load_rgb(&shared("testdata/faces/john_simm/10.jpg"));
+    let big = image::imageops::resize(&chip, 1200, 1200, image::imageops::FilterType::Triangle);
+    let no_retry = necid_face::DetectOptions {
+        retry_on_canvas: false,
+        ..Default::default()
+    };
+    assert!(engine().detect_with(&big, &no_retry).unwrap().is_empty());
+    let f = one_face(&big);
+    let (cx, cy) = (
+        f.bbox.x + f.bbox.width / 2.0,
+        f.bbox.y + f.bbox.height / 2.0,
+    );
+    assert!(
+        f.bbox.width > 600.0 && f.bbox.right() <= 1200.0 && f.bbox.bottom() <= 1200.0,
+        "{:?}",
+        f.bbox
+    );
+    assert!(
+        (cx - 600.0).abs() < 200.0 && (cy - 600.0).abs() < 250.0,
+        "{:?}",
+        f.bbox
+    );
+}
+
+#[test]
+fn one_engine_serves_several_threads_at_once_with_identical_results() {
+    let img = load_rgb(&shared("testdata/bad/good_reference_face.jpg"));
+    let expected = engine().detect(&img).unwrap();
+    let d0 = engine().descriptor(&img, &expected[0]).unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let faces = engine().detect(&img).unwrap();
+                    (faces.clone(), engine().descriptor(&img, &faces[0]).unwrap())
+                })
+            })
+            .collect();
+        for h in handles {
+            let (faces, d) = h.join().unwrap();
+            assert_eq!(faces, expected);
+            assert_eq!(d, d0);
+        }
+    });
+}

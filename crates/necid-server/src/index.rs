@@ -192,28 +192,67 @@ impl GalleryIndex {
         k: usize,
         tag_filter: u64,
     ) -> TopK {
-        let mut top = TopK::new(k);
-        let rows = &self.vectors[start * DIM..end * DIM];
-        let tags = &self.tags[start..end];
-        let half_norms = &self.half_norms[start..end];
-        let dot = dot_fn();
-        for (i, row) in rows.chunks_exact(DIM).enumerate() {
-            if tag_filter != 0 && tags[i] & tag_filter == 0 {
-                continue;
-            }
-            let Ok(row) = <&[f32; DIM]>::try_from(row) else {
-                continue;
-            };
-            let s = dot(probe, row) - half_norms[i];
-            if top.would_take(s) {
-                top.push(Hit {
-                    position: start + i,
-                    similarity: s,
-                });
+        let part = Part {
+            rows: &self.vectors[start * DIM..end * DIM],
+            half_norms: &self.half_norms[start..end],
+            tags: &self.tags[start..end],
+            start,
+        };
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                return unsafe { scan_avx2(&part, probe, k, tag_filter) };
             }
         }
-        top
+        scan_rows::<false>(&part, probe, k, tag_filter)
     }
+}
+
+/// A contiguous run of rows of an index.
+struct Part<'a> {
+    rows: &'a [f32],
+    half_norms: &'a [f32],
+    tags: &'a [u64],
+    start: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// The scan loop compiled for AVX2 + FMA, so the dot product inlines into it as FMA chains.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn scan_avx2(part: &Part<'_>, probe: &[f32; DIM], k: usize, tag_filter: u64) -> TopK {
+    scan_rows::<true>(part, probe, k, tag_filter)
+}
+
+#[inline(always)]
+fn scan_rows<const FMA: bool>(
+    part: &Part<'_>,
+    probe: &[f32; DIM],
+    k: usize,
+    tag_filter: u64,
+) -> TopK {
+    let mut top = TopK::new(k);
+    for (i, row) in part.rows.chunks_exact(DIM).enumerate() {
+        if tag_filter != 0 && part.tags[i] & tag_filter == 0 {
+            continue;
+        }
+        let Ok(row) = <&[f32; DIM]>::try_from(row) else {
+            continue;
+        };
+        let s = dot_lanes::<FMA>(probe, row) - part.half_norms[i];
+        if top.would_take(s) {
+            top.push(Hit {
+                position: part.start + i,
+                similarity: s,
+            });
+        }
+    }
+    top
 }
 
 fn hit_order(a: &Hit, b: &Hit) -> std::cmp::Ordering {
@@ -265,8 +304,7 @@ type DotFn = fn(&[f32; DIM], &[f32; DIM]) -> f32;
 pub fn dot_fn() -> DotFn {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if has_avx2_fma() {
             return dot_avx2_entry;
         }
     }

@@ -83,6 +83,8 @@ fn main() -> anyhow::Result<()> {
             models_dir,
         } => serve(listen, data_dir, models_dir),
         Command::Credentials { data_dir, json } => {
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
             let c = credentials::load_or_create(&data_dir)?;
             if json {
                 println!("{}", serde_json::to_string(&c)?);

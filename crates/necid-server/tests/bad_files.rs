@@ -100,6 +100,16 @@ async fn every_bad_file_gets_what_the_manifest_expects_and_the_service_stays_up(
         checked += 1;
     }
     assert_eq!(checked, 27, "every file of the manifest");
+    // The bombs declare up to 65500x65500 pixels (12 GiB as RGB); refusing them before decoding
+    // keeps the peak well below what decoding even one of them would take.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(kib) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        assert!(kib < 1_500_000, "peak memory {kib} KiB");
+    }
     let health = axum::http::Request::builder()
         .uri("/v1.1/health")
         .body(axum::body::Body::empty())

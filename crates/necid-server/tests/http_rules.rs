@@ -196,3 +196,36 @@ async fn bad_input_gets_a_400_with_the_reference_error_body_and_no_echo() {
         "a gallery holds at most 64 tags"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_without_a_signature_and_lists_every_route() {
+    let (state, _dir) = state();
+    let req = Request::builder()
+        .uri("/openapi.json")
+        .body(Body::empty())
+        .expect("request");
+    let (status, doc) = send(&state, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let operations: Vec<String> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .expect("operations")
+                .keys()
+                .filter(|m| *m != "options" && *m != "parameters")
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    // The reference's 27 routes, Verify Face sharing POST /v1.1/face/verify, Health, the
+    // first progress page without pagingId, and this document.
+    assert_eq!(operations.len(), 30, "{operations:#?}");
+    for path in doc["paths"].as_object().expect("paths").keys() {
+        assert!(
+            doc["paths"][path]["options"].is_object(),
+            "CORS OPTIONS on {path}"
+        );
+    }
+}
