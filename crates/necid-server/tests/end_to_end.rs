@@ -50,7 +50,7 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
         .create(&CreateApplication {
             name: "Door".into(),
             description: "Building access".into(),
-            face_minimum_quality_score: 0.6,
+            face_minimum_quality_score: 1.0,
             gallery_id: created.id.clone(),
         })
         .await
@@ -113,6 +113,32 @@ async fn the_reference_walk_works_end_to_end_through_the_client() {
     assert_eq!(obama_2.id, obama.id);
     let events = gallery.events(&obama.id).await.expect("events");
     assert_eq!(events.events.len(), 2);
+
+    // --- NoFace, MultipleFaces, PoorQuality ---------------------------------------------
+    let no_face = gallery
+        .register_subject(
+            &FaceImage::from_path(common::testdata().join("detection/none/white.png"))
+                .expect("image"),
+            &[],
+        )
+        .await
+        .expect_err("no face");
+    assert_eq!(no_face.error_code(), Some(necid::ErrorCode::NoFace));
+    let two = gallery
+        .register_subject(
+            &FaceImage::from_path(common::testdata().join("detection/multi/two_people.jpg"))
+                .expect("image"),
+            &[],
+        )
+        .await
+        .expect_err("two faces");
+    assert_eq!(two.error_code(), Some(necid::ErrorCode::MultipleFaces));
+    let strict = client.gallery(second_app.api_key.clone());
+    let poor = strict
+        .register_subject(&img("obama/2.jpg"), &[])
+        .await
+        .expect_err("below the application's minimum of 1.0");
+    assert_eq!(poor.error_code(), Some(necid::ErrorCode::PoorQuality));
 
     // --- list with paging and dir ---------------------------------------------------------
     let all = gallery.list_subjects().send().await.expect("list");
