@@ -7,6 +7,9 @@
 //! polls its [`crate::request::Request`] on the next frame. The UI thread never waits.
 #![allow(clippy::disallowed_methods)] // spawning is what this module is for
 
+mod face;
+mod subjects;
+
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +29,9 @@ use crate::profiles::{Profile, ProfileId, ProfileList};
 pub type Reply<T> = poll_promise::Sender<Result<T, UiError>>;
 /// The half a pane polls.
 pub type Pending<T> = poll_promise::Promise<Result<T, UiError>>;
+
+pub use face::FaceCommand;
+pub use subjects::SubjectsCommand;
 
 /// Something the UI wants done in the background.
 #[non_exhaustive]
@@ -144,6 +150,10 @@ pub enum Command {
         dir: SortDirection,
         reply: Reply<SubjectPage>,
     },
+    /// The Face pane's work (see `backend/face.rs`).
+    Face(FaceCommand),
+    /// The Subjects and Jobs panes' work (see `backend/subjects.rs`).
+    Subjects(SubjectsCommand),
 }
 
 impl Command {
@@ -171,6 +181,8 @@ impl Command {
             Self::UpdateApplication { .. } => "saving the application",
             Self::DeleteApplication { .. } => "deleting the application",
             Self::ListSubjects { .. } => "listing the subjects",
+            Self::Face(command) => command.name(),
+            Self::Subjects(command) => command.name(),
         }
     }
 }
@@ -484,6 +496,8 @@ impl Backend {
                         .map_err(api_error)
                 });
             }
+            Command::Face(command) => command.execute(self, ctx),
+            Command::Subjects(command) => command.execute(self, ctx),
         }
     }
 
@@ -582,6 +596,7 @@ fn connect(
         profile_id: profile.profile_id.clone(),
         profile,
         client,
+        bucket_dir: None,
     })
 }
 

@@ -16,6 +16,9 @@ pub struct Connection {
     /// The profile as it was when the client was built; a change means reconnecting.
     pub profile: Profile,
     pub client: necid::Client,
+    /// The Local service's bucket folder, where bulk jobs read their images; `None` for a
+    /// remote profile, whose bucket the user fills by other means.
+    pub bucket_dir: Option<std::path::PathBuf>,
 }
 
 /// One request in the Activity pane. Holds no secret: the API key is only "sent" or not.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod paths;
 pub mod profiles;
 pub mod request;
+pub mod thumbnails;
 pub mod ui;
 pub mod widgets;
 
