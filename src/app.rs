@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Backend, Command, OpenedGallery, Outbox};
+use crate::backend::{Backend, Command, FaceCommand, OpenedGallery, Outbox};
 use crate::connection::{ActivityEntry, ActivityReceiver, ActivitySender, Connection};
 use crate::credentials::KeyringStatus;
+use crate::local::{LocalService, LocalSettings};
 use crate::paths::AppPaths;
-use crate::profiles::{ProfileBook, ProfileId};
+use crate::profiles::{ProfileBook, ProfileId, ProfileKind};
 use crate::request::{Finished, Request};
 use crate::ui::settings::{SettingsShell, Theme};
 use crate::ui::{self, ConnectionState, Pane, PaneContext, ShellAction};
@@ -23,6 +24,8 @@ pub struct Remembered {
     pub pane: Pane,
     pub active_profile_id: Option<ProfileId>,
     pub theme: Theme,
+    /// The Local service's models folder when Settings overrides the default (not secret).
+    pub models_dir: Option<std::path::PathBuf>,
 }
 
 /// One of each pane.
@@ -61,6 +64,11 @@ pub struct ConsoleApp {
     gallery: Option<(ProfileId, OpenedGallery)>,
     opening_gallery: Request<OpenedGallery>,
     actions: Vec<ShellAction>,
+    /// Where the Local profile's service lives, when the console runs one.
+    local: Option<LocalSettings>,
+    /// The models folder used when Settings does not override it.
+    default_models_dir: Option<std::path::PathBuf>,
+    local_service: Request<LocalService>,
 }
 
 /// How many requests the Activity pane keeps.
@@ -96,6 +104,9 @@ impl ConsoleApp {
             gallery: None,
             opening_gallery: Request::new(),
             actions: Vec::new(),
+            local: None,
+            default_models_dir: None,
+            local_service: Request::new(),
         };
         let active_known = app
             .remembered
@@ -107,6 +118,87 @@ impl ConsoleApp {
                 app.book.profiles().first().map(|p| p.profile_id.clone());
         }
         app
+    }
+
+    /// Also runs the Local profile's service (`crates/necid-server`, in-process on 127.0.0.1),
+    /// with its face models from `default_models_dir` unless Settings chose another folder. On
+    /// a first start the Local profile is added first and made active.
+    pub fn with_local_service(mut self, default_models_dir: std::path::PathBuf) -> Self {
+        let existing = self
+            .book
+            .profiles()
+            .iter()
+            .find(|p| p.kind == ProfileKind::Local)
+            .map(|p| p.profile_id.clone());
+        let profile_id = match existing {
+            Some(profile_id) => profile_id,
+            None => {
+                let first_start = self.book.is_first_start();
+                let profile = crate::profiles::Profile::local();
+                let profile_id = profile.profile_id.clone();
+                self.book.insert_first(profile, &mut self.outbox);
+                if first_start {
+                    self.remembered.active_profile_id = Some(profile_id.clone());
+                }
+                profile_id
+            }
+        };
+        let models_dir = self
+            .remembered
+            .models_dir
+            .clone()
+            .unwrap_or_else(|| default_models_dir.clone());
+        self.default_models_dir = Some(default_models_dir);
+        self.local = Some(LocalSettings {
+            profile_id,
+            console_data_dir: self.backend.paths().data_dir.clone(),
+            models_dir,
+        });
+        self
+    }
+
+    /// The Local service, once it runs.
+    pub fn local_service(&self) -> Option<&LocalService> {
+        self.local_service.data()
+    }
+
+    /// The Local service's status as the top bar shows it, if the console runs one.
+    pub fn local_status(&self) -> Option<String> {
+        self.local.as_ref()?;
+        Some(if self.local_service.is_pending() {
+            "Loading face models…".to_owned()
+        } else if let Some(error) = self.local_service.error() {
+            format!("Local service failed: {}", error.message)
+        } else if let Some(service) = self.local_service.data() {
+            if service.rekeyed {
+                "Local service ready (its keys were missing from the OS keyring, so it has new \
+                 ones; the galleries are kept)"
+                    .to_owned()
+            } else {
+                "Local service ready".to_owned()
+            }
+        } else {
+            "Local service not started".to_owned()
+        })
+    }
+
+    /// (Re)starts the Local service with the current settings.
+    fn start_local(&mut self) {
+        let Some(settings) = self.local.clone() else {
+            return;
+        };
+        self.connections.remove(&settings.profile_id);
+        if self
+            .gallery
+            .as_ref()
+            .is_some_and(|(owner, _)| owner == &settings.profile_id)
+        {
+            self.gallery = None;
+        }
+        self.local_service.reset();
+        self.local_service.send(&mut self.outbox, |reply| {
+            Command::Face(FaceCommand::StartLocal { settings, reply })
+        });
     }
 
     /// The state eframe saves.
@@ -141,6 +233,7 @@ impl ConsoleApp {
             self.keyring
                 .send(&mut self.outbox, |reply| Command::ProbeKeyring { reply });
             self.book.save_first_start(&mut self.outbox);
+            self.start_local();
         }
         self.poll();
         self.connect_active();
@@ -174,13 +267,23 @@ impl ConsoleApp {
         connection_state(
             &self.connections,
             self.remembered.active_profile_id.as_ref(),
+            self.local_failure(),
+        )
+    }
+
+    /// Why the Local service is not running, when the active profile is Local and it failed.
+    fn local_failure(&self) -> Option<&crate::error::UiError> {
+        local_failure(
+            self.remembered.active_profile_id.as_ref(),
+            self.local.as_ref(),
+            &self.local_service,
         )
     }
 
     /// Starts building the active profile's client if there is none, or if the profile
     /// changed since it was built.
     fn connect_active(&mut self) {
-        let Some(profile) = self
+        let Some(mut profile) = self
             .remembered
             .active_profile_id
             .as_ref()
@@ -189,6 +292,14 @@ impl ConsoleApp {
         else {
             return;
         };
+        if profile.kind == ProfileKind::Local {
+            // The Local profile's address is wherever its service runs this time.
+            let Some(service) = self.local_service.data() else {
+                return;
+            };
+            profile.api_base_url = service.base_url.clone();
+            profile.portal_base_url = service.base_url.clone();
+        }
         let request = self
             .connections
             .entry(profile.profile_id.clone())
@@ -213,6 +324,9 @@ impl ConsoleApp {
                 ShellAction::Reconnect => {
                     if let Some(id) = &self.remembered.active_profile_id {
                         self.connections.remove(id);
+                    }
+                    if self.local_failure().is_some() {
+                        self.start_local();
                     }
                 }
                 ShellAction::ForgetGallery(gallery_id) => {
@@ -248,6 +362,29 @@ impl ConsoleApp {
         for request in self.connections.values_mut() {
             request.poll();
         }
+        match self.local_service.poll() {
+            Some(Finished::Succeeded(service)) => {
+                let elapsed_ms = crate::PROCESS_STARTED
+                    .get()
+                    .map(|started| started.elapsed().as_millis());
+                tracing::info!(
+                    elapsed_ms,
+                    models_load_ms = service.models_load.as_millis(),
+                    base_url = %service.base_url,
+                    "Local service ready"
+                );
+                if service.rekeyed {
+                    self.toasts.info(
+                        "The Local service's keys were missing from the OS keyring (on Linux it \
+                         is emptied at logout): it was given new ones and keeps its galleries.",
+                    );
+                }
+            }
+            Some(Finished::Failed(error)) => {
+                tracing::warn!(%error, "the Local service did not start");
+            }
+            None => {}
+        }
         match self.opening_gallery.poll() {
             Some(Finished::Succeeded(opened)) => {
                 if let Some(profile_id) = &self.remembered.active_profile_id {
@@ -269,6 +406,19 @@ impl ConsoleApp {
             self.gallery = None;
         }
         self.panes.settings.poll(&mut self.toasts);
+        if let Some(local) = &mut self.local {
+            let wanted = self
+                .remembered
+                .models_dir
+                .clone()
+                .or_else(|| self.default_models_dir.clone());
+            if let Some(wanted) = wanted
+                && wanted != local.models_dir
+            {
+                local.models_dir = wanted;
+                self.start_local();
+            }
+        }
         if let Some(profile_id) = self.panes.settings.take_keys_saved() {
             self.connections.remove(&profile_id);
         }
@@ -324,7 +474,17 @@ impl ConsoleApp {
                 .response
                 .labelled_by(label.id);
             if let Some(profile) = &active {
-                ui.label(RichText::new(&profile.api_base_url).weak());
+                if profile.kind == ProfileKind::Local {
+                    // The port changes at every start: on hover only, so the bar stays the same.
+                    let url = self
+                        .local_service
+                        .data()
+                        .map_or(profile.api_base_url.as_str(), |s| s.base_url.as_str());
+                    ui.label(RichText::new("embedded service").weak())
+                        .on_hover_text(url);
+                } else {
+                    ui.label(RichText::new(&profile.api_base_url).weak());
+                }
             }
             match self.active_connection() {
                 ConnectionState::Connecting => {
@@ -339,6 +499,21 @@ impl ConsoleApp {
             if let Some((_, gallery)) = &self.gallery {
                 ui.separator();
                 ui.label(format!("Gallery: {}", gallery.name));
+            }
+            if active
+                .as_ref()
+                .is_some_and(|p| p.kind == ProfileKind::Local)
+                && let Some(status) = self.local_status()
+            {
+                ui.separator();
+                if self.local_service.is_pending() {
+                    ui.spinner();
+                    ui.label(status);
+                } else if self.local_service.error().is_some() {
+                    ui.colored_label(ui.visuals().error_fg_color, status);
+                } else {
+                    ui.label(status);
+                }
             }
             ui.with_layout(
                 egui::Layout::right_to_left(egui::Align::Center),
@@ -377,6 +552,11 @@ impl ConsoleApp {
         let connection = connection_state(
             &self.connections,
             self.remembered.active_profile_id.as_ref(),
+            local_failure(
+                self.remembered.active_profile_id.as_ref(),
+                self.local.as_ref(),
+                &self.local_service,
+            ),
         );
         let mut cx = PaneContext {
             outbox: &mut self.outbox,
@@ -385,8 +565,12 @@ impl ConsoleApp {
             connection,
             gallery: self.gallery.as_ref().map(|(_, gallery)| gallery),
             opening_gallery: self.opening_gallery.is_pending(),
+            data_dir: &self.backend.paths().data_dir,
         };
         let panes = &mut self.panes;
+        panes
+            .face
+            .set_local_models_dir(self.local_service.data().map(|s| s.models_dir.clone()));
         match self.remembered.pane {
             Pane::Galleries => panes.galleries.ui(ui, &mut cx),
             Pane::Applications => panes.applications.ui(ui, &mut cx),
@@ -403,19 +587,42 @@ impl ConsoleApp {
                     active_profile_id: &mut self.remembered.active_profile_id,
                     keyring: &mut self.keyring,
                     theme: &mut self.remembered.theme,
+                    local: self.default_models_dir.as_deref().map(|default| {
+                        crate::ui::settings::LocalShell {
+                            default_models_dir: default,
+                            models_dir: &mut self.remembered.models_dir,
+                            status: self.local_service.phase(),
+                        }
+                    }),
                 },
             ),
         }
     }
 }
 
+/// Why the Local service is not running, when `active` is the Local profile and it failed.
+fn local_failure<'a>(
+    active: Option<&ProfileId>,
+    local: Option<&LocalSettings>,
+    service: &'a Request<LocalService>,
+) -> Option<&'a crate::error::UiError> {
+    if local?.profile_id != *active? || service.is_pending() {
+        return None;
+    }
+    service.error()
+}
+
 fn connection_state<'a>(
     connections: &'a HashMap<ProfileId, Request<Connection>>,
     active_profile_id: Option<&ProfileId>,
+    local_failure: Option<&'a crate::error::UiError>,
 ) -> ConnectionState<'a> {
     let Some(profile_id) = active_profile_id else {
         return ConnectionState::NoProfile;
     };
+    if let Some(error) = local_failure {
+        return ConnectionState::Failed(error);
+    }
     match connections.get(profile_id) {
         None => ConnectionState::Connecting,
         Some(request) => match (request.data(), request.error()) {

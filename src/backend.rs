@@ -7,8 +7,8 @@
 //! polls its [`crate::request::Request`] on the next frame. The UI thread never waits.
 #![allow(clippy::disallowed_methods)] // spawning is what this module is for
 
-mod face;
-mod subjects;
+pub mod face;
+pub mod subjects;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -302,8 +302,11 @@ impl Backend {
                 reply,
             } => {
                 let repaint = ctx.clone();
+                // The Local profile's bulk jobs read from the embedded service's bucket folder.
+                let bucket_dir = (profile.kind == crate::profiles::ProfileKind::Local)
+                    .then(|| crate::local::bucket_dir(&self.paths.data_dir));
                 self.blocking(ctx, what, reply, move || {
-                    connect(profile, activity, repaint)
+                    connect(profile, activity, repaint, bucket_dir)
                 });
             }
             Command::ListGalleries { client, reply } => {
@@ -566,6 +569,7 @@ fn connect(
     profile: Profile,
     activity: ActivitySender,
     repaint: egui::Context,
+    bucket_dir: Option<std::path::PathBuf>,
 ) -> Result<Connection, UiError> {
     let secrets = credentials::load_profile_secrets(&profile.profile_id)
         .map_err(keyring_error)?
@@ -596,7 +600,7 @@ fn connect(
         profile_id: profile.profile_id.clone(),
         profile,
         client,
-        bucket_dir: None,
+        bucket_dir,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod connection;
 pub mod credentials;
 pub mod error;
+pub mod local;
 pub mod paths;
 pub mod profiles;
 pub mod request;
@@ -18,6 +19,9 @@ pub mod widgets;
 
 pub use app::ConsoleApp;
 pub use paths::AppPaths;
+
+/// When the process started (set first thing in `main`), for the "ready in N ms" log line.
+pub static PROCESS_STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// The window title, also used as eframe's app id.
 pub const APP_TITLE: &str = "NEC ID Console";

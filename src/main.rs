@@ -4,6 +4,7 @@ use anyhow::Context as _;
 use necid_console::{APP_TITLE, AppPaths, ConsoleApp};
 
 fn main() -> anyhow::Result<()> {
+    let _ = necid_console::PROCESS_STARTED.set(std::time::Instant::now());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -36,7 +37,17 @@ fn main() -> anyhow::Result<()> {
     eframe::run_native(
         APP_TITLE,
         options,
-        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(paths, handle, cc.storage)))),
+        Box::new(move |cc| {
+            let app = ConsoleApp::new(paths, handle, cc.storage);
+            // The built-in Local profile: the service embedded in the console.
+            Ok(Box::new(match necid_face::default_models_dir() {
+                Some(models_dir) => app.with_local_service(models_dir),
+                None => {
+                    tracing::warn!("no models folder (HOME is not set): no Local profile");
+                    app
+                }
+            }))
+        }),
     )
     .map_err(|error| anyhow::anyhow!("the console window could not be opened: {error}"))
 }

@@ -92,6 +92,25 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// The Local profile: the service embedded in the console. Its port changes every start,
+    /// so the URLs here only name the host; the shell fills in the port when it connects.
+    pub fn local() -> Self {
+        Self {
+            profile_id: ProfileId::new_random(),
+            name: "Local".to_owned(),
+            kind: ProfileKind::Local,
+            api_base_url: LOCAL_BASE_URL.to_owned(),
+            portal_base_url: LOCAL_BASE_URL.to_owned(),
+            region: NEC_REGION.to_owned(),
+            badge_rgb: [0x2e, 0x9e, 0x5b],
+        }
+    }
+}
+
+/// What the Local profile's URLs read in the profile file (the port is chosen at each start).
+pub const LOCAL_BASE_URL: &str = "http://127.0.0.1";
+
 /// Problems with a profile as typed, shown beside the form.
 pub fn validate(
     name: &str,
@@ -296,6 +315,18 @@ impl ProfileBook {
             Some(existing) => *existing = profile,
             None => self.list.profiles.push(profile),
         }
+        self.persist(outbox);
+    }
+
+    /// Whether the list was made up because there was no profile file (a first start).
+    pub fn is_first_start(&self) -> bool {
+        self.unsaved
+    }
+
+    /// Puts `profile` first in the list and writes the file.
+    pub fn insert_first(&mut self, profile: Profile, outbox: &mut crate::backend::Outbox) {
+        self.list.profiles.insert(0, profile);
+        self.unsaved = false;
         self.persist(outbox);
     }
 

@@ -1,13 +1,139 @@
-//! Background commands of the Face pane (extract, search, verify) and of the Local profile.
+//! Background commands of the Face pane (pick and decode images, extract, search, verify) and
+//! of the Local profile (start the embedded service).
 //!
 //! Kept apart from the shell's commands in `backend.rs` so that the pane's work can grow
-//! without touching them; [`Backend::execute`] hands every [`FaceCommand`] here.
+//! without touching them; [`Backend::execute`] hands every [`FaceCommand`] here. Decoding an
+//! image for display happens here too, so the UI thread only turns finished pixels into a
+//! texture.
 
-use super::Backend;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Something the Face pane wants done in the background.
+use necid::{FaceAttributes, FaceImage, MatchScore, SubjectId, TagName};
+
+use super::{Backend, Reply, api_error};
+use crate::error::UiError;
+use crate::local::{LocalService, LocalSettings};
+use crate::thumbnails::Thumbnails;
+
+/// The longest side of the picture the pane draws; larger images are scaled down for display
+/// only (the API gets the original bytes, and face coordinates stay in original pixels).
+pub const DISPLAY_MAX_SIDE: u32 = 2048;
+
+/// An image the user chose: the checked file for the API, and its pixels for display.
+#[derive(Clone)]
+pub struct LoadedImage {
+    /// The file name, for captions.
+    pub name: String,
+    pub face: FaceImage,
+    /// Decoded and possibly scaled down for display.
+    pub pixels: Arc<egui::ColorImage>,
+    /// Width and height of the original, in pixels (the faces' coordinate space).
+    pub original_size: [u32; 2],
+}
+
+impl std::fmt::Debug for LoadedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedImage")
+            .field("name", &self.name)
+            .field("original_size", &self.original_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where an image comes from: a file, or bytes a drop carried without a path.
+#[derive(Clone, Debug)]
+pub enum ImageSource {
+    Path(PathBuf),
+    Bytes { name: String, bytes: Arc<[u8]> },
+}
+
+/// One search candidate's event with the thumbnail this console kept of it, if any.
+#[derive(Clone, Debug)]
+pub struct FoundEvent {
+    pub event_id: necid::EventId,
+    pub score: MatchScore,
+    pub thumbnail: Option<Arc<egui::ColorImage>>,
+}
+
+/// One ranked candidate.
+#[derive(Clone, Debug)]
+pub struct FoundSubject {
+    pub subject_id: SubjectId,
+    pub score: MatchScore,
+    pub events: Vec<FoundEvent>,
+}
+
+/// Search's answer: no candidate at or above the threshold is an answer too.
+#[derive(Clone, Debug, Default)]
+pub struct SearchOutcome {
+    pub candidates: Vec<FoundSubject>,
+    pub probe_face: Option<FaceAttributes>,
+}
+
+/// One face as the Local engine sees it: its faceArea centre (to match it to the API's face)
+/// and its 68 landmarks, in image pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalLandmarks {
+    pub centre: [f32; 2],
+    pub landmarks: Vec<[f32; 2]>,
+}
+
+/// Verify's answer: the score when it reached 7000 (the API says only "below" otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifyOutcome {
+    pub score: Option<MatchScore>,
+}
+
+/// Something the Face pane or the shell's Local profile wants done in the background.
 #[non_exhaustive]
-pub enum FaceCommand {}
+pub enum FaceCommand {
+    /// Load the models, open the store, find the keys and serve on 127.0.0.1.
+    StartLocal {
+        settings: LocalSettings,
+        reply: Reply<LocalService>,
+    },
+    /// Ask the user for an image file (the portal's dialog, without blocking the UI).
+    PickImage { reply: Reply<Option<PathBuf>> },
+    /// Read, check and decode an image.
+    LoadImage {
+        source: ImageSource,
+        reply: Reply<LoadedImage>,
+    },
+    /// The 68 landmarks of every face, from the Local profile's engine run directly (the API's
+    /// Extract does not return them).
+    Landmarks {
+        models_dir: PathBuf,
+        image: FaceImage,
+        reply: Reply<Vec<LocalLandmarks>>,
+    },
+    Extract {
+        client: necid::Client,
+        image: FaceImage,
+        reply: Reply<Vec<FaceAttributes>>,
+    },
+    Search {
+        gallery: necid::Gallery,
+        probe: FaceImage,
+        threshold: MatchScore,
+        limit: u32,
+        tags: Vec<TagName>,
+        thumbnails: Thumbnails,
+        reply: Reply<SearchOutcome>,
+    },
+    VerifySubject {
+        gallery: necid::Gallery,
+        probe: FaceImage,
+        subject_id: SubjectId,
+        reply: Reply<VerifyOutcome>,
+    },
+    VerifyFaces {
+        gallery: necid::Gallery,
+        face: FaceImage,
+        probe: FaceImage,
+        reply: Reply<VerifyOutcome>,
+    },
+}
 
 impl std::fmt::Debug for FaceCommand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -18,10 +144,298 @@ impl std::fmt::Debug for FaceCommand {
 impl FaceCommand {
     /// A short name for logs and errors; never includes arguments.
     pub fn name(&self) -> &'static str {
-        match *self {}
+        match self {
+            Self::StartLocal { .. } => "starting the Local service",
+            Self::PickImage { .. } => "choosing an image",
+            Self::LoadImage { .. } => "reading the image",
+            Self::Landmarks { .. } => "finding the landmarks",
+            Self::Extract { .. } => "extracting the faces",
+            Self::Search { .. } => "searching the gallery",
+            Self::VerifySubject { .. } => "verifying against the subject",
+            Self::VerifyFaces { .. } => "verifying the two faces",
+        }
     }
 
-    pub(super) fn execute(self, _backend: &Backend, _ctx: &egui::Context) {
-        match self {}
+    pub(super) fn execute(self, backend: &Backend, ctx: &egui::Context) {
+        let what = self.name();
+        match self {
+            Self::StartLocal { settings, reply } => {
+                let runtime = backend.runtime.clone();
+                backend.task(ctx, what, reply, async move {
+                    let models_dir = settings.models_dir.clone();
+                    let prepared = runtime
+                        .spawn_blocking(move || crate::local::prepare(&settings))
+                        .await
+                        .map_err(|_| UiError::task_lost("starting the Local service"))??;
+                    let spawner = runtime.clone();
+                    crate::local::serve(prepared, models_dir, move |server| {
+                        spawner.spawn(server);
+                    })
+                    .await
+                });
+            }
+            Self::PickImage { reply } => {
+                backend.task(ctx, what, reply, async move {
+                    let picked = rfd::AsyncFileDialog::new()
+                        .set_title("Choose a face image")
+                        .add_filter(
+                            "Images",
+                            &["jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff"],
+                        )
+                        .pick_file()
+                        .await;
+                    Ok(picked.map(|file| file.path().to_path_buf()))
+                });
+            }
+            Self::LoadImage { source, reply } => {
+                backend.blocking(ctx, what, reply, move || load_image(source));
+            }
+            Self::Landmarks {
+                models_dir,
+                image,
+                reply,
+            } => {
+                backend.blocking(ctx, what, reply, move || landmarks(&models_dir, &image));
+            }
+            Self::Extract {
+                client,
+                image,
+                reply,
+            } => {
+                backend.task(ctx, what, reply, async move {
+                    let extracted = client.extract(&image).await.map_err(api_error)?;
+                    Ok(extracted.faces.into_iter().map(|f| f.attributes).collect())
+                });
+            }
+            Self::Search {
+                gallery,
+                probe,
+                threshold,
+                limit,
+                tags,
+                thumbnails,
+                reply,
+            } => {
+                let runtime = backend.runtime.clone();
+                backend.task(ctx, what, reply, async move {
+                    let found = gallery
+                        .search(&probe)
+                        .threshold(threshold)
+                        .limit(limit)
+                        .tags(tags)
+                        .send()
+                        .await
+                        .map_err(api_error)?;
+                    let Some(found) = found else {
+                        return Ok(SearchOutcome::default());
+                    };
+                    // Thumbnails are files: read and decode them off the async threads.
+                    runtime
+                        .spawn_blocking(move || with_thumbnails(found, &thumbnails))
+                        .await
+                        .map_err(|_| UiError::task_lost("reading the thumbnails"))
+                });
+            }
+            Self::VerifySubject {
+                gallery,
+                probe,
+                subject_id,
+                reply,
+            } => {
+                backend.task(ctx, what, reply, async move {
+                    let verified = gallery
+                        .verify_subject(&probe, &subject_id)
+                        .await
+                        .map_err(api_error)?;
+                    Ok(VerifyOutcome {
+                        score: verified.map(|v| v.score),
+                    })
+                });
+            }
+            Self::VerifyFaces {
+                gallery,
+                face,
+                probe,
+                reply,
+            } => {
+                backend.task(ctx, what, reply, async move {
+                    let verified = gallery
+                        .verify_faces(&face, &probe)
+                        .await
+                        .map_err(api_error)?;
+                    Ok(VerifyOutcome {
+                        score: verified.map(|v| v.score),
+                    })
+                });
+            }
+        }
+    }
+}
+
+/// Reads, checks (the client's limits, so what is shown can also be sent) and decodes.
+pub fn load_image(source: ImageSource) -> Result<LoadedImage, UiError> {
+    let (name, face) = match source {
+        ImageSource::Path(path) => {
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
+            let face = FaceImage::from_path(&path)
+                .map_err(|error| UiError::new(format!("{name} cannot be used: {error}")))?;
+            (name, face)
+        }
+        ImageSource::Bytes { name, bytes } => {
+            let face = FaceImage::from_bytes(bytes.to_vec())
+                .map_err(|error| UiError::new(format!("{name} cannot be used: {error}")))?;
+            (name, face)
+        }
+    };
+    // Decoded as the face engine decodes it (EXIF orientation applied), so the faces' coordinates
+    // the service returns fall on the right pixels.
+    let decoded = necid_face::decode_image(face.bytes(), &display_limits())
+        .map(image::DynamicImage::ImageRgb8)
+        .map_err(|error| UiError::new(format!("{name} could not be decoded: {error}")))?;
+    let original_size = [decoded.width(), decoded.height()];
+    let shown = if decoded.width().max(decoded.height()) > DISPLAY_MAX_SIDE {
+        decoded.thumbnail(DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE)
+    } else {
+        decoded
+    };
+    Ok(LoadedImage {
+        name,
+        face,
+        pixels: Arc::new(color_image(&shown)),
+        original_size,
+    })
+}
+
+/// The client's own limits, in the engine's terms.
+fn display_limits() -> necid_face::DecodeLimits {
+    let client = necid::ImageLimits::default();
+    necid_face::DecodeLimits {
+        max_bytes: client.max_bytes as u64,
+        max_pixels: client.max_pixels,
+        ..necid_face::DecodeLimits::default()
+    }
+}
+
+/// The engine of the last models folder used, loaded once (a few hundred milliseconds).
+static ENGINE: std::sync::Mutex<Option<(PathBuf, Arc<necid_face::FaceEngine>)>> =
+    std::sync::Mutex::new(None);
+
+fn engine(models_dir: &std::path::Path) -> Result<Arc<necid_face::FaceEngine>, UiError> {
+    let mut cached = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((dir, engine)) = cached.as_ref()
+        && dir == models_dir
+    {
+        return Ok(Arc::clone(engine));
+    }
+    let engine = Arc::new(necid_face::FaceEngine::load(models_dir).map_err(|error| {
+        UiError::new(format!(
+            "{} ({error})",
+            crate::local::models_hint(models_dir)
+        ))
+    })?);
+    *cached = Some((models_dir.to_path_buf(), Arc::clone(&engine)));
+    Ok(engine)
+}
+
+fn landmarks(
+    models_dir: &std::path::Path,
+    image: &FaceImage,
+) -> Result<Vec<LocalLandmarks>, UiError> {
+    let engine = engine(models_dir)?;
+    let rgb = necid_face::decode_image(image.bytes(), &display_limits())
+        .map_err(|error| UiError::new(format!("The image could not be decoded: {error}")))?;
+    let faces = engine
+        .detect(&rgb)
+        .map_err(|error| UiError::new(format!("The face engine failed: {error}")))?;
+    Ok(faces
+        .iter()
+        .map(|face| {
+            let area = &face.attributes.face_area;
+            LocalLandmarks {
+                centre: [
+                    (area.left + area.right) as f32 / 2.0,
+                    (area.top + area.bottom) as f32 / 2.0,
+                ],
+                landmarks: face
+                    .landmarks
+                    .iter()
+                    .map(|p| [p.x as f32, p.y as f32])
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+fn color_image(image: &image::DynamicImage) -> egui::ColorImage {
+    let rgba = image.to_rgba8();
+    let size = [rgba.width() as usize, rgba.height() as usize];
+    egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
+}
+
+fn with_thumbnails(found: necid::SearchResponse, thumbnails: &Thumbnails) -> SearchOutcome {
+    let candidates = found
+        .candidates
+        .into_iter()
+        .map(|candidate| FoundSubject {
+            subject_id: candidate.id,
+            score: candidate.score,
+            events: candidate
+                .events
+                .into_iter()
+                .map(|event| {
+                    let thumbnail = thumbnails
+                        .load(&event.id)
+                        .and_then(|jpeg| image::load_from_memory(&jpeg).ok())
+                        .map(|decoded| Arc::new(color_image(&decoded)));
+                    FoundEvent {
+                        event_id: event.id,
+                        score: event.score,
+                        thumbnail,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    SearchOutcome {
+        candidates,
+        probe_face: Some(found.attributes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_an_image_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("notes.jpg");
+        std::fs::write(&path, b"hello").expect("write");
+        let error = load_image(ImageSource::Path(path)).expect_err("refused");
+        assert!(error.message.contains("notes.jpg"), "{}", error.message);
+        let error = load_image(ImageSource::Bytes {
+            name: "empty.png".into(),
+            bytes: Arc::from(Vec::new()),
+        })
+        .expect_err("refused");
+        assert!(error.message.contains("empty.png"));
+    }
+
+    #[test]
+    fn a_large_image_is_scaled_for_display_but_keeps_its_original_size() {
+        let big = image::RgbImage::from_pixel(3000, 1000, image::Rgb([10, 20, 30]));
+        let mut png = Vec::new();
+        big.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("encode");
+        let loaded = load_image(ImageSource::Bytes {
+            name: "big.png".into(),
+            bytes: Arc::from(png),
+        })
+        .expect("loaded");
+        assert_eq!(loaded.original_size, [3000, 1000]);
+        assert_eq!(loaded.pixels.size[0], DISPLAY_MAX_SIDE as usize);
     }
 }

@@ -106,6 +106,9 @@ pub struct PaneContext<'a> {
     pub gallery: Option<&'a OpenedGallery>,
     /// Set while the shell is opening a gallery.
     pub opening_gallery: bool,
+    /// The console's data folder (thumbnails live under it); for paths handed to commands,
+    /// never read here.
+    pub data_dir: &'a std::path::Path,
 }
 
 impl PaneContext<'_> {

@@ -44,6 +44,17 @@ pub struct SettingsShell<'a> {
     pub active_profile_id: &'a mut Option<ProfileId>,
     pub keyring: &'a mut Request<KeyringStatus>,
     pub theme: &'a mut Theme,
+    /// The Local service's settings, when the console runs one.
+    pub local: Option<LocalShell<'a>>,
+}
+
+/// The Local service's models folder: the default, and the override Settings may set.
+#[derive(Debug)]
+pub struct LocalShell<'a> {
+    pub default_models_dir: &'a std::path::Path,
+    /// `None` uses the default; the shell restarts the service when this changes.
+    pub models_dir: &'a mut Option<std::path::PathBuf>,
+    pub status: Phase,
 }
 
 /// The profile being created or edited.
@@ -152,6 +163,8 @@ pub struct SettingsPane {
     storing_keys_for: Option<ProfileId>,
     /// A profile whose new keys arrived in the keyring, for the shell to reconnect.
     keys_saved: Option<ProfileId>,
+    /// The models folder as typed, before "Use this folder".
+    models_dir_text: Option<String>,
 }
 
 impl SettingsPane {
@@ -181,7 +194,62 @@ impl SettingsPane {
             self.profiles_ui(ui, cx, shell.book, shell.active_profile_id);
             ui.add_space(12.0);
             theme_ui(ui, shell.theme);
+            if let Some(local) = shell.local {
+                ui.add_space(12.0);
+                self.local_ui(ui, local);
+            }
         });
+    }
+
+    /// The Local service's models folder.
+    fn local_ui(&mut self, ui: &mut Ui, local: LocalShell<'_>) {
+        ui.strong("Local service");
+        let current = local
+            .models_dir
+            .as_deref()
+            .unwrap_or(local.default_models_dir)
+            .display()
+            .to_string();
+        let text = self.models_dir_text.get_or_insert_with(|| current.clone());
+        ui.horizontal(|ui| {
+            let label = ui.label("Models folder");
+            ui.add(TextEdit::singleline(text).desired_width(420.0))
+                .labelled_by(label.id);
+        });
+        let typed = text.trim().to_owned();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    !typed.is_empty() && typed != current,
+                    egui::Button::new("Use this folder"),
+                )
+                .clicked()
+            {
+                *local.models_dir = Some(std::path::PathBuf::from(&typed));
+            }
+            if ui
+                .add_enabled(
+                    local.models_dir.is_some(),
+                    egui::Button::new("Use the default"),
+                )
+                .on_hover_text(local.default_models_dir.display().to_string())
+                .clicked()
+            {
+                *local.models_dir = None;
+                self.models_dir_text = Some(local.default_models_dir.display().to_string());
+            }
+            if local.status == Phase::Pending {
+                ui.spinner();
+                ui.label("Loading face models…");
+            }
+        });
+        ui.label(
+            RichText::new(
+                "The face models the built-in Local profile's service loads (scripts/fetch-models \
+                 puts them in the default folder). Changing it restarts the service.",
+            )
+            .weak(),
+        );
     }
 
     /// A profile whose keys were just replaced, once.

@@ -147,3 +147,218 @@ pub fn shows(harness: &Harness<'_, ConsoleApp>, text: &str) -> bool {
 pub fn assert_shows(harness: &Harness<'_, ConsoleApp>, text: &str) {
     assert!(shows(harness, text), "expected to see “{text}”");
 }
+
+// --- the embedded Local service ------------------------------------------------------------
+
+/// `../shared/testdata`, next to the repository.
+pub fn testdata() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
+}
+
+/// One photo of `../shared/testdata/faces`, e.g. `face("obama/1.jpg")`.
+pub fn face(rel: &str) -> std::path::PathBuf {
+    testdata().join("faces").join(rel)
+}
+
+/// The fetched face models (`scripts/fetch-models`), or a clear failure.
+pub fn models_dir() -> std::path::PathBuf {
+    let dir = necid_face::default_models_dir().expect("a models folder (HOME is set)");
+    assert!(
+        dir.join("ssd_mobilenetv1_model-weights_manifest.json")
+            .is_file(),
+        "the face models are not in {}: run scripts/fetch-models",
+        dir.display()
+    );
+    dir
+}
+
+/// A console over `paths` running its Local service with the models in `models_dir`.
+pub fn local_harness<'a>(
+    paths: &AppPaths,
+    runtime: &tokio::runtime::Runtime,
+    models_dir: std::path::PathBuf,
+) -> Harness<'a, ConsoleApp> {
+    let app = ConsoleApp::new(paths.clone(), runtime.handle().clone(), None)
+        .with_local_service(models_dir);
+    Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.shell_ui(ui), app)
+}
+
+/// Like [`wait_until`], with a deadline of `secs` (model loading and face work take longer).
+pub fn wait_secs(
+    harness: &mut Harness<'_, ConsoleApp>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&Harness<'_, ConsoleApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        harness.step();
+        if done(harness) {
+            harness.step();
+            return;
+        }
+        if Instant::now() >= deadline {
+            // What was on screen, to see why (the render needs a GPU or llvmpipe; best effort).
+            let shot = std::env::temp_dir().join("necid-console-timeout.png");
+            if let Ok(image) = harness.render() {
+                let _ = image.save(&shot);
+            }
+            panic!("timed out waiting for {what} (screen: {})", shot.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits for the Local service and the (empty or not) gallery list of the Local profile.
+pub fn wait_for_local_service(harness: &mut Harness<'_, ConsoleApp>) {
+    wait_secs(harness, 120, "the Local service", |h| {
+        h.state()
+            .local_status()
+            .is_some_and(|s| !s.starts_with("Loading"))
+    });
+    let status = harness.state().local_status().unwrap_or_default();
+    assert!(
+        status.starts_with("Local service ready"),
+        "the Local service did not start: {status}"
+    );
+}
+
+/// Whether some text on screen contains `part`.
+pub fn shows_part(harness: &Harness<'_, ConsoleApp>, part: &str) -> bool {
+    use egui_kittest::kittest::Queryable as _;
+    harness
+        .query_all_by(|node| {
+            node.value().is_some_and(|v| v.contains(part))
+                || node.label().is_some_and(|l| l.contains(part))
+        })
+        .next()
+        .is_some()
+}
+
+/// A file dropped on the window, as eframe hands it over (with its path).
+#[derive(Debug)]
+pub struct DroppedPath(pub std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Drops `path` on the window (the pane shown receives it on the next frame).
+pub fn drop_file(harness: &mut Harness<'_, ConsoleApp>, path: &Path) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(path.to_path_buf())));
+    harness.step();
+}
+
+/// Focuses the field labelled `field`, selects what it holds and types `text`.
+pub fn type_into(harness: &mut Harness<'_, ConsoleApp>, field: &str, text: &str) {
+    use egui_kittest::kittest::Queryable as _;
+    harness.get_by_label(field).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness.get_by_label(field).type_text(text);
+    harness.step();
+}
+
+/// What a pane says while it waits for the background (next to a spinner, which animates).
+const BUSY: [&str; 9] = [
+    "Loading",
+    "Finding the landmarks…",
+    "Connecting…",
+    "Opening the gallery…",
+    "Reading the image…",
+    "Extracting the faces…",
+    "Searching…",
+    "Verifying…",
+    "Saving…",
+];
+
+/// Steps until no toast is on screen (they expire after a few seconds of UI time), so a
+/// snapshot does not depend on how long the background work took.
+pub fn settle(harness: &mut Harness<'_, ConsoleApp>) {
+    use egui_kittest::kittest::Queryable as _;
+    wait_secs(
+        harness,
+        30,
+        "the toasts to expire and the panes to load",
+        |h| {
+            h.query_all_by_label("Dismiss").next().is_none()
+                && !BUSY.iter().any(|b| shows_part(h, b))
+        },
+    );
+    harness.remove_cursor();
+    harness.step();
+    harness.step();
+}
+
+/// Whether `text` holds something that changes from run to run: a UUID (subject, event and
+/// batch ids the service makes), a date (event times) or a temporary folder's name.
+pub fn varies_between_runs(text: &str) -> bool {
+    if text.contains("/.tmp") {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let uuid_at = |i: usize| {
+        bytes.len() >= i + 36
+            && (0..36).all(|k| match k {
+                8 | 13 | 18 | 23 => bytes[i + k] == b'-',
+                _ => bytes[i + k].is_ascii_hexdigit(),
+            })
+    };
+    let date_at = |i: usize| {
+        bytes.len() >= i + 10
+            && (0..10).all(|k| match k {
+                4 | 7 => bytes[i + k] == b'-',
+                _ => bytes[i + k].is_ascii_digit(),
+            })
+    };
+    (0..bytes.len()).any(|i| uuid_at(i) || date_at(i))
+}
+
+/// Covers every widget whose text [`varies_between_runs`], then writes or checks the snapshot
+/// `tests/snapshots/<name>.png` (`UPDATE_SNAPSHOTS=1` writes it), pixel for pixel.
+pub fn snapshot(harness: &mut Harness<'_, ConsoleApp>, name: &str) {
+    snapshot_allowing(harness, name, 0);
+}
+
+/// [`snapshot`], allowing `max_failed_pixels` to differ: for a pane that sizes table columns
+/// to the ids in them, so masked ids still move the column headers by a pixel or two.
+pub fn snapshot_allowing(
+    harness: &mut Harness<'_, ConsoleApp>,
+    name: &str,
+    max_failed_pixels: usize,
+) {
+    use egui_kittest::kittest::Queryable as _;
+    settle(harness);
+    let varying: Vec<egui::Rect> = harness
+        .query_all_by(|node| {
+            node.value().is_some_and(|v| varies_between_runs(&v))
+                || node.label().is_some_and(|l| varies_between_runs(&l))
+        })
+        .map(|node| node.rect())
+        .collect();
+    // To the window's right edge: an id's width varies with its characters (a proportional
+    // font), and so does the position of whatever follows it on the same line.
+    let right = harness.ctx.content_rect().right();
+    for rect in varying {
+        harness.mask(egui::Rect::from_min_max(
+            rect.min,
+            egui::pos2(right, rect.max.y),
+        ));
+    }
+    harness.snapshot_options(
+        name,
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(max_failed_pixels),
+    );
+}

@@ -1,6 +1,6 @@
 //! Criterion benchmarks of each stage (decode, detect, landmarks, descriptor, age/gender) on a
 //! ~640×480 single-face photo and a large group photo. The thread count comes from
-//! `RAYON_NUM_THREADS` (candle's matmul reads it too) and is part of every benchmark's name:
+//! `RAYON_NUM_THREADS` (the size of rayon's pool, which every parallel op uses) and is part of every benchmark's name:
 //! run `RAYON_NUM_THREADS=1 cargo bench -p necid-face` and `RAYON_NUM_THREADS=2 ...` side by side.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 

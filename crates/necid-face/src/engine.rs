@@ -13,6 +13,7 @@ use crate::error::EngineError;
 use crate::expression::ExpressionNet;
 use crate::landmarks::{self, LandmarkNet};
 use crate::matching::{self, Descriptor, MatchScore};
+use crate::ops;
 use crate::preprocess::{CropRect, FACE_MEAN, Norm, to_input};
 use crate::recognition::{self, RecognitionNet};
 use crate::ssd::{self, Ssd};
@@ -436,7 +437,7 @@ impl FaceEngine {
     ) -> Result<Vec<Point>, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, landmarks::INPUT_SIZE, true, FACE_NORM);
-        let rel = self.landmarks.forward(&input, crop.width, crop.height)?;
+        let rel = ops::serial(|| self.landmarks.forward(&input, crop.width, crop.height))?;
         let (w, h) = (f64::from(crop.width), f64::from(crop.height));
         Ok(rel
             .iter()
@@ -475,7 +476,7 @@ impl FaceEngine {
     ) -> Result<Descriptor, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, recognition::INPUT_SIZE, true, FACE_NORM);
-        let v = self.recognition.forward(&input)?;
+        let v = ops::serial(|| self.recognition.forward(&input))?;
         let arr: [f32; 128] = v.try_into().map_err(|_| {
             EngineError::Compute("the recognition net did not give 128 values".into())
         })?;
@@ -498,7 +499,7 @@ impl FaceEngine {
     ) -> Result<AgeGender, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, 112, true, FACE_NORM);
-        let (age, p_male) = self.age_gender.forward(&input)?;
+        let (age, p_male) = ops::serial(|| self.age_gender.forward(&input))?;
         let male = p_male > 0.5;
         Ok(AgeGender {
             age,
@@ -523,7 +524,7 @@ impl FaceEngine {
     ) -> Result<Expressions, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, 112, true, FACE_NORM);
-        let p = self.expression.forward(&input)?;
+        let p = ops::serial(|| self.expression.forward(&input))?;
         let g = |i: usize| p.get(i).copied().unwrap_or(0.0);
         Ok(Expressions {
             neutral: g(0),

@@ -4,6 +4,8 @@
 
 use image::RgbImage;
 
+use rayon::prelude::*;
+
 use crate::ops::Fm;
 
 /// An integer crop rectangle inside an image.
@@ -80,18 +82,6 @@ pub(crate) fn to_input(
     let (off_x, off_y) = if cw < ch { (before, 0) } else { (0, before) };
     let raw = img.as_raw();
     let stride = img.width() as usize * 3;
-    // Value of channel `k` of the padded square at (py, px).
-    let px = |py: usize, pxx: usize, k: usize| -> f64 {
-        if py < off_y || pxx < off_x {
-            return 0.0;
-        }
-        let (y, x) = (py - off_y, pxx - off_x);
-        if y >= ch || x >= cw {
-            return 0.0;
-        }
-        let idx = (crop.y as usize + y) * stride + (crop.x as usize + x) * 3 + k;
-        f64::from(raw[idx])
-    };
     let ratio = side as f64 / size as f64;
     let axis = |i: usize| -> (usize, usize, f64) {
         let src = i as f64 * ratio;
@@ -99,25 +89,53 @@ pub(crate) fn to_input(
         let i1 = (src.ceil() as usize).min(side - 1);
         (i0.min(side - 1), i1, src - i0 as f64)
     };
-    let xs: Vec<(usize, usize, f64)> = (0..size).map(axis).collect();
+    // Per output column: the byte offsets in a source row of its two neighbours (None in the
+    // padding, which reads as 0) and the weight.
+    let col = |px: usize| -> Option<usize> {
+        let x = px.checked_sub(off_x)?;
+        (x < cw).then_some((crop.x as usize + x) * 3)
+    };
+    let xs: Vec<(Option<usize>, Option<usize>, f64)> = (0..size)
+        .map(|ox| {
+            let (x0, x1, fx) = axis(ox);
+            (col(x0), col(x1), fx)
+        })
+        .collect();
+    // Source row `py` of the padded square, None in the padding.
+    let row = |py: usize| -> Option<&[u8]> {
+        let y = py.checked_sub(off_y)?;
+        (y < ch).then(|| &raw[(crop.y as usize + y) * stride..(crop.y as usize + y + 1) * stride])
+    };
+    let get = |r: Option<&[u8]>, c: Option<usize>, k: usize| -> f64 {
+        match (r, c) {
+            (Some(r), Some(c)) => f64::from(r[c + k]),
+            _ => 0.0,
+        }
+    };
     let mut out = Fm::zeros(size, size, 3);
-    for oy in 0..size {
+    let fill = |(oy, dst): (usize, &mut [f32])| {
         let (y0, y1, fy) = axis(oy);
-        for (ox, &(x0, x1, fx)) in xs.iter().enumerate() {
-            for k in 0..3 {
-                let tl = px(y0, x0, k);
-                let tr = px(y0, x1, k);
-                let bl = px(y1, x0, k);
-                let br = px(y1, x1, k);
+        let (r0, r1) = (row(y0), row(y1));
+        for (d, &(x0, x1, fx)) in dst.chunks_exact_mut(3).zip(&xs) {
+            for (k, d) in d.iter_mut().enumerate() {
+                let tl = get(r0, x0, k);
+                let tr = get(r0, x1, k);
+                let bl = get(r1, x0, k);
+                let br = get(r1, x1, k);
                 let top = tl + (tr - tl) * fx;
                 let bottom = bl + (br - bl) * fx;
                 let v = (top + (bottom - top) * fy) as f32;
-                out.data[(oy * size + ox) * 3 + k] = match norm {
+                *d = match norm {
                     Norm::Ssd => v / 127.5 - 1.0,
                     Norm::Mean(m) => (v - m[k]) / 255.0,
                 };
             }
         }
+    };
+    if size >= 256 && crate::ops::threads() > 1 {
+        out.data.par_chunks_mut(size * 3).enumerate().for_each(fill);
+    } else {
+        out.data.chunks_mut(size * 3).enumerate().for_each(fill);
     }
     out
 }

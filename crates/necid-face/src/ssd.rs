@@ -6,7 +6,7 @@
 //! coordinates and `sigmoid(logit[1])`; non-max suppression and the mapping to pixels follow.
 
 use crate::error::EngineError;
-use crate::ops::{Act, Conv, Depthwise, Fm, Pad};
+use crate::ops::{Act, Conv, Depthwise, Fm, Pad, dw_pw_into};
 use crate::weights::WeightMap;
 
 pub(crate) const INPUT_SIZE: usize = 512;
@@ -141,17 +141,23 @@ impl Ssd {
 
     /// Runs the net on a prepared `512 × 512 × 3` input.
     pub fn forward(&self, input: &Fm) -> Result<RawDetections, EngineError> {
-        let mut x = self.conv0.forward_act(input, Act::Relu6)?; // 256×256×32
+        // Two buffers in turn: no allocation per layer.
+        let mut x = Fm::zeros(0, 0, 0);
+        let mut y = Fm::zeros(0, 0, 0);
+        self.conv0.forward_into(input, Act::Relu6, &mut x)?; // 256×256×32
         let mut feats: Vec<Fm> = Vec::with_capacity(6);
         for (i, (dw, p)) in self.blocks.iter().enumerate() {
-            x = p.forward_act(&dw.forward_act(&x, Act::Relu6), Act::Relu6)?;
+            // Depthwise + relu6 + pointwise + relu6 in one pass over bands of rows.
+            dw_pw_into(dw, Act::Relu6, p, Act::Relu6, &x, &mut y)?;
+            std::mem::swap(&mut x, &mut y);
             if i == 10 {
                 feats.push(x.clone()); // conv11: 32×32×512
             }
         }
         feats.push(x.clone()); // out: 16×16×1024
         for (i, e) in self.extras.iter().enumerate() {
-            x = e.forward_act(&x, Act::Relu6)?;
+            e.forward_into(&x, Act::Relu6, &mut y)?;
+            std::mem::swap(&mut x, &mut y);
             if i % 2 == 1 {
                 feats.push(x.clone()); // 8×8×512, 4×4×256, 2×2×256, 1×1×128
             }

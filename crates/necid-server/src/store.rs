@@ -291,6 +291,33 @@ impl Store {
         Ok(id)
     }
 
+    /// Gives the only tenant a new access key id, keeping its galleries, and returns its id.
+    ///
+    /// For an embedding program whose keys were lost (the console keeps them in the OS keyring,
+    /// which on Linux may not outlive a login session) while its data was not. `Ok(None)` when
+    /// there is no tenant yet; an error when there are several, since which one was meant
+    /// cannot be known.
+    pub fn rekey_sole_tenant(&self, new_access_key_id: &str) -> Result<Option<String>> {
+        let conn = self.conn();
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM tenants LIMIT 2")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        match ids.as_slice() {
+            [] => Ok(None),
+            [id] => {
+                conn.execute(
+                    "UPDATE tenants SET access_key_id = ?1 WHERE id = ?2",
+                    params![new_access_key_id, id],
+                )?;
+                Ok(Some(id.clone()))
+            }
+            _ => Err(StoreError::Invalid(
+                "the database holds several tenants, so none can be re-keyed".into(),
+            )),
+        }
+    }
+
     pub fn tenant_by_access_key(&self, access_key_id: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
@@ -1167,5 +1194,42 @@ fn take_slot(tx: &Connection, gallery_id: &str, recycled: &mut Vec<i64>) -> Resu
         None => Err(StoreError::Invalid(format!(
             "The gallery is full: all {size} slots are in use. Increase its size or unregister subjects."
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rekeying_the_sole_tenant_keeps_its_galleries_under_the_new_key() {
+        let store = Store::open_in_memory().expect("store");
+        assert_eq!(store.rekey_sole_tenant("AKIDNEW").expect("no tenant"), None);
+        let tenant_id = store.ensure_tenant("AKIDOLD").expect("tenant");
+        store
+            .create_gallery(&tenant_id, "Staff", "", 100, 0.0)
+            .expect("gallery");
+        let rekeyed = store.rekey_sole_tenant("AKIDNEW").expect("rekey");
+        assert_eq!(rekeyed.as_deref(), Some(tenant_id.as_str()));
+        assert_eq!(store.tenant_by_access_key("AKIDOLD").expect("lookup"), None);
+        assert_eq!(
+            store.ensure_tenant("AKIDNEW").expect("same tenant"),
+            tenant_id
+        );
+        assert_eq!(store.list_galleries(&tenant_id).expect("list").len(), 1);
+    }
+
+    #[test]
+    fn a_store_with_several_tenants_is_not_rekeyed() {
+        let store = Store::open_in_memory().expect("store");
+        store.ensure_tenant("AKIDA").expect("a");
+        store.ensure_tenant("AKIDB").expect("b");
+        assert!(store.rekey_sole_tenant("AKIDNEW").is_err());
+        assert!(
+            store
+                .tenant_by_access_key("AKIDA")
+                .expect("lookup")
+                .is_some()
+        );
     }
 }
