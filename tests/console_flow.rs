@@ -66,6 +66,33 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
     });
     common::snapshot(&mut harness, "console_flow_1_galleries");
 
+    // The panes step 1 touched: the gallery's application, the requests made, the profiles.
+    open_pane(&mut harness, "Applications");
+    common::wait_secs(&mut harness, 30, "the application list", |h| {
+        h.query_by_label("Reveal").is_some()
+            || common::shows(h, "This profile has no application yet.")
+    });
+    common::snapshot(&mut harness, "console_flow_1_applications");
+    open_pane(&mut harness, "Activity");
+    common::wait_secs(&mut harness, 10, "the request log", |h| {
+        common::shows_part(h, " requests")
+    });
+    assert!(
+        common::shows(&harness, "POST") && common::shows(&harness, "/api/galleries"),
+        "the log shows the gallery's creation"
+    );
+    // Requests made at the same time (galleries, applications, the opened gallery) are logged
+    // in the order they finish, which varies: the snapshot covers each row from its time to the
+    // right edge and keeps the count, the columns and the layout.
+    let row_cell = common::varies_in_its_cell;
+    common::snapshot_covering(&mut harness, "console_flow_1_activity", 0, &row_cell);
+    open_pane(&mut harness, "Settings");
+    common::wait_secs(&mut harness, 10, "the keyring status", |h| {
+        common::shows_part(h, "Local") && !common::shows_part(h, "Checking the OS keyring")
+    });
+    common::snapshot(&mut harness, "console_flow_1_settings");
+    open_pane(&mut harness, "Galleries");
+
     // 2. Create a tag.
     open_pane(&mut harness, "Tags");
     common::wait_secs(&mut harness, 30, "the empty tag list", |h| {

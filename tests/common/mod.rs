@@ -305,7 +305,8 @@ pub fn settle(harness: &mut Harness<'_, ConsoleApp>) {
 /// Whether `text` holds something that changes from run to run: a UUID (subject, event and
 /// batch ids the service makes), a date (event times) or a temporary folder's name.
 pub fn varies_between_runs(text: &str) -> bool {
-    if text.contains("/.tmp") {
+    // Temporary folders, the Local service's random port, and the models folder (under HOME).
+    if text.contains("/.tmp") || text.contains("127.0.0.1:") || text.contains("necid/models") {
         return true;
     }
     let bytes = text.as_bytes();
@@ -326,7 +327,26 @@ pub fn varies_between_runs(text: &str) -> bool {
     (0..bytes.len()).any(|i| uuid_at(i) || date_at(i))
 }
 
-/// Covers every widget whose text [`varies_between_runs`], then writes or checks the snapshot
+/// Whether `text` is a clock time (`12:34:56`) or a latency (`12 ms`): what the Activity log
+/// shows of every request, different on each run.
+pub fn varies_in_its_cell(text: &str) -> bool {
+    let text = text.trim();
+    let clock = text.len() == 8
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 2 || i == 5 {
+                b == b':'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let latency = text
+        .strip_suffix(" ms")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    clock || latency
+}
+
+/// Covers every widget whose text [`varies_between_runs`] (to the window's right edge) or
+/// [`varies_in_its_cell`] (just the widget), then writes or checks the snapshot
 /// `tests/snapshots/<name>.png` (`UPDATE_SNAPSHOTS=1` writes it), pixel for pixel.
 pub fn snapshot(harness: &mut Harness<'_, ConsoleApp>, name: &str) {
     snapshot_allowing(harness, name, 0);
@@ -339,15 +359,40 @@ pub fn snapshot_allowing(
     name: &str,
     max_failed_pixels: usize,
 ) {
+    snapshot_covering(harness, name, max_failed_pixels, &|_| false);
+}
+
+/// [`snapshot_allowing`], also covering every widget whose text `also_cover` picks, to the
+/// window's right edge: for lists whose rows arrive in an order that varies between runs.
+pub fn snapshot_covering(
+    harness: &mut Harness<'_, ConsoleApp>,
+    name: &str,
+    max_failed_pixels: usize,
+    also_cover: &dyn Fn(&str) -> bool,
+) {
     use egui_kittest::kittest::Queryable as _;
     settle(harness);
     let varying: Vec<egui::Rect> = harness
         .query_all_by(|node| {
-            node.value().is_some_and(|v| varies_between_runs(&v))
-                || node.label().is_some_and(|l| varies_between_runs(&l))
+            node.value()
+                .is_some_and(|v| varies_between_runs(&v) || also_cover(&v))
+                || node
+                    .label()
+                    .is_some_and(|l| varies_between_runs(&l) || also_cover(&l))
         })
         .map(|node| node.rect())
         .collect();
+    // Times and latencies sit in fixed-width table cells: cover just the cell.
+    let varying_cells: Vec<egui::Rect> = harness
+        .query_all_by(|node| {
+            node.value().is_some_and(|v| varies_in_its_cell(&v))
+                || node.label().is_some_and(|l| varies_in_its_cell(&l))
+        })
+        .map(|node| node.rect())
+        .collect();
+    for rect in varying_cells {
+        harness.mask(rect);
+    }
     // To the window's right edge: an id's width varies with its characters (a proportional
     // font), and so does the position of whatever follows it on the same line.
     let right = harness.ctx.content_rect().right();
