@@ -337,7 +337,9 @@ impl FaceEngine {
             false,
             Norm::Ssd,
         );
-        let raw = self.ssd.forward(&input)?;
+        // On a rayon thread: the calling thread then shares each layer's bands instead of
+        // blocking and being woken up again once per layer.
+        let raw = rayon::scope(|_| self.ssd.forward(&input))?;
         Ok(
             ssd::postprocess(&raw, min_confidence, 100, image.width(), image.height())
                 .into_iter()

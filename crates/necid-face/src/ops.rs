@@ -172,6 +172,27 @@ pub(crate) fn matmul_bias_act(
             .par_chunks_mut(rows * n)
             .zip(a[..m * k].par_chunks(rows * k))
             .for_each(|(o, a)| gemm_block(a, o.len() / n, k, w, bias, act, o, 1));
+    } else if threads > 1 && n > m && n >= 32 * threads {
+        // Few rows, a larger weight matrix: one slice of output columns per thread, so that
+        // each thread reads only its part of the weights.
+        let cols = n.div_ceil(threads).next_multiple_of(16);
+        let dst = SendPtr(out.as_mut_ptr());
+        (0..n.div_ceil(cols)).into_par_iter().for_each(|i| {
+            let n0 = i * cols;
+            let nc = cols.min(n - n0);
+            // SAFETY: `out` holds `m·n` values (asserted above) and stays mutably borrowed for
+            // this whole call; each task writes only columns `n0..n0 + nc` of every row, and
+            // the column ranges of the tasks are disjoint.
+            unsafe { gemm_cols(a, m, k, w, bias, act, dst.get(), n, n0, nc) };
+        });
+    } else if threads > 1 && m >= 16 * threads {
+        // Short products: one slice of rows per thread. (gemm's own threading measured no
+        // faster than one thread on the 32×32 and 16×16 maps of the SSD.)
+        let rows = m.div_ceil(threads).next_multiple_of(8);
+        out[..m * n]
+            .par_chunks_mut(rows * n)
+            .zip(a[..m * k].par_chunks(rows * k))
+            .for_each(|(o, a)| gemm_block(a, o.len() / n, k, w, bias, act, o, 1));
     } else if threads > 1 {
         gemm_block(a, m, k, w, bias, act, &mut out[..m * n], threads);
     } else {
@@ -180,6 +201,95 @@ pub(crate) fn matmul_bias_act(
             .zip(a[..m * k].chunks(rows * k))
         {
             gemm_block(a, o.len() / n, k, w, bias, act, o, 1);
+        }
+    }
+}
+
+/// A raw output pointer shared by the tasks of [`matmul_bias_act`] that write disjoint columns.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+
+// SAFETY: only used to hand tasks disjoint column ranges of one output buffer (see
+// `matmul_bias_act`); the buffer outlives the parallel loop.
+unsafe impl Send for SendPtr {}
+// SAFETY: as above.
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Columns `n0..n0 + nc` of `out[m, n] = act(a[m, k] · w[k, n] + bias)`, one thread.
+///
+/// # Safety
+/// `out` points to `m·n` writable values that nothing else reads or writes columns
+/// `n0..n0 + nc` of during the call; `a.len() >= m·k`, `w.len() >= k·n`, `bias.len() == n`,
+/// `n0 + nc <= n`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_cols(
+    a: &[f32],
+    m: usize,
+    k: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    out: *mut f32,
+    n: usize,
+    n0: usize,
+    nc: usize,
+) {
+    assert!(a.len() >= m * k && w.len() >= k * n && bias.len() == n && n0 + nc <= n);
+    if m == 0 || nc == 0 {
+        return;
+    }
+    if k > 0 {
+        // SAFETY: `a` [m, k] row-major and `w` columns n0.. of [k, n] (row stride n) lie inside
+        // their slices (asserted); the destination, columns n0..n0 + nc of the [m, n] buffer
+        // (row stride n), is inside `out` and written by this call only (caller's contract).
+        unsafe {
+            gemm::gemm(
+                m,
+                nc,
+                k,
+                out.add(n0),
+                1,
+                n as isize,
+                false,
+                a.as_ptr(),
+                1,
+                k as isize,
+                w.as_ptr().add(n0),
+                1,
+                n as isize,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+    }
+    let b = &bias[n0..n0 + nc];
+    for r in 0..m {
+        // SAFETY: row r, columns n0..n0 + nc of the [m, n] buffer: inside `out` and ours alone
+        // (caller's contract).
+        let row = unsafe { std::slice::from_raw_parts_mut(out.add(r * n + n0), nc) };
+        if k == 0 {
+            row.fill(0.0);
+        }
+        match act {
+            Act::None => row.iter_mut().zip(b).for_each(|(v, b)| *v += b),
+            Act::Relu => row
+                .iter_mut()
+                .zip(b)
+                .for_each(|(v, b)| *v = (*v + b).max(0.0)),
+            Act::Relu6 => row
+                .iter_mut()
+                .zip(b)
+                .for_each(|(v, b)| *v = (*v + b).clamp(0.0, 6.0)),
         }
     }
 }
@@ -815,9 +925,13 @@ pub(crate) fn dw_pw_into(
         return Ok(());
     }
     let threads = threads();
-    let band = (BLOCK_PIXELS / ow).max(1);
+    let mut band = (BLOCK_PIXELS / ow).max(1);
+    if threads > 1 && oh.div_ceil(band) < 2 * threads && oh >= threads {
+        // Small maps: one slice of rows per thread, still fused.
+        band = oh.div_ceil(threads);
+    }
     let bands = oh.div_ceil(band);
-    if threads > 1 && bands < 2 * threads {
+    if threads > 1 && bands < threads {
         // Too few bands to share: the depthwise by rows, then one matmul on all threads.
         let mid = dw.forward_act(x, act_dw);
         matmul_bias_act(

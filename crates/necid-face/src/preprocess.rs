@@ -89,39 +89,36 @@ pub(crate) fn to_input(
         let i1 = (src.ceil() as usize).min(side - 1);
         (i0.min(side - 1), i1, src - i0 as f64)
     };
-    // Per output column: the byte offsets in a source row of its two neighbours (None in the
-    // padding, which reads as 0) and the weight.
-    let col = |px: usize| -> Option<usize> {
-        let x = px.checked_sub(off_x)?;
-        (x < cw).then_some((crop.x as usize + x) * 3)
-    };
-    let xs: Vec<(Option<usize>, Option<usize>, f64)> = (0..size)
+    // Per output column: the offsets of its two neighbours in a padded row (below) and the
+    // weight.
+    let xs: Vec<(usize, usize, f64)> = (0..size)
         .map(|ox| {
             let (x0, x1, fx) = axis(ox);
-            (col(x0), col(x1), fx)
+            (x0 * 3, x1 * 3, fx)
         })
         .collect();
-    // Source row `py` of the padded square, None in the padding.
-    let row = |py: usize| -> Option<&[u8]> {
-        let y = py.checked_sub(off_y)?;
-        (y < ch).then(|| &raw[(crop.y as usize + y) * stride..(crop.y as usize + y + 1) * stride])
-    };
-    let get = |r: Option<&[u8]>, c: Option<usize>, k: usize| -> f64 {
-        match (r, c) {
-            (Some(r), Some(c)) => f64::from(r[c + k]),
-            _ => 0.0,
-        }
+    // Row `py` of the padded square, zero in the padding.
+    let padded = |py: usize, buf: &mut Vec<u8>| {
+        buf.clear();
+        buf.resize(side * 3, 0);
+        let Some(y) = py.checked_sub(off_y).filter(|&y| y < ch) else {
+            return;
+        };
+        let src = &raw[(crop.y as usize + y) * stride..][crop.x as usize * 3..][..cw * 3];
+        buf[off_x * 3..(off_x + cw) * 3].copy_from_slice(src);
     };
     let mut out = Fm::zeros(size, size, 3);
-    let fill = |(oy, dst): (usize, &mut [f32])| {
+    let fill = |bufs: &mut (Vec<u8>, Vec<u8>), (oy, dst): (usize, &mut [f32])| {
         let (y0, y1, fy) = axis(oy);
-        let (r0, r1) = (row(y0), row(y1));
+        padded(y0, &mut bufs.0);
+        padded(y1, &mut bufs.1);
+        let (r0, r1) = (&bufs.0[..], &bufs.1[..]);
         for (d, &(x0, x1, fx)) in dst.chunks_exact_mut(3).zip(&xs) {
             for (k, d) in d.iter_mut().enumerate() {
-                let tl = get(r0, x0, k);
-                let tr = get(r0, x1, k);
-                let bl = get(r1, x0, k);
-                let br = get(r1, x1, k);
+                let tl = f64::from(r0[x0 + k]);
+                let tr = f64::from(r0[x1 + k]);
+                let bl = f64::from(r1[x0 + k]);
+                let br = f64::from(r1[x1 + k]);
                 let top = tl + (tr - tl) * fx;
                 let bottom = bl + (br - bl) * fx;
                 let v = (top + (bottom - top) * fy) as f32;
@@ -133,9 +130,15 @@ pub(crate) fn to_input(
         }
     };
     if size >= 256 && crate::ops::threads() > 1 {
-        out.data.par_chunks_mut(size * 3).enumerate().for_each(fill);
+        out.data
+            .par_chunks_mut(size * 3)
+            .enumerate()
+            .for_each_init(|| (Vec::new(), Vec::new()), fill);
     } else {
-        out.data.chunks_mut(size * 3).enumerate().for_each(fill);
+        let mut bufs = (Vec::new(), Vec::new());
+        for row in out.data.chunks_mut(size * 3).enumerate() {
+            fill(&mut bufs, row);
+        }
     }
     out
 }
