@@ -1093,3 +1093,66 @@ pub(crate) fn softmax(x: &[f32]) -> Vec<f32> {
     let s: f32 = e.iter().sum();
     e.iter().map(|v| v / s).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in -1..1 (no RNG crate needed).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state as f32 / u32::MAX as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The fast depthwise kernels, the portable one every CPU can run and the AVX2 + FMA one,
+    /// give what the plain per-tap loop gives, at both strides and odd and even sizes: a
+    /// machine without AVX2 must find the same faces.
+    #[test]
+    fn every_depthwise_kernel_matches_the_plain_loop() {
+        for (stride, h, w) in [(1, 9, 7), (2, 9, 7), (1, 8, 8), (2, 10, 6)] {
+            let c = 2 * LANES;
+            let dw = Depthwise {
+                stride,
+                c,
+                w: values(9 * c, 1),
+                bias: Some(values(c, 2)),
+            };
+            let x = Fm {
+                h,
+                w,
+                c,
+                data: values(h * w * c, 3 + stride as u32),
+            };
+            let (oh, _) = out_size(h, 3, stride, Pad::Same);
+            let (ow, _) = out_size(w, 3, stride, Pad::Same);
+            let mut expected = vec![0.0; oh * ow * c];
+            dw.rows_into_any(&x, 0, Act::Relu6, &mut expected);
+            let mut portable = vec![0.0; oh * ow * c];
+            dw_rows::<false>(&dw, &x, 0, Act::Relu6, &mut portable);
+            let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| (p - q).abs() <= 1e-5);
+            assert!(
+                close(&portable, &expected),
+                "portable kernel, stride {stride}, {h}x{w}"
+            );
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                let mut simd = vec![0.0; oh * ow * c];
+                // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+                unsafe { dw_rows_avx2_fma(&dw, &x, 0, Act::Relu6, &mut simd) };
+                assert!(
+                    close(&simd, &expected),
+                    "AVX2 kernel, stride {stride}, {h}x{w}"
+                );
+            }
+        }
+    }
+}
