@@ -205,6 +205,21 @@ pub(crate) fn matmul_bias_act(
     }
 }
 
+/// Runs `work((index, band))` on each `band_len`-value band of `data`, across the rayon pool
+/// when `parallel`, else in order on this thread.
+fn for_each_band(
+    data: &mut [f32],
+    band_len: usize,
+    parallel: bool,
+    work: impl Fn((usize, &mut [f32])) + Send + Sync,
+) {
+    if parallel {
+        data.par_chunks_mut(band_len).enumerate().for_each(work);
+    } else {
+        data.chunks_mut(band_len).enumerate().for_each(work);
+    }
+}
+
 /// A raw output pointer shared by the tasks of [`matmul_bias_act`] that write disjoint columns.
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
@@ -507,17 +522,7 @@ impl Conv {
                 gemm_block(cols, rows * ow, kdim, &self.w, &self.bias, act, o, 1);
             });
         };
-        if threads > 1 {
-            out.data
-                .par_chunks_mut(band * ow * n)
-                .enumerate()
-                .for_each(work);
-        } else {
-            out.data
-                .chunks_mut(band * ow * n)
-                .enumerate()
-                .for_each(work);
-        }
+        for_each_band(&mut out.data, band * ow * n, threads > 1, work);
         Ok(())
     }
 }
@@ -954,17 +959,7 @@ pub(crate) fn dw_pw_into(
             gemm_block(&mid, rows * ow, c, &pw.w, &pw.bias, act_pw, o, 1);
         });
     };
-    if threads > 1 {
-        out.data
-            .par_chunks_mut(band * ow * n)
-            .enumerate()
-            .for_each(work);
-    } else {
-        out.data
-            .chunks_mut(band * ow * n)
-            .enumerate()
-            .for_each(work);
-    }
+    for_each_band(&mut out.data, band * ow * n, threads > 1, work);
     Ok(())
 }
 
