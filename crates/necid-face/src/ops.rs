@@ -136,6 +136,22 @@ pub(crate) enum Act {
 }
 
 impl Act {
+    /// `row[i] = act(row[i] + bias[i])`, one plain loop per activation so each vectorises.
+    #[inline]
+    fn add_bias_to(self, row: &mut [f32], bias: &[f32]) {
+        match self {
+            Act::None => row.iter_mut().zip(bias).for_each(|(v, b)| *v += b),
+            Act::Relu => row
+                .iter_mut()
+                .zip(bias)
+                .for_each(|(v, b)| *v = (*v + b).max(0.0)),
+            Act::Relu6 => row
+                .iter_mut()
+                .zip(bias)
+                .for_each(|(v, b)| *v = (*v + b).clamp(0.0, 6.0)),
+        }
+    }
+
     #[inline]
     fn apply(self, v: f32) -> f32 {
         match self {
@@ -295,17 +311,7 @@ unsafe fn gemm_cols(
         if k == 0 {
             row.fill(0.0);
         }
-        match act {
-            Act::None => row.iter_mut().zip(b).for_each(|(v, b)| *v += b),
-            Act::Relu => row
-                .iter_mut()
-                .zip(b)
-                .for_each(|(v, b)| *v = (*v + b).max(0.0)),
-            Act::Relu6 => row
-                .iter_mut()
-                .zip(b)
-                .for_each(|(v, b)| *v = (*v + b).clamp(0.0, 6.0)),
-        }
+        act.add_bias_to(row, b);
     }
 }
 
@@ -363,17 +369,7 @@ fn gemm_block(
         }
     }
     for row in out[..m * n].chunks_exact_mut(n) {
-        match act {
-            Act::None => row.iter_mut().zip(bias).for_each(|(v, b)| *v += b),
-            Act::Relu => row
-                .iter_mut()
-                .zip(bias)
-                .for_each(|(v, b)| *v = (*v + b).max(0.0)),
-            Act::Relu6 => row
-                .iter_mut()
-                .zip(bias)
-                .for_each(|(v, b)| *v = (*v + b).clamp(0.0, 6.0)),
-        }
+        act.add_bias_to(row, bias);
     }
 }
 
