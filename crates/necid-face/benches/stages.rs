@@ -23,10 +23,7 @@ fn stages(c: &mut Criterion) {
         let img = decode_image(&bytes, &DecodeLimits::default()).unwrap();
         let opts = DetectOptions::default();
         let boxes = engine.detect_boxes(&img, &opts).unwrap();
-        let faces: Vec<_> = boxes
-            .iter()
-            .filter_map(|b| engine.face_from_box(&img, b).unwrap())
-            .collect();
+        let faces = engine.faces_from_boxes(&img, &boxes).unwrap();
         let mut g = c.benchmark_group(format!("{label}/{}faces/{threads}thr", faces.len()));
         g.sample_size(10);
         g.bench_function("decode", |b| {
@@ -36,20 +33,10 @@ fn stages(c: &mut Criterion) {
             b.iter(|| engine.detect_boxes(&img, &opts).unwrap())
         });
         g.bench_function("landmarks_all_faces", |b| {
-            b.iter(|| {
-                boxes
-                    .iter()
-                    .map(|d| engine.face_from_box(&img, d).unwrap())
-                    .collect::<Vec<_>>()
-            })
+            b.iter(|| engine.faces_from_boxes(&img, &boxes).unwrap())
         });
         g.bench_function("descriptor_all_faces", |b| {
-            b.iter(|| {
-                faces
-                    .iter()
-                    .map(|f| engine.descriptor(&img, f).unwrap())
-                    .collect::<Vec<_>>()
-            })
+            b.iter(|| engine.descriptors(&img, &faces).unwrap())
         });
         g.bench_function("age_gender_all_faces", |b| {
             b.iter(|| {

@@ -289,10 +289,17 @@ impl FaceEngine {
         options: &DetectOptions,
     ) -> Result<Vec<Face>, EngineError> {
         let boxes = self.detect_boxes(image, options)?;
-        let faces: Vec<Option<Face>> = boxes
-            .par_iter()
-            .map(|b| self.face_from_box(image, b))
-            .collect::<Result<_, _>>()?;
+        self.faces_from_boxes(image, &boxes)
+    }
+
+    /// [`FaceEngine::face_from_box`] for each box, in parallel; boxes whose crop is empty are
+    /// left out.
+    pub fn faces_from_boxes(
+        &self,
+        image: &RgbImage,
+        boxes: &[BoxDetection],
+    ) -> Result<Vec<Face>, EngineError> {
+        let faces = per_face(boxes, |b| self.face_from_box(image, b))?;
         Ok(faces.into_iter().flatten().collect())
     }
 
@@ -337,9 +344,7 @@ impl FaceEngine {
             false,
             Norm::Ssd,
         );
-        // On a rayon thread: the calling thread then shares each layer's bands instead of
-        // blocking and being woken up again once per layer.
-        let raw = rayon::scope(|_| self.ssd.forward(&input))?;
+        let raw = ops::run_net(|| self.ssd.forward(&input))?;
         Ok(
             ssd::postprocess(&raw, min_confidence, 100, image.width(), image.height())
                 .into_iter()
@@ -439,7 +444,7 @@ impl FaceEngine {
     ) -> Result<Vec<Point>, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, landmarks::INPUT_SIZE, true, FACE_NORM);
-        let rel = ops::serial(|| self.landmarks.forward(&input, crop.width, crop.height))?;
+        let rel = ops::run_net(|| self.landmarks.forward(&input, crop.width, crop.height))?;
         let (w, h) = (f64::from(crop.width), f64::from(crop.height));
         Ok(rel
             .iter()
@@ -464,10 +469,7 @@ impl FaceEngine {
         image: &RgbImage,
         faces: &[Face],
     ) -> Result<Vec<Descriptor>, EngineError> {
-        faces
-            .par_iter()
-            .map(|f| self.descriptor(image, f))
-            .collect()
+        per_face(faces, |f| self.descriptor(image, f))
     }
 
     /// The recognition net on an explicit crop (e.g. a pre-aligned chip).
@@ -478,7 +480,7 @@ impl FaceEngine {
     ) -> Result<Descriptor, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, recognition::INPUT_SIZE, true, FACE_NORM);
-        let v = ops::serial(|| self.recognition.forward(&input))?;
+        let v = ops::run_net(|| self.recognition.forward(&input))?;
         let arr: [f32; 128] = v.try_into().map_err(|_| {
             EngineError::Compute("the recognition net did not give 128 values".into())
         })?;
@@ -501,7 +503,7 @@ impl FaceEngine {
     ) -> Result<AgeGender, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, 112, true, FACE_NORM);
-        let (age, p_male) = ops::serial(|| self.age_gender.forward(&input))?;
+        let (age, p_male) = ops::run_net(|| self.age_gender.forward(&input))?;
         let male = p_male > 0.5;
         Ok(AgeGender {
             age,
@@ -526,7 +528,7 @@ impl FaceEngine {
     ) -> Result<Expressions, EngineError> {
         check_crop(image, crop)?;
         let input = to_input(image, crop, 112, true, FACE_NORM);
-        let p = ops::serial(|| self.expression.forward(&input))?;
+        let p = ops::run_net(|| self.expression.forward(&input))?;
         let g = |i: usize| p.get(i).copied().unwrap_or(0.0);
         Ok(Expressions {
             neutral: g(0),
@@ -542,6 +544,23 @@ impl FaceEngine {
     /// The match score of two descriptors (same as [`crate::compare`]).
     pub fn compare(&self, a: &Descriptor, b: &Descriptor) -> MatchScore {
         matching::compare(a, b)
+    }
+}
+
+/// `work` on each face: one face uses every thread inside its nets' layers; several faces go one
+/// per thread, each net kept on its thread ([`ops::serial`]), which splits the work better than
+/// the small layers of a face net do.
+fn per_face<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<R, EngineError> + Sync,
+) -> Result<Vec<R>, EngineError> {
+    if items.len() <= 1 {
+        items.iter().map(work).collect()
+    } else {
+        items
+            .par_iter()
+            .map(|item| ops::serial(|| work(item)))
+            .collect()
     }
 }
 

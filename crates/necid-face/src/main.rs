@@ -14,7 +14,6 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use necid_face::{DecodeLimits, Face, FaceEngine, decode_image};
-use rayon::prelude::*;
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
@@ -212,14 +211,7 @@ fn bench(path: &Path, runs: usize, models: Option<PathBuf>) -> Result<()> {
         let t1 = Instant::now();
         let boxes = engine.detect_boxes(&img, &opts)?;
         let t2 = Instant::now();
-        // Faces in parallel, as `FaceEngine::detect` and `descriptors` do.
-        let faces: Vec<Face> = boxes
-            .par_iter()
-            .map(|b| engine.face_from_box(&img, b))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .collect();
+        let faces = engine.faces_from_boxes(&img, &boxes)?;
         let t3 = Instant::now();
         engine.descriptors(&img, &faces)?;
         let t4 = Instant::now();

@@ -38,19 +38,69 @@ pub(crate) fn threads() -> usize {
     }
 }
 
-/// Runs `f` with every operation it calls kept on the current thread. The face nets (landmarks,
-/// descriptor, age/gender, expressions) work on 112-150 pixel inputs whose matrices are too small
-/// to split well: on two threads they measured slower than on one. Several faces still run in
-/// parallel, one per thread.
+/// Runs `f` with every operation it calls kept on the current thread. Used when several faces
+/// are processed at once, one face per thread: the face nets (landmarks, descriptor, age/gender,
+/// expressions) work on 112-150 pixel inputs whose matrices split less well than whole faces.
 pub(crate) fn serial<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            SERIAL.with(|s| s.set(self.0));
-        }
-    }
-    let _restore = Restore(SERIAL.with(|s| s.replace(true)));
+    let _serial = FlagGuard::set(&SERIAL);
     f()
+}
+
+thread_local! {
+    /// Set while this thread runs a net's forward pass or keeps itself awake for one.
+    static IN_NET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sets a thread-local flag for the life of the guard, then restores its previous value.
+struct FlagGuard(&'static std::thread::LocalKey<std::cell::Cell<bool>>, bool);
+
+impl FlagGuard {
+    fn set(key: &'static std::thread::LocalKey<std::cell::Cell<bool>>) -> Self {
+        Self(key, key.with(|f| f.replace(true)))
+    }
+}
+
+impl Drop for FlagGuard {
+    fn drop(&mut self) {
+        let old = self.1;
+        self.0.with(|f| f.set(old));
+    }
+}
+
+/// Runs one net's forward pass: on this thread alone inside [`serial`], else on a thread of the
+/// rayon pool with the pool's other threads kept awake until it ends.
+///
+/// A net is a chain of 20-40 short parallel layers with serial steps between them. An idle rayon
+/// worker goes to sleep after about 40 µs and takes another 30-40 µs to wake (measured here), so
+/// each layer would pay a wake-up. Instead, a helper task per other thread loops on
+/// `rayon::yield_now`, running the layers' bands as they appear, until the pass ends. A helper
+/// that starts on a thread already inside a net returns at once, so helpers never wait on work
+/// that is suspended beneath them.
+pub(crate) fn run_net<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if SERIAL.with(std::cell::Cell::get) {
+        return f();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = &done;
+    rayon::scope(|s| {
+        let _in_net = FlagGuard::set(&IN_NET);
+        for _ in 1..rayon::current_num_threads() {
+            s.spawn(move |_| {
+                if IN_NET.with(std::cell::Cell::get) {
+                    return;
+                }
+                let _in_net = FlagGuard::set(&IN_NET);
+                while !done.load(std::sync::atomic::Ordering::Acquire) {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        let result = f();
+        done.store(true, std::sync::atomic::Ordering::Release);
+        result
+    })
 }
 
 /// Below this many output values a loop is not worth splitting across threads.
@@ -487,8 +537,13 @@ impl Conv {
             return Ok(());
         }
         let threads = threads();
-        let band = (BLOCK_PIXELS / ow).max(1);
-        if threads > 1 && oh.div_ceil(band) < 2 * threads {
+        let mut band = (BLOCK_PIXELS / ow).max(1);
+        let n = self.cout;
+        if threads > 1 && oh.div_ceil(band) < 2 * threads && oh >= threads && oh * ow >= n {
+            // Small maps with more pixels than output channels: one slice of rows per thread,
+            // patches and matmul in one parallel pass.
+            band = oh.div_ceil(threads);
+        } else if threads > 1 && oh.div_ceil(band) < 2 * threads {
             // Too few bands to share: all patches, then one matmul on all threads.
             let mut cols = vec![0.0f32; oh * ow * kdim];
             let fill = |(oy, d): (usize, &mut [f32])| {
@@ -507,7 +562,6 @@ impl Conv {
             return Ok(());
         }
         // Bands of output rows: each band's patches are consumed by the matmul while in cache.
-        let n = self.cout;
         let work = |(i, o): (usize, &mut [f32])| {
             let rows = o.len() / (ow * n);
             SCRATCH.with(|cell| {
@@ -717,9 +771,9 @@ fn dw_rows_avx2_fma(dw: &Depthwise, x: &Fm, r0: usize, act: Act, dst: &mut [f32]
 
 /// Direct depthwise 3x3 for `c % 8 == 0`: per output pixel and group of 8 channels, the bias and
 /// nine taps accumulate in registers (taps in the same order as [`Depthwise::rows_into_any`];
-/// `FMA` fuses each multiply-add), then `act`, one store. Interior pixels go four at a time (four
-/// independent chains hide the FMA latency, one weight load serves four pixels); a padding row is
-/// read as any valid row times zero weights (adds exactly 0), so only edge columns need checks.
+/// `FMA` fuses each multiply-add), then `act`, one store. Interior pixels take up to 8 groups at
+/// once ([`dw_interior`]); a padding row is read as any valid row times zero weights (adds
+/// exactly 0), so only edge columns need checks.
 #[inline(always)]
 fn dw_rows<const FMA: bool>(dw: &Depthwise, x: &Fm, r0: usize, act: Act, dst: &mut [f32]) {
     let (c, s) = (dw.c, dw.stride);
@@ -778,18 +832,17 @@ fn dw_rows<const FMA: bool>(dw: &Depthwise, x: &Fm, r0: usize, act: Act, dst: &m
         for ox in (0..lo).chain(hi..ow) {
             dw_pixel::<FMA>(&px, ox, drow);
         }
-        let mut ox = lo;
-        while ox + 4 <= hi {
-            dw_pixels4::<FMA>(&px, ox, drow);
-            ox += 4;
-        }
-        for ox in ox..hi {
-            dw_pixel::<FMA>(&px, ox, drow);
+        if c.is_multiple_of(8 * LANES) {
+            dw_interior::<FMA, 8>(&px, lo, hi, drow);
+        } else if c.is_multiple_of(4 * LANES) {
+            dw_interior::<FMA, 4>(&px, lo, hi, drow);
+        } else {
+            dw_interior::<FMA, 1>(&px, lo, hi, drow);
         }
     }
 }
 
-/// One output row's inputs for [`dw_pixel`] and [`dw_pixels4`].
+/// One output row's inputs for [`dw_pixel`] and [`dw_interior`].
 struct DwRow<'a> {
     /// The three input rows (a padding row replaced by any row, its weights zeroed).
     rows: &'a [&'a [f32]; 3],
@@ -847,37 +900,71 @@ fn dw_pixel<const FMA: bool>(p: &DwRow<'_>, ox: usize, drow: &mut [f32]) {
     }
 }
 
-/// Interior output pixels `ox..ox + 4`, all channels, into the output row `drow`.
+/// Interior output pixels `lo..hi` (all three input columns inside the row), all channels, into
+/// the output row `drow`: per pixel, tiles of `V` vectors of channels, each tile's nine taps
+/// accumulated in `V` registers. Channels innermost, so loads and stores walk memory in order;
+/// walking pixels innermost instead ran 1.5-3.5x slower, worst on 512 and 1024 channels, whose
+/// power-of-two pixel strides alias in the store buffer and the L1 sets.
 #[inline(always)]
-fn dw_pixels4<const FMA: bool>(p: &DwRow<'_>, ox: usize, drow: &mut [f32]) {
-    let c = p.c;
-    let ix0 = ox * p.s - p.pl;
-    // The bounds of every access below, checked once: the inner loop then runs without checks
-    // (it measured about twice as fast as with a check per load).
-    let last_col = ix0 + 3 * p.s + 2; // input column of pixel ox + 3, tap kx = 2
-    assert!(c.is_multiple_of(LANES) && last_col < p.w_in);
-    assert!(p.rows.iter().all(|r| r.len() >= p.w_in * c));
-    assert!(p.w.len() >= 9 * c && p.bias.len() >= c && drow.len() >= (ox + 4) * c);
-    for g in 0..c / LANES {
-        let cb = g * LANES;
-        // SAFETY: cb + LANES <= c <= bias.len() (asserted above).
-        let mut acc = [unsafe { lanes_unchecked(p.bias, cb) }; 4];
-        for (ky, row) in p.rows.iter().enumerate() {
-            for kx in 0..3 {
-                // SAFETY: (ky·3 + kx)·c + cb + LANES <= 9·c <= w.len().
-                let wv = unsafe { lanes_unchecked(p.w, (ky * 3 + kx) * c + cb) };
-                for (i, acc) in acc.iter_mut().enumerate() {
-                    let ix = ix0 + i * p.s + kx;
-                    // SAFETY: ix <= last_col < w_in, so ix·c + cb + LANES <= w_in·c <= row.len().
-                    madd8::<FMA>(acc, unsafe { lanes_unchecked(row, ix * c + cb) }, wv);
+fn dw_interior<const FMA: bool, const V: usize>(
+    p: &DwRow<'_>,
+    lo: usize,
+    hi: usize,
+    drow: &mut [f32],
+) {
+    if hi <= lo {
+        return;
+    }
+    let (c, s) = (p.c, p.s);
+    // The bounds of every access below, checked once: the loops then run without checks.
+    assert!(c.is_multiple_of(LANES * V) && lo * s >= p.pl);
+    let last_col = (hi - 1) * s + 2 - p.pl; // input column of pixel hi - 1, tap kx = 2
+    assert!(last_col < p.w_in && p.rows.iter().all(|r| r.len() >= p.w_in * c));
+    assert!(p.w.len() >= 9 * c && p.bias.len() >= c && drow.len() >= hi * c);
+    for ox in lo..hi {
+        let ix0 = ox * s - p.pl; // input column of tap kx = 0
+        for cb in (0..c).step_by(LANES * V) {
+            // SAFETY: cb + V·LANES <= c <= bias.len().
+            let mut acc: [[f32; LANES]; V] =
+                std::array::from_fn(|v| unsafe { lanes_unchecked(p.bias, cb + v * LANES) });
+            for (ky, row) in p.rows.iter().enumerate() {
+                for kx in 0..3 {
+                    let (t, at) = ((ky * 3 + kx) * c + cb, (ix0 + kx) * c + cb);
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        // SAFETY: t + V·LANES <= 9·c <= w.len(); ix0 + kx <= last_col < w_in,
+                        // so at + V·LANES <= w_in·c <= row.len().
+                        let (wv, xv) = unsafe {
+                            (
+                                lanes_unchecked(p.w, t + v * LANES),
+                                lanes_unchecked(row, at + v * LANES),
+                            )
+                        };
+                        madd8::<FMA>(acc, xv, wv);
+                    }
                 }
             }
+            for (v, acc) in acc.iter_mut().enumerate() {
+                act8(acc, p.act);
+                // SAFETY: ox·c + cb + V·LANES <= hi·c <= drow.len().
+                unsafe { store_unchecked(drow, ox * c + cb + v * LANES, *acc) };
+            }
         }
-        for (i, acc) in acc.iter_mut().enumerate() {
-            act8(acc, p.act);
-            let o = (ox + i) * c + cb;
-            drow[o..o + LANES].copy_from_slice(acc);
-        }
+    }
+}
+
+/// Writes `v` to `s[at..at + LANES]` without a bounds check.
+///
+/// # Safety
+/// `at + LANES <= s.len()`.
+#[inline(always)]
+unsafe fn store_unchecked(s: &mut [f32], at: usize, v: [f32; LANES]) {
+    debug_assert!(at + LANES <= s.len());
+    // SAFETY: the caller guarantees the LANES values are inside `s`.
+    unsafe {
+        s.as_mut_ptr()
+            .add(at)
+            .cast::<[f32; LANES]>()
+            .write_unaligned(v)
     }
 }
 
@@ -1107,8 +1194,16 @@ mod tests {
     /// machine without AVX2 must find the same faces.
     #[test]
     fn every_depthwise_kernel_matches_the_plain_loop() {
-        for (stride, h, w) in [(1, 9, 7), (2, 9, 7), (1, 8, 8), (2, 10, 6)] {
-            let c = 2 * LANES;
+        // 16, 32 and 64 channels: tiles of 1, 4 and 8 vectors in `dw_interior`.
+        let cases = [
+            (1, 9, 7, 2),
+            (2, 9, 7, 4),
+            (1, 8, 8, 8),
+            (2, 10, 6, 2),
+            (2, 9, 9, 8),
+        ];
+        for (stride, h, w, groups) in cases {
+            let c = groups * LANES;
             let dw = Depthwise {
                 stride,
                 c,
@@ -1130,7 +1225,7 @@ mod tests {
             let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| (p - q).abs() <= 1e-5);
             assert!(
                 close(&portable, &expected),
-                "portable kernel, stride {stride}, {h}x{w}"
+                "portable kernel, stride {stride}, {h}x{w}x{c}"
             );
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2")
@@ -1141,7 +1236,7 @@ mod tests {
                 unsafe { dw_rows_avx2_fma(&dw, &x, 0, Act::Relu6, &mut simd) };
                 assert!(
                     close(&simd, &expected),
-                    "AVX2 kernel, stride {stride}, {h}x{w}"
+                    "AVX2 kernel, stride {stride}, {h}x{w}x{c}"
                 );
             }
         }

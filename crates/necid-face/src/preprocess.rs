@@ -97,35 +97,65 @@ pub(crate) fn to_input(
             (x0 * 3, x1 * 3, fx)
         })
         .collect();
-    // Row `py` of the padded square, zero in the padding.
-    let padded = |py: usize, buf: &mut Vec<u8>| {
+    // Row `py` of the padded square resized along x: `left + (right − left)·fx` per output
+    // column and channel, in f64 as tfjs computes it (SPEC.md §3.5).
+    let resized_row = |py: usize, buf: &mut Vec<u8>, out: &mut Vec<f64>| {
         buf.clear();
         buf.resize(side * 3, 0);
-        let Some(y) = py.checked_sub(off_y).filter(|&y| y < ch) else {
-            return;
-        };
-        let src = &raw[(crop.y as usize + y) * stride..][crop.x as usize * 3..][..cw * 3];
-        buf[off_x * 3..(off_x + cw) * 3].copy_from_slice(src);
+        if let Some(y) = py.checked_sub(off_y).filter(|&y| y < ch) {
+            let src = &raw[(crop.y as usize + y) * stride..][crop.x as usize * 3..][..cw * 3];
+            buf[off_x * 3..(off_x + cw) * 3].copy_from_slice(src);
+        }
+        out.resize(xs.len() * 3, 0.0);
+        for (o, &(x0, x1, fx)) in out.chunks_exact_mut(3).zip(&xs) {
+            let (l, r) = (&buf[x0..x0 + 3], &buf[x1..x1 + 3]);
+            for k in 0..3 {
+                let (l, r) = (f64::from(l[k]), f64::from(r[k]));
+                o[k] = l + (r - l) * fx;
+            }
+        }
     };
     let mut out = Fm::zeros(size, size, 3);
-    let fill = |bufs: &mut (Vec<u8>, Vec<u8>), (oy, dst): (usize, &mut [f32])| {
+    // Per thread: a row buffer and the last two resized rows with their source row numbers,
+    // reused by the following output rows that read the same source rows.
+    type Cache = (Vec<u8>, [(usize, Vec<f64>); 2]);
+    let new_cache = || -> Cache {
+        (
+            Vec::new(),
+            [(usize::MAX, Vec::new()), (usize::MAX, Vec::new())],
+        )
+    };
+    let fill = |cache: &mut Cache, (oy, dst): (usize, &mut [f32])| {
         let (y0, y1, fy) = axis(oy);
-        padded(y0, &mut bufs.0);
-        padded(y1, &mut bufs.1);
-        let (r0, r1) = (&bufs.0[..], &bufs.1[..]);
-        for (d, &(x0, x1, fx)) in dst.chunks_exact_mut(3).zip(&xs) {
-            for (k, d) in d.iter_mut().enumerate() {
-                let tl = f64::from(r0[x0 + k]);
-                let tr = f64::from(r0[x1 + k]);
-                let bl = f64::from(r1[x0 + k]);
-                let br = f64::from(r1[x1 + k]);
-                let top = tl + (tr - tl) * fx;
-                let bottom = bl + (br - bl) * fx;
-                let v = (top + (bottom - top) * fy) as f32;
-                *d = match norm {
-                    Norm::Ssd => v / 127.5 - 1.0,
-                    Norm::Mean(m) => (v - m[k]) / 255.0,
-                };
+        let (buf, rows) = cache;
+        for want in [y0, y1] {
+            if rows[0].0 != want && rows[1].0 != want {
+                // Replace the slot not holding the other row needed now.
+                let other = if want == y0 { y1 } else { y0 };
+                let slot = usize::from(rows[0].0 == other);
+                resized_row(want, buf, &mut rows[slot].1);
+                rows[slot].0 = want;
+            }
+        }
+        let find = |y: usize| {
+            if rows[0].0 == y {
+                &rows[0].1
+            } else {
+                &rows[1].1
+            }
+        };
+        let (top, bottom) = (find(y0), find(y1));
+        for ((d, &t), &b) in dst.iter_mut().zip(top).zip(bottom) {
+            *d = (t + (b - t) * fy) as f32;
+        }
+        match norm {
+            Norm::Ssd => dst.iter_mut().for_each(|d| *d = *d / 127.5 - 1.0),
+            Norm::Mean(m) => {
+                for px in dst.chunks_exact_mut(3) {
+                    for (d, m) in px.iter_mut().zip(m) {
+                        *d = (*d - m) / 255.0;
+                    }
+                }
             }
         }
     };
@@ -133,11 +163,11 @@ pub(crate) fn to_input(
         out.data
             .par_chunks_mut(size * 3)
             .enumerate()
-            .for_each_init(|| (Vec::new(), Vec::new()), fill);
+            .for_each_init(new_cache, fill);
     } else {
-        let mut bufs = (Vec::new(), Vec::new());
+        let mut cache = new_cache();
         for row in out.data.chunks_mut(size * 3).enumerate() {
-            fill(&mut bufs, row);
+            fill(&mut cache, row);
         }
     }
     out
