@@ -490,6 +490,27 @@ impl Conv {
         self.cout
     }
 
+    /// One convolution computing `a` then `b` as its output channels (same window and input).
+    pub fn side_by_side(a: &Conv, b: &Conv) -> Result<Self, EngineError> {
+        if (a.k, a.stride, a.pad, a.cin) != (b.k, b.stride, b.pad, b.cin) {
+            return Err(EngineError::Compute(
+                "convolutions side by side need the same window and input channels".into(),
+            ));
+        }
+        let cout = a.cout + b.cout;
+        let w =
+            a.w.chunks_exact(a.cout)
+                .zip(b.w.chunks_exact(b.cout))
+                .flat_map(|(ra, rb)| ra.iter().chain(rb).copied())
+                .collect();
+        Ok(Self {
+            cout,
+            w,
+            bias: a.bias.iter().chain(&b.bias).copied().collect(),
+            ..*a
+        })
+    }
+
     /// Multiply-adds of one forward pass on an `h × w` input.
     pub fn macs(&self, h: usize, w: usize) -> u64 {
         let (oh, _) = out_size(h, self.k, self.stride, self.pad);
@@ -508,8 +529,27 @@ impl Conv {
         Ok(out)
     }
 
+    /// Which output rows equal the row above, given the same for the input rows (see
+    /// [`same_rows_after`]).
+    pub fn same_rows_out(&self, same_in: &[bool]) -> Vec<bool> {
+        let (oh, pt) = out_size(same_in.len(), self.k, self.stride, self.pad);
+        same_rows_after(same_in, oh, self.k, self.stride, pt)
+    }
+
     /// [`Conv::forward_act`] into `out`, whose buffer is reused.
     pub fn forward_into(&self, x: &Fm, act: Act, out: &mut Fm) -> Result<(), EngineError> {
+        self.forward_rows(x, act, out, None)
+    }
+
+    /// [`Conv::forward_into`], copying instead of computing each output row that `same` (if
+    /// given, one flag per output row, from [`same_rows_after`]) marks equal to the row above.
+    pub fn forward_rows(
+        &self,
+        x: &Fm,
+        act: Act,
+        out: &mut Fm,
+        same: Option<&[bool]>,
+    ) -> Result<(), EngineError> {
         if x.c != self.cin {
             return Err(EngineError::Compute(format!(
                 "convolution expects {} channels, got {}",
@@ -518,48 +558,50 @@ impl Conv {
         }
         let (oh, pt) = out_size(x.h, self.k, self.stride, self.pad);
         let (ow, pl) = out_size(x.w, self.k, self.stride, self.pad);
-        let kdim = self.k * self.k * self.cin;
         out.reset(oh, ow, self.cout);
+        by_row_runs(&mut out.data, ow * self.cout, same, |r0, o| {
+            self.rows_into(x, act, (pt, pl), r0, ow, o);
+        });
+        Ok(())
+    }
+
+    /// Output rows `r0..` (as many as `o` holds) of [`Conv::forward_into`].
+    fn rows_into(
+        &self,
+        x: &Fm,
+        act: Act,
+        (pt, pl): (usize, usize),
+        r0: usize,
+        ow: usize,
+        o: &mut [f32],
+    ) {
+        let kdim = self.k * self.k * self.cin;
+        let n = self.cout;
+        let rows = o.len() / (ow * n);
+        if rows == 0 {
+            return;
+        }
         if self.k == 1 && self.stride == 1 {
             // [h·w, cin] already
-            matmul_bias_act(
-                &x.data,
-                oh * ow,
-                kdim,
-                &self.w,
-                &self.bias,
-                act,
-                &mut out.data,
-            );
-            return Ok(());
-        }
-        if oh == 0 || ow == 0 {
-            return Ok(());
+            let a = &x.data[r0 * ow * kdim..(r0 + rows) * ow * kdim];
+            matmul_bias_act(a, rows * ow, kdim, &self.w, &self.bias, act, o);
+            return;
         }
         let threads = threads();
         let mut band = (BLOCK_PIXELS / ow).max(1);
-        let n = self.cout;
-        if threads > 1 && oh.div_ceil(band) < 2 * threads && oh >= threads && oh * ow >= n {
+        if threads > 1 && rows.div_ceil(band) < 2 * threads && rows >= threads && rows * ow >= n {
             // Small maps with more pixels than output channels: one slice of rows per thread,
             // patches and matmul in one parallel pass.
-            band = oh.div_ceil(threads);
-        } else if threads > 1 && oh.div_ceil(band) < 2 * threads {
+            band = rows.div_ceil(threads);
+        } else if threads > 1 && rows.div_ceil(band) < 2 * threads {
             // Too few bands to share: all patches, then one matmul on all threads.
-            let mut cols = vec![0.0f32; oh * ow * kdim];
-            let fill = |(oy, d): (usize, &mut [f32])| {
-                im2col_rows(x, self.k, self.stride, pt, pl, oy, ow, d);
+            let mut cols = vec![0.0f32; rows * ow * kdim];
+            let fill = |(r, d): (usize, &mut [f32])| {
+                im2col_rows(x, self.k, self.stride, pt, pl, r0 + r, ow, d);
             };
             cols.par_chunks_mut(ow * kdim).enumerate().for_each(fill);
-            matmul_bias_act(
-                &cols,
-                oh * ow,
-                kdim,
-                &self.w,
-                &self.bias,
-                act,
-                &mut out.data,
-            );
-            return Ok(());
+            matmul_bias_act(&cols, rows * ow, kdim, &self.w, &self.bias, act, o);
+            return;
         }
         // Bands of output rows: each band's patches are consumed by the matmul while in cache.
         let work = |(i, o): (usize, &mut [f32])| {
@@ -568,12 +610,78 @@ impl Conv {
                 let mut cols = cell.borrow_mut();
                 cols.resize(rows * ow * kdim, 0.0);
                 let cols = &mut cols[..rows * ow * kdim];
-                im2col_rows(x, self.k, self.stride, pt, pl, i * band, ow, cols);
+                im2col_rows(x, self.k, self.stride, pt, pl, r0 + i * band, ow, cols);
                 gemm_block(cols, rows * ow, kdim, &self.w, &self.bias, act, o, 1);
             });
         };
-        for_each_band(&mut out.data, band * ow * n, threads > 1, work);
-        Ok(())
+        for_each_band(o, band * ow * n, threads > 1, work);
+    }
+}
+
+/// Per output row of a `k`-row window, stride `s`, top padding `pt`: whether it equals the row
+/// above, given the same flags of the `h_in` input rows. It does when both windows lie inside
+/// the input within one run of equal rows: the two rows are then computed from equal values in
+/// the same way. A photo padded to a square (SPEC.md §4.1) gives the detector such runs: every
+/// row of the padding is the same, and so, away from its border, is every layer's output there.
+fn same_rows_after(same_in: &[bool], h_out: usize, k: usize, s: usize, pt: usize) -> Vec<bool> {
+    (0..h_out)
+        .map(|r| {
+            // Window r − 1 starts at `lo`, window r ends at `hi`.
+            let lo = ((r * s) as isize) - (s as isize) - (pt as isize);
+            let hi = (r * s + k - 1) as isize - pt as isize;
+            r > 0
+                && lo >= 0
+                && (hi as usize) < same_in.len()
+                && same_in[(lo + 1) as usize..=hi as usize].iter().all(|&v| v)
+        })
+        .collect()
+}
+
+/// Per row of `x`: whether it holds exactly the values of the row above (compared bit for bit).
+pub(crate) fn same_rows(x: &Fm) -> Vec<bool> {
+    let len = x.w * x.c;
+    (0..x.h)
+        .map(|r| {
+            r > 0
+                && x.data[(r - 1) * len..r * len]
+                    .iter()
+                    .zip(&x.data[r * len..(r + 1) * len])
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+        })
+        .collect()
+}
+
+/// Fills the rows of `out` (`row_len` values each): `compute(r0, rows)` on each maximal run of
+/// rows that `same` does not mark equal to the row above (all rows when `same` is `None`), then
+/// each marked row copied from the row above.
+fn by_row_runs(
+    out: &mut [f32],
+    row_len: usize,
+    same: Option<&[bool]>,
+    mut compute: impl FnMut(usize, &mut [f32]),
+) {
+    if row_len == 0 {
+        return;
+    }
+    let h = out.len() / row_len;
+    let Some(same) = same else {
+        compute(0, out);
+        return;
+    };
+    debug_assert_eq!(same.len(), h);
+    let mut r = 0;
+    while r < h {
+        let start = r;
+        while r < h && !same[r] {
+            r += 1;
+        }
+        if r > start {
+            compute(start, &mut out[start * row_len..r * row_len]);
+        }
+        while r < h && same[r] {
+            out.copy_within((r - 1) * row_len..r * row_len, r * row_len);
+            r += 1;
+        }
     }
 }
 
@@ -681,23 +789,31 @@ impl Depthwise {
         (oh * ow * 9 * self.c) as u64
     }
 
-    /// 'same' padding, then `act`.
-    pub(crate) fn forward_act(&self, x: &Fm, act: Act) -> Fm {
-        let (oh, _) = out_size(x.h, 3, self.stride, Pad::Same);
+    /// Which output rows equal the row above, given the same for the input rows (see
+    /// [`same_rows_after`]).
+    pub fn same_rows_out(&self, same_in: &[bool]) -> Vec<bool> {
+        let (oh, pt) = out_size(same_in.len(), 3, self.stride, Pad::Same);
+        same_rows_after(same_in, oh, 3, self.stride, pt)
+    }
+
+    /// Output rows `r0..` (as many as `dst` holds), split across the threads when large.
+    fn rows_par(&self, x: &Fm, r0: usize, act: Act, dst: &mut [f32]) {
         let (ow, _) = out_size(x.w, 3, self.stride, Pad::Same);
-        let mut out = Fm::zeros(oh, ow, self.c);
         let row_len = ow * self.c;
-        if out.data.len() >= PAR_MIN && threads() > 1 {
-            // Bands of rows, a few per thread.
-            let band = oh.div_ceil(4 * threads()).max(1);
-            out.data
-                .par_chunks_mut(band * row_len)
-                .enumerate()
-                .for_each(|(i, d)| self.rows_into(x, i * band, act, d));
-        } else if row_len > 0 {
-            self.rows_into(x, 0, act, &mut out.data);
+        if row_len == 0 {
+            return;
         }
-        out
+        let rows = dst.len() / row_len;
+        // Bands of rows, a few per thread.
+        let parallel = dst.len() >= PAR_MIN && threads() > 1;
+        let band = if parallel {
+            rows.div_ceil(4 * threads()).max(1)
+        } else {
+            rows.max(1)
+        };
+        for_each_band(dst, band * row_len, parallel, |(i, d)| {
+            self.rows_into(x, r0 + i * band, act, d);
+        });
     }
 
     /// Output rows `r0..` (as many as `dst` holds) of the 'same' convolution of `x`, then `act`.
@@ -998,6 +1114,20 @@ pub(crate) fn dw_pw_into(
     x: &Fm,
     out: &mut Fm,
 ) -> Result<(), EngineError> {
+    dw_pw_rows(dw, act_dw, pw, act_pw, x, out, None)
+}
+
+/// [`dw_pw_into`], copying instead of computing each output row that `same` (if given, one flag
+/// per output row, from [`same_rows_after`]) marks equal to the row above.
+pub(crate) fn dw_pw_rows(
+    dw: &Depthwise,
+    act_dw: Act,
+    pw: &Conv,
+    act_pw: Act,
+    x: &Fm,
+    out: &mut Fm,
+    same: Option<&[bool]>,
+) -> Result<(), EngineError> {
     if pw.k != 1 || pw.stride != 1 || pw.cin != dw.c || x.c != dw.c {
         return Err(EngineError::Compute(
             "depthwise + pointwise fusion needs a stride-1 1x1 convolution on the same channels"
@@ -1009,40 +1139,32 @@ pub(crate) fn dw_pw_into(
     let c = dw.c;
     let n = pw.cout;
     out.reset(oh, ow, n);
-    if oh == 0 || ow == 0 {
-        return Ok(());
-    }
     let threads = threads();
-    let mut band = (BLOCK_PIXELS / ow).max(1);
-    if threads > 1 && oh.div_ceil(band) < 2 * threads && oh >= threads {
-        // Small maps: one slice of rows per thread, still fused.
-        band = oh.div_ceil(threads);
-    }
-    let bands = oh.div_ceil(band);
-    if threads > 1 && bands < threads {
-        // Too few bands to share: the depthwise by rows, then one matmul on all threads.
-        let mid = dw.forward_act(x, act_dw);
-        matmul_bias_act(
-            &mid.data,
-            oh * ow,
-            c,
-            &pw.w,
-            &pw.bias,
-            act_pw,
-            &mut out.data,
-        );
-        return Ok(());
-    }
-    let work = |(i, o): (usize, &mut [f32])| {
+    by_row_runs(&mut out.data, ow * n, same, |r0, o| {
         let rows = o.len() / (ow * n);
-        SCRATCH.with(|cell| {
-            let mut mid = cell.borrow_mut();
-            mid.resize(rows * ow * c, 0.0);
-            dw.rows_into(x, i * band, act_dw, &mut mid[..rows * ow * c]);
-            gemm_block(&mid, rows * ow, c, &pw.w, &pw.bias, act_pw, o, 1);
-        });
-    };
-    for_each_band(&mut out.data, band * ow * n, threads > 1, work);
+        let mut band = (BLOCK_PIXELS / ow).max(1);
+        if threads > 1 && rows.div_ceil(band) < 2 * threads && rows >= threads {
+            // Small maps: one slice of rows per thread, still fused.
+            band = rows.div_ceil(threads);
+        }
+        if threads > 1 && rows.div_ceil(band) < threads {
+            // Too few bands to share: the depthwise by rows, then one matmul on all threads.
+            let mut mid = vec![0.0f32; rows * ow * c];
+            dw.rows_par(x, r0, act_dw, &mut mid);
+            matmul_bias_act(&mid, rows * ow, c, &pw.w, &pw.bias, act_pw, o);
+            return;
+        }
+        let work = |(i, o): (usize, &mut [f32])| {
+            let rows = o.len() / (ow * n);
+            SCRATCH.with(|cell| {
+                let mut mid = cell.borrow_mut();
+                mid.resize(rows * ow * c, 0.0);
+                dw.rows_into(x, r0 + i * band, act_dw, &mut mid[..rows * ow * c]);
+                gemm_block(&mid, rows * ow, c, &pw.w, &pw.bias, act_pw, o, 1);
+            });
+        };
+        for_each_band(o, band * ow * n, threads > 1, work);
+    });
     Ok(())
 }
 
@@ -1187,6 +1309,76 @@ mod tests {
                 (state as f32 / u32::MAX as f32) * 2.0 - 1.0
             })
             .collect()
+    }
+
+    /// A map whose lower rows are all equal, as the padding of a wide photo makes them.
+    fn padded_map(h: usize, w: usize, c: usize, image_rows: usize) -> Fm {
+        let mut data = values(h * w * c, 7);
+        let row = data[..w * c].to_vec();
+        for r in image_rows..h {
+            data[r * w * c..(r + 1) * w * c].copy_from_slice(&row);
+        }
+        Fm { h, w, c, data }
+    }
+
+    /// Copying the rows marked equal to the row above gives exactly what computing them gives,
+    /// for a 3x3 stride-2 convolution, a 1x1 convolution and depthwise + 1x1 blocks at both
+    /// strides, chained as in the detector.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn copied_padding_rows_equal_computed_ones() {
+        let x = padded_map(40, 9, 3, 12);
+        let same_in = same_rows(&x);
+        assert_eq!(same_in.iter().filter(|v| **v).count(), 27);
+        let conv = |k, s, cin, cout, seed| Conv {
+            k,
+            stride: s,
+            pad: Pad::Same,
+            cin,
+            cout,
+            w: values(k * k * cin * cout, seed),
+            bias: values(cout, seed + 1),
+        };
+        let dw = |s, c, seed| Depthwise {
+            stride: s,
+            c,
+            w: values(9 * c, seed),
+            bias: Some(values(c, seed + 1)),
+        };
+        let check = |name: &str, a: &Fm, b: &Fm, same: &[bool]| {
+            assert!(
+                same.iter().any(|v| *v),
+                "{name}: no row copied, the test tests nothing"
+            );
+            assert_eq!(a.data, b.data, "{name}");
+        };
+        let c0 = conv(3, 2, 3, 16, 10);
+        let same = c0.same_rows_out(&same_in);
+        let (mut full, mut fast) = (Fm::zeros(0, 0, 0), Fm::zeros(0, 0, 0));
+        c0.forward_rows(&x, Act::Relu6, &mut full, None).unwrap();
+        c0.forward_rows(&x, Act::Relu6, &mut fast, Some(&same))
+            .unwrap();
+        check("3x3 stride 2", &full, &fast, &same);
+        let mut x = full;
+        let mut same = same;
+        for (i, stride) in [1, 1, 2].into_iter().enumerate() {
+            let (d, p) = (
+                dw(stride, 16, 20 + i as u32),
+                conv(1, 1, 16, 16, 30 + i as u32),
+            );
+            let next = d.same_rows_out(&same);
+            let (mut full, mut fast) = (Fm::zeros(0, 0, 0), Fm::zeros(0, 0, 0));
+            dw_pw_rows(&d, Act::Relu6, &p, Act::Relu6, &x, &mut full, None).unwrap();
+            dw_pw_rows(&d, Act::Relu6, &p, Act::Relu6, &x, &mut fast, Some(&next)).unwrap();
+            check(&format!("block {i}, stride {stride}"), &full, &fast, &next);
+            (x, same) = (full, next);
+        }
+        let c1 = conv(1, 1, 16, 8, 40);
+        let (mut full, mut fast) = (Fm::zeros(0, 0, 0), Fm::zeros(0, 0, 0));
+        c1.forward_rows(&x, Act::None, &mut full, None).unwrap();
+        c1.forward_rows(&x, Act::None, &mut fast, Some(&same))
+            .unwrap();
+        check("1x1", &full, &fast, &same);
     }
 
     /// The fast depthwise kernels, the portable one every CPU can run and the AVX2 + FMA one,

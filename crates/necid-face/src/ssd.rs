@@ -6,7 +6,7 @@
 //! coordinates and `sigmoid(logit[1])`; non-max suppression and the mapping to pixels follow.
 
 use crate::error::EngineError;
-use crate::ops::{Act, Conv, Depthwise, Fm, Pad, dw_pw_into};
+use crate::ops::{Act, Conv, Depthwise, Fm, Pad, dw_pw_rows, same_rows};
 use crate::weights::WeightMap;
 
 pub(crate) const INPUT_SIZE: usize = 512;
@@ -25,10 +25,13 @@ fn pw(wm: &WeightMap, prefix: &str, stride: usize) -> Result<Conv, EngineError> 
     )
 }
 
+/// One box predictor: the box-encoding and class 1x1 convolutions side by side in one matrix, so
+/// that one pass over the feature map gives both.
 #[derive(Debug)]
 struct Head {
-    boxes: Conv,
-    classes: Conv,
+    both: Conv,
+    /// Output columns of the box encodings (4 per anchor); the class logits (3 per anchor) follow.
+    box_cols: usize,
 }
 
 /// The detector network plus its anchors.
@@ -80,21 +83,23 @@ impl Ssd {
         let heads = (0..6)
             .map(|i| {
                 let p = format!("Prediction/BoxPredictor_{i}");
+                let boxes = Conv::load(
+                    wm,
+                    &format!("{p}/BoxEncodingPredictor/weights"),
+                    &format!("{p}/BoxEncodingPredictor/biases"),
+                    1,
+                    Pad::Same,
+                )?;
+                let classes = Conv::load(
+                    wm,
+                    &format!("{p}/ClassPredictor/weights"),
+                    &format!("{p}/ClassPredictor/biases"),
+                    1,
+                    Pad::Same,
+                )?;
                 Ok(Head {
-                    boxes: Conv::load(
-                        wm,
-                        &format!("{p}/BoxEncodingPredictor/weights"),
-                        &format!("{p}/BoxEncodingPredictor/biases"),
-                        1,
-                        Pad::Same,
-                    )?,
-                    classes: Conv::load(
-                        wm,
-                        &format!("{p}/ClassPredictor/weights"),
-                        &format!("{p}/ClassPredictor/biases"),
-                        1,
-                        Pad::Same,
-                    )?,
+                    box_cols: boxes.cout(),
+                    both: Conv::side_by_side(&boxes, &classes)?,
                 })
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
@@ -134,7 +139,7 @@ impl Ssd {
             }
         }
         for ((g, _), h) in feats.iter().zip(&self.heads) {
-            total += h.boxes.macs(*g, *g) + h.classes.macs(*g, *g);
+            total += h.both.macs(*g, *g);
         }
         total
     }
@@ -144,11 +149,15 @@ impl Ssd {
         // Two buffers in turn: no allocation per layer.
         let mut x = Fm::zeros(0, 0, 0);
         let mut y = Fm::zeros(0, 0, 0);
-        self.conv0.forward_into(input, Act::Relu6, &mut x)?; // 256×256×32
+        // Rows equal to the row above (the padding of a wide photo) are copied, not computed.
+        let mut same = self.conv0.same_rows_out(&same_rows(input));
+        self.conv0
+            .forward_rows(input, Act::Relu6, &mut x, Some(&same))?; // 256×256×32
         let mut feats: Vec<Fm> = Vec::with_capacity(6);
         for (i, (dw, p)) in self.blocks.iter().enumerate() {
+            same = dw.same_rows_out(&same);
             // Depthwise + relu6 + pointwise + relu6 in one pass over bands of rows.
-            dw_pw_into(dw, Act::Relu6, p, Act::Relu6, &x, &mut y)?;
+            dw_pw_rows(dw, Act::Relu6, p, Act::Relu6, &x, &mut y, Some(&same))?;
             std::mem::swap(&mut x, &mut y);
             if i == 10 {
                 feats.push(x.clone()); // conv11: 32×32×512
@@ -156,7 +165,8 @@ impl Ssd {
         }
         feats.push(x.clone()); // out: 16×16×1024
         for (i, e) in self.extras.iter().enumerate() {
-            e.forward_into(&x, Act::Relu6, &mut y)?;
+            same = e.same_rows_out(&same);
+            e.forward_rows(&x, Act::Relu6, &mut y, Some(&same))?;
             std::mem::swap(&mut x, &mut y);
             if i % 2 == 1 {
                 feats.push(x.clone()); // 8×8×512, 4×4×256, 2×2×256, 1×1×128
@@ -166,8 +176,12 @@ impl Ssd {
         let mut logits = Vec::with_capacity(NUM_ANCHORS * 3);
         for (f, h) in feats.iter().zip(&self.heads) {
             // NHWC memory reshaped to [-1, 4] / [-1, 3]: anchor = (row·W + col)·A + a.
-            enc.extend(h.boxes.forward(f)?.data);
-            logits.extend(h.classes.forward(f)?.data);
+            let out = h.both.forward(f)?;
+            for px in out.data.chunks_exact(h.both.cout()) {
+                let (b, c) = px.split_at(h.box_cols);
+                enc.extend_from_slice(b);
+                logits.extend_from_slice(c);
+            }
         }
         if enc.len() != NUM_ANCHORS * 4 || logits.len() != NUM_ANCHORS * 3 {
             return Err(EngineError::Compute(format!(
