@@ -6,7 +6,7 @@
 //! coordinates and `sigmoid(logit[1])`; non-max suppression and the mapping to pixels follow.
 
 use crate::error::EngineError;
-use crate::ops::{Act, Conv, Depthwise, Fm, Pad, dw_pw_rows, same_rows};
+use crate::ops::{Act, Conv, Depthwise, Fm, Pad, Repeats, dw_pw_rows};
 use crate::weights::WeightMap;
 
 pub(crate) const INPUT_SIZE: usize = 512;
@@ -149,13 +149,13 @@ impl Ssd {
         // Two buffers in turn: no allocation per layer.
         let mut x = Fm::zeros(0, 0, 0);
         let mut y = Fm::zeros(0, 0, 0);
-        // Rows equal to the row above (the padding of a wide photo) are copied, not computed.
-        let mut same = self.conv0.same_rows_out(&same_rows(input));
+        // Repeated rows and pixels (the padding of a photo) are copied, not computed.
+        let mut same = self.conv0.repeats_out(&Repeats::of(input));
         self.conv0
             .forward_rows(input, Act::Relu6, &mut x, Some(&same))?; // 256×256×32
         let mut feats: Vec<Fm> = Vec::with_capacity(6);
         for (i, (dw, p)) in self.blocks.iter().enumerate() {
-            same = dw.same_rows_out(&same);
+            same = dw.repeats_out(&same);
             // Depthwise + relu6 + pointwise + relu6 in one pass over bands of rows.
             dw_pw_rows(dw, Act::Relu6, p, Act::Relu6, &x, &mut y, Some(&same))?;
             std::mem::swap(&mut x, &mut y);
@@ -165,7 +165,7 @@ impl Ssd {
         }
         feats.push(x.clone()); // out: 16×16×1024
         for (i, e) in self.extras.iter().enumerate() {
-            same = e.same_rows_out(&same);
+            same = e.repeats_out(&same);
             e.forward_rows(&x, Act::Relu6, &mut y, Some(&same))?;
             std::mem::swap(&mut x, &mut y);
             if i % 2 == 1 {
