@@ -1050,6 +1050,9 @@ fn dw_rows<const FMA: bool>(dw: &Depthwise, x: &Fm, r0: usize, act: Act, dst: &m
         }
     };
     let mut w_edge: Vec<f32> = Vec::new();
+    // Weights of the edge pixels, taps outside the map zeroed, for the last two patterns of
+    // valid rows and columns.
+    let mut edge_cache: [(Option<[bool; 6]>, Vec<f32>); 2] = Default::default();
     for (ri, drow) in dst.chunks_exact_mut(ow * c).enumerate() {
         let oy = r0 + ri;
         let valid: [bool; 3] = std::array::from_fn(|ky| (oy * s + ky).wrapping_sub(pt) < x.h);
@@ -1081,7 +1084,30 @@ fn dw_rows<const FMA: bool>(dw: &Depthwise, x: &Fm, r0: usize, act: Act, dst: &m
             act,
         };
         for ox in (0..lo).chain(hi..ow) {
-            dw_pixel::<FMA>(&px, ox, drow);
+            let cols: [bool; 3] = std::array::from_fn(|kx| (ox * s + kx).wrapping_sub(pl) < x.w);
+            let key = [valid[0], valid[1], valid[2], cols[0], cols[1], cols[2]];
+            let slot = usize::from(ox >= hi);
+            let (cached, w_px) = &mut edge_cache[slot];
+            if *cached != Some(key) {
+                w_px.clear();
+                w_px.extend_from_slice(&dw.w);
+                for ky in 0..3 {
+                    for kx in 0..3 {
+                        if !valid[ky] || !cols[kx] {
+                            w_px[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c].fill(0.0);
+                        }
+                    }
+                }
+                *cached = Some(key);
+            }
+            let edge = DwRow { w: w_px, ..px };
+            if c.is_multiple_of(8 * LANES) {
+                dw_edge::<FMA, 8>(&edge, ox, drow);
+            } else if c.is_multiple_of(4 * LANES) {
+                dw_edge::<FMA, 4>(&edge, ox, drow);
+            } else {
+                dw_edge::<FMA, 1>(&edge, ox, drow);
+            }
         }
         if c.is_multiple_of(8 * LANES) {
             dw_interior::<FMA, 8>(&px, lo, hi, drow);
@@ -1093,7 +1119,7 @@ fn dw_rows<const FMA: bool>(dw: &Depthwise, x: &Fm, r0: usize, act: Act, dst: &m
     }
 }
 
-/// One output row's inputs for [`dw_pixel`] and [`dw_interior`].
+/// One output row's inputs for [`dw_interior`] and [`dw_edge`].
 struct DwRow<'a> {
     /// The three input rows (a padding row replaced by any row, its weights zeroed).
     rows: &'a [&'a [f32]; 3],
@@ -1124,30 +1150,6 @@ fn act8(acc: &mut [f32; LANES], act: Act) {
         Act::None => {}
         Act::Relu => acc.iter_mut().for_each(|v| *v = v.max(0.0)),
         Act::Relu6 => acc.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),
-    }
-}
-
-/// All channels of output pixel `ox` (any column, edges checked) into the output row `drow`. Plain
-/// functions with `inline(always)`, not closures, so that they are compiled inside the caller
-/// with its CPU features.
-#[inline(always)]
-fn dw_pixel<const FMA: bool>(p: &DwRow<'_>, ox: usize, drow: &mut [f32]) {
-    let c = p.c;
-    for g in 0..c / LANES {
-        let cb = g * LANES;
-        let mut acc = lanes(p.bias, cb);
-        for (ky, row) in p.rows.iter().enumerate() {
-            for kx in 0..3 {
-                let ix = (ox * p.s + kx).wrapping_sub(p.pl);
-                if ix >= p.w_in {
-                    continue;
-                }
-                let wv = lanes(p.w, (ky * 3 + kx) * c + cb);
-                madd8::<FMA>(&mut acc, lanes(row, ix * c + cb), wv);
-            }
-        }
-        act8(&mut acc, p.act);
-        drow[ox * c + cb..ox * c + cb + LANES].copy_from_slice(&acc);
     }
 }
 
@@ -1203,6 +1205,48 @@ fn dw_interior<const FMA: bool, const V: usize>(
     }
 }
 
+/// Edge output pixel `ox` (some tap column outside the row), as [`dw_interior`] computes the
+/// others: a tap outside the row reads column 0 times zero weights (`p.w` has them zeroed), which
+/// adds exactly 0.
+#[inline(always)]
+fn dw_edge<const FMA: bool, const V: usize>(p: &DwRow<'_>, ox: usize, drow: &mut [f32]) {
+    let c = p.c;
+    let cols: [usize; 3] = std::array::from_fn(|kx| {
+        let ix = (ox * p.s + kx).wrapping_sub(p.pl);
+        if ix < p.w_in { ix } else { 0 }
+    });
+    // The bounds of every access below, checked once.
+    assert!(c.is_multiple_of(LANES * V) && p.w_in > 0);
+    assert!(p.rows.iter().all(|r| r.len() >= p.w_in * c));
+    assert!(p.w.len() >= 9 * c && p.bias.len() >= c && drow.len() >= (ox + 1) * c);
+    for cb in (0..c).step_by(LANES * V) {
+        // SAFETY: cb + V·LANES <= c <= bias.len().
+        let mut acc: [[f32; LANES]; V] =
+            std::array::from_fn(|v| unsafe { lanes_unchecked(p.bias, cb + v * LANES) });
+        for (ky, row) in p.rows.iter().enumerate() {
+            for (kx, &col) in cols.iter().enumerate() {
+                let (t, at) = ((ky * 3 + kx) * c + cb, col * c + cb);
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: t + V·LANES <= 9·c <= w.len(); col < w_in, so
+                    // at + V·LANES <= w_in·c <= row.len().
+                    let (wv, xv) = unsafe {
+                        (
+                            lanes_unchecked(p.w, t + v * LANES),
+                            lanes_unchecked(row, at + v * LANES),
+                        )
+                    };
+                    madd8::<FMA>(acc, xv, wv);
+                }
+            }
+        }
+        for (v, acc) in acc.iter_mut().enumerate() {
+            act8(acc, p.act);
+            // SAFETY: ox·c + cb + V·LANES <= (ox + 1)·c <= drow.len().
+            unsafe { store_unchecked(drow, ox * c + cb + v * LANES, *acc) };
+        }
+    }
+}
+
 /// Writes `v` to `s[at..at + LANES]` without a bounds check.
 ///
 /// # Safety
@@ -1229,13 +1273,6 @@ unsafe fn lanes_unchecked(s: &[f32], at: usize) -> [f32; LANES] {
     // SAFETY: the caller guarantees the LANES values are inside `s`; `[f32; LANES]` has the
     // alignment of `f32`.
     unsafe { s.as_ptr().add(at).cast::<[f32; LANES]>().read() }
-}
-
-#[inline(always)]
-fn lanes(s: &[f32], at: usize) -> [f32; LANES] {
-    let mut v = [0.0f32; LANES];
-    v.copy_from_slice(&s[at..at + LANES]);
-    v
 }
 
 /// Depthwise 3x3 (then `act_dw`) followed by a 1x1 convolution (then `act_pw`), fused in bands of
