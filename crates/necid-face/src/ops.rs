@@ -758,9 +758,26 @@ fn by_row_runs(
             let left = if left.iter().any(|&v| v) { left } else { &[] };
             compute(start, &mut out[start * row_len..r * row_len], left);
         }
+        let start = r;
         while r < h && same.rows[r] {
-            out.copy_within((r - 1) * row_len..r * row_len, r * row_len);
             r += 1;
+        }
+        if r > start {
+            // Every row of the run is a copy of the row above it (computed: row 0 never repeats).
+            let (done, run) = out.split_at_mut(start * row_len);
+            let src = &done[(start - 1) * row_len..];
+            let copy = |(_, d): (usize, &mut [f32])| {
+                d.chunks_exact_mut(row_len)
+                    .for_each(|d| d.copy_from_slice(src));
+            };
+            let run = &mut run[..(r - start) * row_len];
+            let parallel = threads() > 1 && run.len() >= PAR_MIN;
+            let band = if parallel {
+                (r - start).div_ceil(threads()) * row_len
+            } else {
+                run.len()
+            };
+            for_each_band(run, band, parallel, copy);
         }
     }
 }
