@@ -649,30 +649,40 @@ pub(crate) struct Repeats {
 impl Repeats {
     /// The repeats of `x`, found by comparing its values.
     pub fn of(x: &Fm) -> Self {
-        let (w, c) = (x.w, x.c);
-        let px = |r: usize, col: usize| &x.data[(r * w + col) * c..(r * w + col + 1) * c];
-        let equal = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
-        let rows = (0..x.h)
-            .map(|r| {
-                r > 0
-                    && equal(
-                        &x.data[(r - 1) * w * c..r * w * c],
-                        &x.data[r * w * c..(r + 1) * w * c],
-                    )
-            })
-            .collect();
-        let left = (0..x.h * w)
-            .map(|i| {
-                let (r, col) = (i / w, i % w);
-                col > 0 && equal(px(r, col - 1), px(r, col))
-            })
-            .collect();
-        Self {
-            h: x.h,
-            w,
-            rows,
-            left,
+        let (h, w, c) = (x.h, x.w, x.c);
+        let mut rows = vec![false; h];
+        let mut left = vec![false; h * w];
+        let row = |r: usize| &x.data[r * w * c..(r + 1) * w * c];
+        // Bit for bit, without a branch per value (so that it vectorises).
+        let bits_equal = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .fold(true, |eq, (a, b)| eq & (a.to_bits() == b.to_bits()))
+        };
+        let fill = |(r, (same_row, flags)): (usize, (&mut bool, &mut [bool]))| {
+            let d = row(r);
+            // Pixel `col` repeats `col − 1` when each of its values equals the one `c` before.
+            let pixels = d.chunks_exact(c).zip(d[c..].chunks_exact(c));
+            for (flag, (a, b)) in flags[1..].iter_mut().zip(pixels) {
+                *flag = bits_equal(a, b);
+            }
+            *same_row = r > 0 && bits_equal(row(r - 1), d);
+        };
+        if w == 0 {
+            return Self { h, w, rows, left };
         }
+        if threads() > 1 && x.data.len() >= PAR_MIN {
+            rows.par_iter_mut()
+                .zip(left.par_chunks_mut(w))
+                .enumerate()
+                .for_each(fill);
+        } else {
+            rows.iter_mut()
+                .zip(left.chunks_mut(w))
+                .enumerate()
+                .for_each(fill);
+        }
+        Self { h, w, rows, left }
     }
 
     /// The repeats of a `k × k` window's output, stride `s`, padding `pad`.
@@ -689,35 +699,65 @@ impl Repeats {
         };
         // First index of the run of repeats holding each row / pixel: lo + 1..=hi all repeat
         // exactly when the run holding `hi` starts at or before `lo`.
-        let run_start = |flags: &[bool]| -> Vec<usize> {
+        let run_starts = |flags: &[bool], starts: &mut [u32]| {
             let mut start = 0;
-            (0..flags.len())
-                .map(|i| {
-                    if !flags[i] {
-                        start = i;
-                    }
-                    start
-                })
-                .collect::<Vec<_>>()
-        };
-        let row_runs = run_start(&self.rows);
-        let rows = (0..oh)
-            .map(|r| span(r, pt, self.h).is_some_and(|(lo, hi)| row_runs[hi] <= lo))
-            .collect();
-        let col_runs: Vec<Vec<usize>> = self.left.chunks(self.w.max(1)).map(run_start).collect();
-        let cols: Vec<Option<(usize, usize)>> = (0..ow).map(|c| span(c, pl, self.w)).collect();
-        let mut left = vec![false; oh * ow];
-        for (r, out) in left.chunks_mut(ow.max(1)).enumerate() {
-            for (c, flag) in out.iter_mut().enumerate() {
-                let Some((lo, hi)) = cols[c] else { continue };
-                // Every input row of the window; rows outside the map are zeros, equal.
-                *flag = (0..k).all(|ky| {
-                    (r * s + ky)
-                        .checked_sub(pt)
-                        .filter(|&iy| iy < self.h)
-                        .is_none_or(|iy| col_runs[iy][hi] <= lo)
-                });
+            for (i, (&f, st)) in flags.iter().zip(starts.iter_mut()).enumerate() {
+                if !f {
+                    start = i as u32;
+                }
+                *st = start;
             }
+        };
+        let mut row_runs = vec![0u32; self.h];
+        run_starts(&self.rows, &mut row_runs);
+        let rows = (0..oh)
+            .map(|r| span(r, pt, self.h).is_some_and(|(lo, hi)| row_runs[hi] as usize <= lo))
+            .collect();
+        let mut left = vec![false; oh * ow];
+        if self.w == 0 || ow == 0 {
+            return Self {
+                h: oh,
+                w: ow,
+                rows,
+                left,
+            };
+        }
+        let parallel = threads() > 1 && left.len() >= PAR_MIN;
+        let mut col_runs = vec![0u32; self.h * self.w];
+        let runs_of = |(flags, starts): (&[bool], &mut [u32])| run_starts(flags, starts);
+        if parallel {
+            self.left
+                .par_chunks(self.w)
+                .zip(col_runs.par_chunks_mut(self.w))
+                .for_each(runs_of);
+        } else {
+            self.left
+                .chunks(self.w)
+                .zip(col_runs.chunks_mut(self.w))
+                .for_each(runs_of);
+        }
+        let cols: Vec<Option<(u32, usize)>> = (0..ow)
+            .map(|c| span(c, pl, self.w).map(|(lo, hi)| (lo as u32, hi)))
+            .collect();
+        let fill = |(r, out): (usize, &mut [bool])| {
+            // The window's input rows inside the map (rows outside are zeros: equal).
+            let in_rows =
+                (0..k).filter_map(|ky| (r * s + ky).checked_sub(pt).filter(|&iy| iy < self.h));
+            out.fill(true);
+            for iy in in_rows {
+                let runs = &col_runs[iy * self.w..(iy + 1) * self.w];
+                for (flag, col) in out.iter_mut().zip(&cols) {
+                    *flag &= col.is_some_and(|(lo, hi)| runs[hi] <= lo);
+                }
+            }
+            for (flag, col) in out.iter_mut().zip(&cols) {
+                *flag &= col.is_some();
+            }
+        };
+        if parallel {
+            left.par_chunks_mut(ow).enumerate().for_each(fill);
+        } else {
+            left.chunks_mut(ow).enumerate().for_each(fill);
         }
         Self {
             h: oh,
