@@ -43,9 +43,9 @@
 //!
 //! # Threads
 //! Every call is synchronous and CPU-bound; the engine is `Send + Sync`, so one instance serves
-//! any number of threads (run it under `spawn_blocking` in async code). Inside a call, the
-//! detector's matrix products and depthwise kernel, and per-face work, use rayon (each face's nets
-//! run on one thread); `RAYON_NUM_THREADS` bounds them.
+//! any number of threads (run it under `spawn_blocking` in async code). Inside a call, the nets'
+//! matrix products and depthwise kernels use rayon's threads (with several faces, one face per
+//! thread instead); `RAYON_NUM_THREADS` bounds them.
 
 mod age_gender;
 mod attributes;

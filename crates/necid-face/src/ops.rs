@@ -9,12 +9,15 @@
 //!   product, while it is in cache; stride 2 goes through im2col;
 //! - kxk convolution: im2col into `[Hout·Wout, k·k·Cin]` (the tfjs HWIO filter flattened to
 //!   `[k·k·Cin, Cout]` has exactly that row order) then the matmul, band of rows by band of rows;
-//! - depthwise 3x3: a direct kernel, 8 channels per vector and 4 pixels at a time, compiled for
-//!   AVX2 + FMA when the CPU has them (checked at run time) and for baseline x86-64 otherwise;
-//! - depthwise + 1x1 pairs (MobileNet blocks, separable convolutions) are fused band by band.
+//! - depthwise 3x3: a direct kernel, per pixel tiles of up to 64 channels in registers, compiled
+//!   for AVX2 + FMA when the CPU has them (checked at run time) and for baseline x86-64 otherwise;
+//! - depthwise + 1x1 pairs (MobileNet blocks, separable convolutions) are fused band by band;
+//! - rows and pixels that repeat the one before (the padding of a photo, [`Repeats`]) are copied
+//!   instead of computed.
 //!
-//! Work is split across rayon's threads (`RAYON_NUM_THREADS`) in bands of output rows; batch norms
-//! and scale layers are folded into the weights at load time.
+//! Work is split across rayon's threads (`RAYON_NUM_THREADS`) in bands of output rows, the pool
+//! kept awake through a net ([`run_net`]); batch norms and scale layers are folded into the
+//! weights at load time.
 //!
 //! Padding follows TensorFlow's 'same' rule (SPEC.md §3.1): a stride-2 3x3 layer on an even input
 //! pads (0 before, 1 after).
