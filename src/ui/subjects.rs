@@ -28,6 +28,8 @@ use crate::widgets::{Confirm, ConfirmOutcome, error_label};
 
 /// Rows asked for per request: the API's maximum.
 const PAGE_LENGTH: u32 = necid::MAX_SUBJECT_PAGE;
+/// Width of the event-id cell of a subject's events, in points: an id of the local service fits.
+const EVENT_ID_WIDTH: f32 = 260.0;
 
 #[derive(Clone, Debug)]
 pub struct SubjectGroup {
@@ -768,7 +770,14 @@ impl SubjectsPane {
                                     ui.label("");
                                 }
                             }
-                            ui.label(event_id.as_str());
+                            // A fixed-width cell: the grid's columns then do not move with
+                            // the characters of the id (a proportional font).
+                            let height = ui.spacing().interact_size.y;
+                            ui.add_sized(
+                                [EVENT_ID_WIDTH, height],
+                                egui::Label::new(event_id.as_str()).truncate(),
+                            )
+                            .on_hover_text(event_id.as_str());
                             ui.label(match status {
                                 Some(EventStatus::Active) | None => RichText::new("ACTIVE"),
                                 Some(EventStatus::Deleted) => RichText::new("DELETED").weak(),
