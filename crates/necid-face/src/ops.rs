@@ -594,35 +594,75 @@ impl Conv {
             });
             return;
         }
+        let product = BandedProduct {
+            ow,
+            k: kdim,
+            w: &self.w,
+            bias: &self.bias,
+            act,
+            left,
+            slices_need_more_pixels_than_outputs: true,
+        };
+        // Patches.
+        product.run(r0, o, |row, d| {
+            im2col_rows(x, self.k, self.stride, pt, pl, row, ow, d);
+        });
+    }
+}
+
+/// Output rows of `act(a · w + bias)` where the matrix `a` (`k` values per output pixel) is made
+/// on the fly for each band of rows (a convolution's patches, a depthwise layer's output), used
+/// by the matmul while still in cache; bands are spread over the threads.
+struct BandedProduct<'a> {
+    /// Output pixels per row.
+    ow: usize,
+    k: usize,
+    w: &'a [f32],
+    bias: &'a [f32],
+    act: Act,
+    /// Left-repeat flags of the output pixels (see [`skipping_repeats`]), or none.
+    left: &'a [bool],
+    /// Cut a small map into one slice of rows per thread only when it has more pixels than
+    /// output channels (else one matmul split by output columns reads less of the weights).
+    slices_need_more_pixels_than_outputs: bool,
+}
+
+impl BandedProduct<'_> {
+    /// Output rows `r0..` (as many as `o` holds); `fill(row, dst)` writes the `k` values of each
+    /// pixel of output rows `row..` (as many as `dst` holds).
+    fn run(&self, r0: usize, o: &mut [f32], fill: impl Fn(usize, &mut [f32]) + Sync) {
+        let (ow, k, n) = (self.ow, self.k, self.bias.len());
+        let rows = o.len() / (ow * n);
         let threads = threads();
         let mut band = (BLOCK_PIXELS / ow).max(1);
-        if threads > 1 && rows.div_ceil(band) < 2 * threads && rows >= threads && rows * ow >= n {
-            // Small maps with more pixels than output channels: one slice of rows per thread,
-            // patches and matmul in one parallel pass.
+        let small = threads > 1 && rows.div_ceil(band) < 2 * threads;
+        if small
+            && rows >= threads
+            && (!self.slices_need_more_pixels_than_outputs || rows * ow >= n)
+        {
+            // A small map: one slice of rows per thread, still made and used band by band.
             band = rows.div_ceil(threads);
-        } else if threads > 1 && rows.div_ceil(band) < 2 * threads {
-            // Too few bands to share: all patches, then one matmul on all threads.
-            let mut cols = vec![0.0f32; rows * ow * kdim];
-            let fill = |(r, d): (usize, &mut [f32])| {
-                im2col_rows(x, self.k, self.stride, pt, pl, r0 + r, ow, d);
-            };
-            cols.par_chunks_mut(ow * kdim).enumerate().for_each(fill);
-            skipping_repeats(&cols, kdim, o, n, left, |a, m, o| {
-                matmul_bias_act(a, m, kdim, &self.w, &self.bias, act, o);
+        } else if small {
+            // Too few bands to share: the whole matrix, then one matmul on all threads.
+            let mut a = vec![0.0f32; rows * ow * k];
+            a.par_chunks_mut(ow * k)
+                .enumerate()
+                .for_each(|(r, d)| fill(r0 + r, d));
+            skipping_repeats(&a, k, o, n, self.left, |a, m, o| {
+                matmul_bias_act(a, m, k, self.w, self.bias, self.act, o);
             });
             return;
         }
-        // Bands of output rows: each band's patches are consumed by the matmul while in cache.
         let work = |(i, o): (usize, &mut [f32])| {
             let rows = o.len() / (ow * n);
             SCRATCH.with(|cell| {
-                let mut cols = cell.borrow_mut();
-                cols.resize(rows * ow * kdim, 0.0);
-                let cols = &mut cols[..rows * ow * kdim];
-                im2col_rows(x, self.k, self.stride, pt, pl, r0 + i * band, ow, cols);
-                let left = band_flags(left, i * band * ow, rows * ow);
-                skipping_repeats(cols, kdim, o, n, left, |a, m, o| {
-                    gemm_block(a, m, kdim, &self.w, &self.bias, act, o, 1);
+                let mut a = cell.borrow_mut();
+                a.resize(rows * ow * k, 0.0);
+                let a = &mut a[..rows * ow * k];
+                fill(r0 + i * band, a);
+                let left = band_flags(self.left, i * band * ow, rows * ow);
+                skipping_repeats(a, k, o, n, left, |a, m, o| {
+                    gemm_block(a, m, k, self.w, self.bias, self.act, o, 1);
                 });
             });
         };
@@ -991,26 +1031,6 @@ impl Depthwise {
         input.after(3, self.stride, Pad::Same)
     }
 
-    /// Output rows `r0..` (as many as `dst` holds), split across the threads when large.
-    fn rows_par(&self, x: &Fm, r0: usize, act: Act, dst: &mut [f32]) {
-        let (ow, _) = out_size(x.w, 3, self.stride, Pad::Same);
-        let row_len = ow * self.c;
-        if row_len == 0 {
-            return;
-        }
-        let rows = dst.len() / row_len;
-        // Bands of rows, a few per thread.
-        let parallel = dst.len() >= PAR_MIN && threads() > 1;
-        let band = if parallel {
-            rows.div_ceil(4 * threads()).max(1)
-        } else {
-            rows.max(1)
-        };
-        for_each_band(dst, band * row_len, parallel, |(i, d)| {
-            self.rows_into(x, r0 + i * band, act, d);
-        });
-    }
-
     /// Output rows `r0..` (as many as `dst` holds) of the 'same' convolution of `x`, then `act`.
     fn rows_into(&self, x: &Fm, r0: usize, act: Act, dst: &mut [f32]) {
         debug_assert_eq!(x.c, self.c);
@@ -1236,31 +1256,10 @@ fn dw_interior<const FMA: bool, const V: usize>(
     assert!(p.w.len() >= 9 * c && p.bias.len() >= c && drow.len() >= hi * c);
     for ox in lo..hi {
         let ix0 = ox * s - p.pl; // input column of tap kx = 0
-        for cb in (0..c).step_by(LANES * V) {
-            // SAFETY: cb + V·LANES <= c <= bias.len().
-            let mut acc: [[f32; LANES]; V] =
-                std::array::from_fn(|v| unsafe { lanes_unchecked(p.bias, cb + v * LANES) });
-            for (ky, row) in p.rows.iter().enumerate() {
-                for kx in 0..3 {
-                    let (t, at) = ((ky * 3 + kx) * c + cb, (ix0 + kx) * c + cb);
-                    for (v, acc) in acc.iter_mut().enumerate() {
-                        // SAFETY: t + V·LANES <= 9·c <= w.len(); ix0 + kx <= last_col < w_in,
-                        // so at + V·LANES <= w_in·c <= row.len().
-                        let (wv, xv) = unsafe {
-                            (
-                                lanes_unchecked(p.w, t + v * LANES),
-                                lanes_unchecked(row, at + v * LANES),
-                            )
-                        };
-                        madd8::<FMA>(acc, xv, wv);
-                    }
-                }
-            }
-            for (v, acc) in acc.iter_mut().enumerate() {
-                act8(acc, p.act);
-                // SAFETY: ox·c + cb + V·LANES <= hi·c <= drow.len().
-                unsafe { store_unchecked(drow, ox * c + cb + v * LANES, *acc) };
-            }
+        // SAFETY: checked above: c is a multiple of 8·V, ix0 + 2 <= last_col < w_in, and the
+        // rows, weights, bias and this pixel's output hold enough values.
+        unsafe {
+            dw_pixel_tiles::<FMA, V>(p, [ix0, ix0 + 1, ix0 + 2], &mut drow[ox * c..(ox + 1) * c]);
         }
     }
 }
@@ -1275,12 +1274,29 @@ fn dw_edge<const FMA: bool, const V: usize>(p: &DwRow<'_>, ox: usize, drow: &mut
         let ix = (ox * p.s + kx).wrapping_sub(p.pl);
         if ix < p.w_in { ix } else { 0 }
     });
-    // The bounds of every access below, checked once.
     assert!(c.is_multiple_of(LANES * V) && p.w_in > 0);
     assert!(p.rows.iter().all(|r| r.len() >= p.w_in * c));
     assert!(p.w.len() >= 9 * c && p.bias.len() >= c && drow.len() >= (ox + 1) * c);
+    // SAFETY: checked above; every column is below w_in.
+    unsafe { dw_pixel_tiles::<FMA, V>(p, cols, &mut drow[ox * c..(ox + 1) * c]) };
+}
+
+/// All channels of one output pixel into `out`, reading input columns `cols` (one per tap
+/// column): tiles of `V` vectors of channels, each tile's nine taps accumulated in registers,
+/// then `act`, one store per vector.
+///
+/// # Safety
+/// `p.c` is a multiple of `8·V`; every `cols[kx] < p.w_in`; each of `p.rows` holds at least
+/// `p.w_in·p.c` values, `p.w` `9·p.c`, `p.bias` `p.c` and `out` `p.c`.
+#[inline(always)]
+unsafe fn dw_pixel_tiles<const FMA: bool, const V: usize>(
+    p: &DwRow<'_>,
+    cols: [usize; 3],
+    out: &mut [f32],
+) {
+    let c = p.c;
     for cb in (0..c).step_by(LANES * V) {
-        // SAFETY: cb + V·LANES <= c <= bias.len().
+        // SAFETY: cb + V·LANES <= c <= bias.len() (the caller's contract).
         let mut acc: [[f32; LANES]; V] =
             std::array::from_fn(|v| unsafe { lanes_unchecked(p.bias, cb + v * LANES) });
         for (ky, row) in p.rows.iter().enumerate() {
@@ -1288,7 +1304,7 @@ fn dw_edge<const FMA: bool, const V: usize>(p: &DwRow<'_>, ox: usize, drow: &mut
                 let (t, at) = ((ky * 3 + kx) * c + cb, col * c + cb);
                 for (v, acc) in acc.iter_mut().enumerate() {
                     // SAFETY: t + V·LANES <= 9·c <= w.len(); col < w_in, so
-                    // at + V·LANES <= w_in·c <= row.len().
+                    // at + V·LANES <= w_in·c <= row.len() (the caller's contract).
                     let (wv, xv) = unsafe {
                         (
                             lanes_unchecked(p.w, t + v * LANES),
@@ -1301,8 +1317,8 @@ fn dw_edge<const FMA: bool, const V: usize>(p: &DwRow<'_>, ox: usize, drow: &mut
         }
         for (v, acc) in acc.iter_mut().enumerate() {
             act8(acc, p.act);
-            // SAFETY: ox·c + cb + V·LANES <= (ox + 1)·c <= drow.len().
-            unsafe { store_unchecked(drow, ox * c + cb + v * LANES, *acc) };
+            // SAFETY: cb + V·LANES <= c <= out.len() (the caller's contract).
+            unsafe { store_unchecked(out, cb + v * LANES, *acc) };
         }
     }
 }
@@ -1338,19 +1354,8 @@ unsafe fn lanes_unchecked(s: &[f32], at: usize) -> [f32; LANES] {
 /// Depthwise 3x3 (then `act_dw`) followed by a 1x1 convolution (then `act_pw`), fused in bands of
 /// rows: each band's depthwise output is consumed by the matmul while it is still in cache, and
 /// bands are spread over the threads. The result is the same as running the two layers in turn.
-pub(crate) fn dw_pw_into(
-    dw: &Depthwise,
-    act_dw: Act,
-    pw: &Conv,
-    act_pw: Act,
-    x: &Fm,
-    out: &mut Fm,
-) -> Result<(), EngineError> {
-    dw_pw_rows(dw, act_dw, pw, act_pw, x, out, None)
-}
-
-/// [`dw_pw_into`], copying instead of computing the output rows and pixels that `same` (if
-/// given, from [`Depthwise::repeats_out`]) marks as repeats.
+/// The output rows and pixels that `same` (if given, from [`Depthwise::repeats_out`]) marks as
+/// repeats are copied instead of computed.
 pub(crate) fn dw_pw_rows(
     dw: &Depthwise,
     act_dw: Act,
@@ -1371,42 +1376,24 @@ pub(crate) fn dw_pw_rows(
     let c = dw.c;
     let n = pw.cout;
     out.reset(oh, ow, n);
-    let threads = threads();
     by_row_runs(&mut out.data, ow * n, same, |r0, o, left| {
-        let rows = o.len() / (ow * n);
-        let mut band = (BLOCK_PIXELS / ow).max(1);
-        if threads > 1 && rows.div_ceil(band) < 2 * threads && rows >= threads {
-            // Small maps: one slice of rows per thread, still fused.
-            band = rows.div_ceil(threads);
-        }
-        if threads > 1 && rows.div_ceil(band) < threads {
-            // Too few bands to share: the depthwise by rows, then one matmul on all threads.
-            let mut mid = vec![0.0f32; rows * ow * c];
-            dw.rows_par(x, r0, act_dw, &mut mid);
-            skipping_repeats(&mid, c, o, n, left, |a, m, o| {
-                matmul_bias_act(a, m, c, &pw.w, &pw.bias, act_pw, o);
-            });
-            return;
-        }
-        let work = |(i, o): (usize, &mut [f32])| {
-            let rows = o.len() / (ow * n);
-            SCRATCH.with(|cell| {
-                let mut mid = cell.borrow_mut();
-                mid.resize(rows * ow * c, 0.0);
-                dw.rows_into(x, r0 + i * band, act_dw, &mut mid[..rows * ow * c]);
-                let left = band_flags(left, i * band * ow, rows * ow);
-                skipping_repeats(&mid[..rows * ow * c], c, o, n, left, |a, m, o| {
-                    gemm_block(a, m, c, &pw.w, &pw.bias, act_pw, o, 1);
-                });
-            });
+        let product = BandedProduct {
+            ow,
+            k: c,
+            w: &pw.w,
+            bias: &pw.bias,
+            act: act_pw,
+            left,
+            slices_need_more_pixels_than_outputs: false,
         };
-        for_each_band(o, band * ow * n, threads > 1, work);
+        // The depthwise output, fused with the 1x1 that follows.
+        product.run(r0, o, |row, d| dw.rows_into(x, row, act_dw, d));
     });
     Ok(())
 }
 
 thread_local! {
-    /// Per-thread buffer of one band's depthwise output in [`dw_pw_into`] or patches in
+    /// Per-thread buffer of one band's depthwise output in [`dw_pw_rows`] or patches in
     /// [`Conv::forward_into`].
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -1444,7 +1431,7 @@ impl SepConv {
     /// With `act` fused into the pointwise output.
     pub fn forward_act(&self, x: &Fm, act: Act) -> Result<Fm, EngineError> {
         let mut out = Fm::zeros(0, 0, 0);
-        dw_pw_into(&self.dw, Act::None, &self.pw, act, x, &mut out)?;
+        dw_pw_rows(&self.dw, Act::None, &self.pw, act, x, &mut out, None)?;
         Ok(out)
     }
 }
