@@ -78,31 +78,39 @@ impl Drop for FlagGuard {
 /// each layer would pay a wake-up. Instead, a helper task per other thread loops on
 /// `rayon::yield_now`, running the layers' bands as they appear, until the pass ends. A helper
 /// that starts on a thread already inside a net returns at once, so helpers never wait on work
-/// that is suspended beneath them.
+/// that is suspended beneath them. Helpers are detached (`rayon::spawn`): the pass returns as soon
+/// as its own work is done, even when a helper's thread has meanwhile picked up another caller's
+/// net and will only see the end flag after that.
 pub(crate) fn run_net<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    use std::sync::atomic::{AtomicBool, Ordering};
     if SERIAL.with(std::cell::Cell::get) {
         return f();
     }
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let done = &done;
-    rayon::scope(|s| {
+    /// Raises the end flag when the pass ends, panicking or not, so that helpers stop.
+    struct End(std::sync::Arc<AtomicBool>);
+    impl Drop for End {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    rayon::scope(|_| {
         let _in_net = FlagGuard::set(&IN_NET);
+        let end = End(std::sync::Arc::new(AtomicBool::new(false)));
         for _ in 1..rayon::current_num_threads() {
-            s.spawn(move |_| {
+            let done = std::sync::Arc::clone(&end.0);
+            rayon::spawn(move || {
                 if IN_NET.with(std::cell::Cell::get) {
                     return;
                 }
                 let _in_net = FlagGuard::set(&IN_NET);
-                while !done.load(std::sync::atomic::Ordering::Acquire) {
+                while !done.load(Ordering::Acquire) {
                     if rayon::yield_now() != Some(rayon::Yield::Executed) {
                         std::hint::spin_loop();
                     }
                 }
             });
         }
-        let result = f();
-        done.store(true, std::sync::atomic::Ordering::Release);
-        result
+        f()
     })
 }
 
