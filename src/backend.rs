@@ -1,8 +1,8 @@
 //! The only place that starts background work.
 //!
 //! Panes push [`Command`]s into the frame's [`Outbox`]; the shell hands them to
-//! [`Backend::execute`] once per frame, which runs each on the tokio runtime built in `main.rs`
-//! (blocking work such as the keyring on its blocking pool). Each command carries the sending
+//! [`Backend::execute`] once per frame, which runs each on the one tokio runtime ([`runtime`],
+//! built by `main.rs`; blocking work such as the keyring on its blocking pool). Each command carries the sending
 //! half of a `poll_promise` promise; the task fills it and asks egui for a repaint, and the pane
 //! polls its [`crate::request::Request`] on the next frame. The UI thread never waits.
 #![allow(clippy::disallowed_methods)] // spawning is what this module is for
@@ -32,6 +32,16 @@ pub type Pending<T> = poll_promise::Promise<Result<T, UiError>>;
 
 pub use face::FaceCommand;
 pub use subjects::SubjectsCommand;
+
+/// The console's one tokio runtime, which every background task runs on. Two workers match the
+/// machines this runs on; blocking work (keyring, files) has its own pool.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("necid-backend")
+        .enable_all()
+        .build()
+}
 
 /// Something the UI wants done in the background.
 #[non_exhaustive]

@@ -12,14 +12,9 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
 
-    // The one runtime: every background task of the console runs here (see backend.rs). Two
-    // workers match the machines this runs on; blocking work (keyring, files) has its own pool.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("necid-backend")
-        .enable_all()
-        .build()
-        .context("could not start the background runtime")?;
+    // The one runtime: every background task of the console runs here (see backend.rs).
+    let runtime =
+        necid_console::backend::runtime().context("could not start the background runtime")?;
     let _enter = runtime.enter();
 
     let paths = AppPaths::from_os()?;

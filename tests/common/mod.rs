@@ -21,13 +21,9 @@ pub fn require_keyring() {
     }
 }
 
-/// A multi-thread runtime like the one `main.rs` builds.
+/// The console's own background runtime, as `main.rs` builds it.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
+    necid_console::backend::runtime().expect("a tokio runtime")
 }
 
 /// eframe's key-value storage, kept in memory and written out like eframe's `app.ron`.

@@ -24,13 +24,9 @@ use necid_console::profiles::{Profile, ProfileId, ProfileKind};
 use necid_console::ui::{ConnectionState, PaneContext, ShellAction};
 use necid_console::widgets::Toasts;
 
-/// A multi-thread runtime like the one `main.rs` builds.
+/// The console's own background runtime, as `main.rs` builds it.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
+    necid_console::backend::runtime().expect("a tokio runtime")
 }
 
 /// A running local service, its client, and a gallery opened on it.
