@@ -10,9 +10,7 @@ use object_store::{GetOptions, ObjectStore};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::index::RowMeta;
 use crate::store::{PendingRecord, RecordOutcome};
-use crate::write_lock;
 
 pub const MAX_ATTEMPTS: i64 = 3;
 const BATCH: i64 = 32;
@@ -144,28 +142,9 @@ async fn attempt(state: &AppState, record: &PendingRecord) -> Option<RecordOutco
     let (seq, gallery_id, tags) = (record.seq, record.gallery_id.clone(), record.tags.clone());
     let enrolled = state
         .db(move |s| {
-            let e = s.store().enrol_bulk_record(
-                seq,
-                &gallery_id,
-                &face.descriptor,
-                &attributes_json,
-                &tags,
-            )?;
-            let index = s.index(&gallery_id);
-            let mut index = write_lock(&index);
-            for row in &e.deactivated_rows {
-                index.remove(*row);
-            }
-            index.upsert(
-                RowMeta {
-                    row_id: e.row_id,
-                    subject_id: e.subject_id.clone(),
-                    event_id: e.event_id.clone(),
-                },
-                &face.descriptor,
-                e.tag_mask,
-            );
-            Ok(())
+            s.enrol_bulk_record(seq, &gallery_id, &face.descriptor, &attributes_json, &tags)
+                .map(drop)
+                .map_err(ApiError::from)
         })
         .await;
     match enrolled {

@@ -98,7 +98,6 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Self::NotFound(format!("{what} not found.")),
-            StoreError::DuplicateGallery { api_key } => Self::Duplicate(api_key),
             StoreError::Duplicate(m) => Self::Duplicate(m),
             StoreError::Invalid(m) => Self::InvalidRequest(m),
             other => Self::Internal(format!("{other:?}")),

@@ -30,10 +30,68 @@ const CHUNK_ROWS: usize = 16 * 1024;
 /// What the index keeps about a row besides its vector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowMeta {
-    /// The store's row id of the event (stable across updates of other rows).
+    /// The store's row id of the event (never reused).
     pub row_id: i64,
-    pub subject_id: String,
-    pub event_id: String,
+    pub subject_id: CompactId,
+    pub event_id: CompactId,
+}
+
+/// A subject or event id as the index holds it: the 16 bytes of a UUID (every id this service
+/// makes), else the text. Two ids a row, held for every row of every gallery, are most of the
+/// index's memory besides the vectors when kept as `String`s.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum CompactId {
+    Uuid([u8; 16]),
+    Text(Box<str>),
+}
+
+impl CompactId {
+    pub fn new(id: &str) -> Self {
+        match uuid::Uuid::try_parse(id) {
+            // Only the canonical spelling is packed, so that the text comes back unchanged.
+            Ok(u)
+                if u.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer())
+                    == id =>
+            {
+                Self::Uuid(u.into_bytes())
+            }
+            _ => Self::Text(id.into()),
+        }
+    }
+
+    pub fn is(&self, id: &str) -> bool {
+        match self {
+            Self::Uuid(b) => {
+                uuid::Uuid::from_bytes(*b)
+                    .hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer())
+                    == id
+            }
+            Self::Text(t) => &**t == id,
+        }
+    }
+}
+
+impl std::fmt::Display for CompactId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Uuid(b) => uuid::Uuid::from_bytes(*b).hyphenated().fmt(f),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl std::fmt::Debug for CompactId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_string())
+    }
+}
+
+impl From<&str> for CompactId {
+    fn from(id: &str) -> Self {
+        Self::new(id)
+    }
 }
 
 /// One hit: the row and its ranking key `q·r - |r|²/2` (larger is closer).
@@ -127,7 +185,7 @@ impl GalleryIndex {
         let ids: Vec<i64> = self
             .meta
             .iter()
-            .filter(|m| m.subject_id == subject_id)
+            .filter(|m| m.subject_id.is(subject_id))
             .map(|m| m.row_id)
             .collect();
         for id in &ids {
@@ -144,12 +202,22 @@ impl GalleryIndex {
         }
     }
 
+    /// Every row with its tag mask and vector, ordered by row id: two indexes hold the same
+    /// rows exactly when their `rows()` are equal (positions depend on the order of changes).
+    pub fn rows(&self) -> Vec<(RowMeta, u64, Vec<f32>)> {
+        let mut rows: Vec<_> = (0..self.len())
+            .map(|p| (self.meta[p].clone(), self.tags[p], self.vector(p).to_vec()))
+            .collect();
+        rows.sort_by_key(|r| r.0.row_id);
+        rows
+    }
+
     /// The positions of a subject's rows.
     pub fn subject_positions(&self, subject_id: &str) -> Vec<usize> {
         self.meta
             .iter()
             .enumerate()
-            .filter(|(_, m)| m.subject_id == subject_id)
+            .filter(|(_, m)| m.subject_id.is(subject_id))
             .map(|(i, _)| i)
             .collect()
     }
@@ -407,8 +475,8 @@ mod tests {
             idx.upsert(
                 RowMeta {
                     row_id: i as i64,
-                    subject_id: format!("s{}", i / 2),
-                    event_id: format!("e{i}"),
+                    subject_id: CompactId::new(&format!("s{}", i / 2)),
+                    event_id: CompactId::new(&format!("e{i}")),
                 },
                 v,
                 tag_of(i),

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod bulk;
 pub mod credentials;
+pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod extract;

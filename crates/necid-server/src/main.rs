@@ -195,8 +195,8 @@ fn bench_search(
         index.upsert(
             RowMeta {
                 row_id: i as i64,
-                subject_id: String::new(),
-                event_id: String::new(),
+                subject_id: "".into(),
+                event_id: "".into(),
             },
             &v,
             0,

@@ -12,10 +12,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::error::quote_for_message;
 use crate::index::{DIM, GalleryIndex, RowMeta};
 
 /// The migrations, in order; `user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_integrity.sql"),
+];
 
 /// Most tags a gallery may hold (the reference's hard limit).
 pub const MAX_TAGS: usize = 64;
@@ -27,15 +31,21 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// A gallery name that exists; carries the existing gallery's API key (NOTES.md item 10).
-    #[error("duplicate")]
-    DuplicateGallery { api_key: String },
     #[error("{0}")]
     Duplicate(String),
     #[error("{0}")]
     Invalid(String),
+    /// A bulk record that was no longer `New` when its outcome was to be written.
+    #[error("bulk record {0} was already processed")]
+    AlreadyProcessed(i64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::types::FromSqlError> for StoreError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        Self::Corrupt(e.to_string())
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -43,6 +53,17 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+}
+
+/// A change the store has committed, returned with the store's writer lock still held.
+///
+/// The caller mirrors the change into the search index before dropping it, so that the store and
+/// the index change as one step: no other write can land between the commit and the mirroring
+/// (which once left a deleted subject's row in the index until a restart).
+#[derive(Debug)]
+pub struct Committed<'a, T> {
+    pub change: T,
+    _writer: MutexGuard<'a, Connection>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,9 +229,8 @@ fn gallery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Gallery> {
     })
 }
 
-const GALLERY_COLUMNS: &str = "g.id, g.name, g.description, g.size, \
-     (SELECT COUNT(*) FROM events e WHERE e.gallery_id = g.id AND e.status = 'ACTIVE'), \
-     g.face_minimum_quality_score";
+const GALLERY_COLUMNS: &str =
+    "g.id, g.name, g.description, g.size, g.active_events, g.face_minimum_quality_score";
 
 fn application_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Application> {
     Ok(Application {
@@ -241,8 +261,10 @@ impl Store {
     fn init(mut conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Migrations rebuild tables, which SQLite does with foreign keys off; each checks them
+        // before it commits.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let version = usize::try_from(version).unwrap_or(0);
         if version > MIGRATIONS.len() {
@@ -254,9 +276,20 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
+            let violations: i64 =
+                tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if violations > 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "migration {} leaves {violations} broken references",
+                    i + 1
+                )));
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -342,17 +375,18 @@ impl Store {
     ) -> Result<(Gallery, Application)> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT a.api_key FROM galleries g LEFT JOIN applications a ON a.gallery_id = g.id \
-                 WHERE g.tenant_id = ?1 AND g.name = ?2 ORDER BY a.created_at, a.rowid LIMIT 1",
-                params![tenant_id, name],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .map(Option::unwrap_or_default);
-        if let Some(api_key) = existing {
-            return Err(StoreError::DuplicateGallery { api_key });
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM galleries WHERE tenant_id = ?1 AND name = ?2)",
+            params![tenant_id, name],
+            |r| r.get(0),
+        )?;
+        if exists {
+            // NOTES.md item 10 has the existing gallery's API key as the message; a key is never
+            // put in a message here (docs/api.md): List Applications shows it to its owner.
+            return Err(StoreError::Duplicate(format!(
+                "A gallery named {} already exists; its applications and API keys are listed by GET /api/applications.",
+                quote_for_message(name)
+            )));
         }
         let gallery_id = new_id();
         let now = now_timestamp();
@@ -471,15 +505,17 @@ impl Store {
         self.gallery(tenant_id, gallery_id)
     }
 
-    pub fn delete_gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<()> {
-        let n = self.conn().execute(
+    /// Deletes a gallery and everything enrolled in it; the caller drops its index.
+    pub fn delete_gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<Committed<'_, ()>> {
+        let conn = self.conn();
+        let n = conn.execute(
             "DELETE FROM galleries WHERE tenant_id = ?1 AND id = ?2",
             params![tenant_id, gallery_id],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound("Gallery"));
         }
-        Ok(())
+        Ok(committed(conn, ()))
     }
 
     // ---- applications --------------------------------------------------------------------
@@ -597,7 +633,10 @@ impl Store {
             |r| r.get(0),
         )?;
         if exists {
-            return Err(StoreError::Duplicate(format!("Tag already exists: {name}")));
+            return Err(StoreError::Duplicate(format!(
+                "Tag already exists: {}",
+                quote_for_message(name)
+            )));
         }
         let mut used = [false; MAX_TAGS];
         {
@@ -640,7 +679,8 @@ impl Store {
             )?;
             if taken {
                 return Err(StoreError::Duplicate(format!(
-                    "Tag already exists: {new_name}"
+                    "Tag already exists: {}",
+                    quote_for_message(new_name)
                 )));
             }
             tx.execute(
@@ -652,8 +692,9 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a tag; returns its mask bit, which the caller clears from the index.
-    pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<u32> {
+    /// Deletes a tag and its links to events (the events stay); returns its mask bit, which
+    /// the caller clears from the index.
+    pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<Committed<'_, u32>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let bit: i64 = tx
@@ -668,8 +709,9 @@ impl Store {
             "DELETE FROM tags WHERE gallery_id = ?1 AND name = ?2",
             params![gallery_id, name],
         )?;
+        let bit = u32::try_from(bit).map_err(|_| StoreError::Corrupt("tag bit".into()))?;
         tx.commit()?;
-        u32::try_from(bit).map_err(|_| StoreError::Corrupt("tag bit".into()))
+        Ok(committed(conn, bit))
     }
 
     /// Resolves tag names; every name must exist (NOTES.md item 9).
@@ -680,7 +722,7 @@ impl Store {
 
     // ---- subjects and events -------------------------------------------------------------
 
-    /// Enrols one template. `tags` must come from [`Store::resolve_tags`] for this gallery.
+    /// Enrols one template, checking the tag names (NOTES.md item 9) in the same transaction.
     pub fn enrol(
         &self,
         gallery_id: &str,
@@ -688,86 +730,19 @@ impl Store {
         descriptor: &[f32; DIM],
         attributes_json: &str,
         tag_names: &[String],
-    ) -> Result<Enrolled> {
+    ) -> Result<Committed<'_, Enrolled>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let tags = resolve_tags(&tx, gallery_id, tag_names)?;
-        let now = now_timestamp();
-        let mut deactivated = Vec::new();
-
-        let (subject_id, event_id) = match target {
-            EnrolTarget::NewSubject => {
-                let subject_id = new_id();
-                tx.execute(
-                    "INSERT INTO subjects (id, gallery_id, created_at) VALUES (?1, ?2, ?3)",
-                    params![subject_id, gallery_id, now],
-                )?;
-                (subject_id, new_id())
-            }
-            EnrolTarget::NewEvent { subject_id } => {
-                subject_exists(&tx, gallery_id, subject_id)?;
-                (subject_id.clone(), new_id())
-            }
-            EnrolTarget::ReplaceEvent {
-                subject_id,
-                event_id,
-            } => {
-                subject_exists(&tx, gallery_id, subject_id)?;
-                let row: i64 = tx
-                    .query_row(
-                        "SELECT rowid FROM events WHERE gallery_id = ?1 AND subject_id = ?2 \
-                         AND event_id = ?3 AND status = 'ACTIVE'",
-                        params![gallery_id, subject_id, event_id],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .ok_or(StoreError::NotFound("Event"))?;
-                deactivate(&tx, row, &now)?;
-                deactivated.push(row);
-                (subject_id.clone(), event_id.clone())
-            }
-            EnrolTarget::ReplaceFirstEvent { subject_id } => {
-                subject_exists(&tx, gallery_id, subject_id)?;
-                let first: Option<(i64, String)> = tx
-                    .query_row(
-                        "SELECT rowid, event_id FROM events WHERE gallery_id = ?1 AND subject_id = ?2 \
-                         AND status = 'ACTIVE' ORDER BY rowid LIMIT 1",
-                        params![gallery_id, subject_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                match first {
-                    Some((row, event_id)) => {
-                        deactivate(&tx, row, &now)?;
-                        deactivated.push(row);
-                        (subject_id.clone(), event_id)
-                    }
-                    None => (subject_id.clone(), new_id()),
-                }
-            }
-        };
-
-        let slot = take_slot(&tx, gallery_id, &mut deactivated)?;
-        tx.execute(
-            "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, last_updated, descriptor, attributes) \
-             VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?5, ?6, ?7)",
-            params![gallery_id, subject_id, event_id, slot, now, descriptor_to_blob(descriptor), attributes_json],
+        let enrolled = enrol_in(
+            &tx,
+            gallery_id,
+            target,
+            descriptor,
+            attributes_json,
+            tag_names,
         )?;
-        let row_id = tx.last_insert_rowid();
-        for tag_id in &tags.ids {
-            tx.execute(
-                "INSERT OR IGNORE INTO event_tags (event_rowid, tag_id) VALUES (?1, ?2)",
-                params![row_id, tag_id],
-            )?;
-        }
         tx.commit()?;
-        Ok(Enrolled {
-            subject_id,
-            event_id,
-            row_id,
-            tag_mask: tags.mask,
-            deactivated_rows: deactivated,
-        })
+        Ok(committed(conn, enrolled))
     }
 
     /// List Subjects: one row per event row (ACTIVE and DELETED), ordered by `lastUpdated`.
@@ -780,7 +755,7 @@ impl Store {
     ) -> Result<(Vec<SubjectRow>, i64)> {
         let conn = self.conn();
         let total: i64 = conn.query_row(
-            "SELECT COUNT(*) FROM events WHERE gallery_id = ?1",
+            "SELECT event_rows FROM galleries WHERE id = ?1",
             [gallery_id],
             |r| r.get(0),
         )?;
@@ -800,12 +775,14 @@ impl Store {
         Ok((rows.collect::<rusqlite::Result<_>>()?, total))
     }
 
-    /// List Events: the subject's active event ids in enrolment order.
+    /// List Events: the subject's active event ids in the order they were first enrolled (an
+    /// updated event keeps its place).
     pub fn list_events(&self, gallery_id: &str, subject_id: &str) -> Result<Vec<String>> {
         let conn = self.conn();
         subject_exists(&conn, gallery_id, subject_id)?;
         let mut stmt = conn.prepare(
-            "SELECT event_id FROM events WHERE gallery_id = ?1 AND subject_id = ?2 AND status = 'ACTIVE' ORDER BY rowid",
+            "SELECT event_id FROM events WHERE gallery_id = ?1 AND subject_id = ?2 AND status = 'ACTIVE' \
+             ORDER BY position, rowid",
         )?;
         let rows = stmt.query_map(params![gallery_id, subject_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -817,7 +794,11 @@ impl Store {
     }
 
     /// Unregister Subject: the subject goes, its event rows become DELETED. Returns those rows.
-    pub fn unregister_subject(&self, gallery_id: &str, subject_id: &str) -> Result<Vec<i64>> {
+    pub fn unregister_subject(
+        &self,
+        gallery_id: &str,
+        subject_id: &str,
+    ) -> Result<Committed<'_, Vec<i64>>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         subject_exists(&tx, gallery_id, subject_id)?;
@@ -834,7 +815,7 @@ impl Store {
         }
         tx.execute("DELETE FROM subjects WHERE id = ?1", [subject_id])?;
         tx.commit()?;
-        Ok(rows)
+        Ok(committed(conn, rows))
     }
 
     /// Unregister Event: the event's row becomes DELETED. Returns it.
@@ -843,7 +824,7 @@ impl Store {
         gallery_id: &str,
         subject_id: &str,
         event_id: &str,
-    ) -> Result<i64> {
+    ) -> Result<Committed<'_, i64>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         subject_exists(&tx, gallery_id, subject_id)?;
@@ -857,7 +838,7 @@ impl Store {
             .ok_or(StoreError::NotFound("Event"))?;
         deactivate(&tx, row, &now_timestamp())?;
         tx.commit()?;
-        Ok(row)
+        Ok(committed(conn, row))
     }
 
     /// The search index of a gallery, from its active rows.
@@ -890,14 +871,13 @@ impl Store {
         let mut rows = stmt.query([gallery_id])?;
         while let Some(r) = rows.next()? {
             let row_id: i64 = r.get(0)?;
-            let blob: Vec<u8> = r.get(3)?;
-            let v = blob_to_descriptor(&blob)
+            let v = blob_to_descriptor(r.get_ref(3)?.as_blob()?)
                 .ok_or_else(|| StoreError::Corrupt(format!("descriptor of event row {row_id}")))?;
             index.upsert(
                 RowMeta {
                     row_id,
-                    subject_id: r.get(1)?,
-                    event_id: r.get(2)?,
+                    subject_id: r.get_ref(1)?.as_str()?.into(),
+                    event_id: r.get_ref(2)?.as_str()?.into(),
                 },
                 &v,
                 masks.get(&row_id).copied().unwrap_or(0),
@@ -986,7 +966,7 @@ impl Store {
     pub fn pending_records(&self, limit: i64) -> Result<Vec<PendingRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT r.seq, r.batch_id, j.gallery_id, j.application_id, r.filename, r.tags, r.attempts \
+            "SELECT r.seq, r.batch_id, j.gallery_id, COALESCE(j.application_id, ''), r.filename, r.tags, r.attempts \
              FROM bulk_records r JOIN bulk_jobs j ON j.batch_id = r.batch_id \
              WHERE r.status = 'New' ORDER BY r.seq LIMIT ?1",
         )?;
@@ -1008,7 +988,7 @@ impl Store {
     /// Counts an attempt before the work starts, so a crash mid-record shows in `attempts`.
     pub fn begin_attempt(&self, seq: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE bulk_records SET attempts = attempts + 1 WHERE seq = ?1",
+            "UPDATE bulk_records SET attempts = attempts + 1 WHERE seq = ?1 AND status = 'New'",
             [seq],
         )?;
         Ok(())
@@ -1018,7 +998,7 @@ impl Store {
     pub fn finish_record(&self, seq: i64, outcome: &RecordOutcome) -> Result<()> {
         self.conn().execute(
             "UPDATE bulk_records SET status = 'Processed', register_status = ?2, reason = ?3, \
-             subject_id = ?4, event_id = ?5, attributes_json = ?6 WHERE seq = ?1",
+             subject_id = ?4, event_id = ?5, attributes_json = ?6 WHERE seq = ?1 AND status = 'New'",
             params![
                 seq,
                 if outcome.success { "Success" } else { "Failed" },
@@ -1040,51 +1020,117 @@ impl Store {
         descriptor: &[f32; DIM],
         attributes_json: &str,
         tag_names: &[String],
-    ) -> Result<Enrolled> {
-        // Both steps share the connection lock; `enrol` commits first, then the record. A crash
-        // between the two commits would re-run the record on restart, so do both in one.
+    ) -> Result<Committed<'_, Enrolled>> {
+        // One transaction: a crash can never leave an enrolled subject behind a record still
+        // `New`. The record must still be `New`: a record that another worker finished first is
+        // refused, and the transaction (with its enrolment) rolls back.
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let enrolled = enrol_in(&tx, gallery_id, descriptor, attributes_json, tag_names)?;
-        tx.execute(
+        let enrolled = enrol_in(
+            &tx,
+            gallery_id,
+            &EnrolTarget::NewSubject,
+            descriptor,
+            attributes_json,
+            tag_names,
+        )?;
+        let claimed = tx.execute(
             "UPDATE bulk_records SET status = 'Processed', register_status = 'Success', reason = '', \
-             subject_id = ?2, event_id = ?3, attributes_json = ?4 WHERE seq = ?1",
+             subject_id = ?2, event_id = ?3, attributes_json = ?4 WHERE seq = ?1 AND status = 'New'",
             params![seq, enrolled.subject_id, enrolled.event_id, attributes_json],
         )?;
+        if claimed != 1 {
+            return Err(StoreError::AlreadyProcessed(seq));
+        }
         tx.commit()?;
-        Ok(enrolled)
+        Ok(committed(conn, enrolled))
     }
 }
 
-/// Register Subject inside an open transaction (used by bulk records).
+/// Enrols one template inside an open transaction: the target's subject and event, a slot, the
+/// row and its tags.
 fn enrol_in(
     tx: &Transaction<'_>,
     gallery_id: &str,
+    target: &EnrolTarget,
     descriptor: &[f32; DIM],
     attributes_json: &str,
     tag_names: &[String],
 ) -> Result<Enrolled> {
     let tags = resolve_tags(tx, gallery_id, tag_names)?;
     let now = now_timestamp();
-    let subject_id = new_id();
-    let event_id = new_id();
-    tx.execute(
-        "INSERT INTO subjects (id, gallery_id, created_at) VALUES (?1, ?2, ?3)",
-        params![subject_id, gallery_id, now],
-    )?;
     let mut deactivated = Vec::new();
+
+    let (subject_id, event_id, position) = match target {
+        EnrolTarget::NewSubject => {
+            let subject_id = new_id();
+            tx.execute(
+                "INSERT INTO subjects (id, gallery_id, created_at) VALUES (?1, ?2, ?3)",
+                params![subject_id, gallery_id, now],
+            )?;
+            (subject_id, new_id(), 0)
+        }
+        EnrolTarget::NewEvent { subject_id } => {
+            subject_exists(tx, gallery_id, subject_id)?;
+            let next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM events WHERE gallery_id = ?1 AND subject_id = ?2",
+                params![gallery_id, subject_id],
+                |r| r.get(0),
+            )?;
+            (subject_id.clone(), new_id(), next)
+        }
+        EnrolTarget::ReplaceEvent {
+            subject_id,
+            event_id,
+        } => {
+            subject_exists(tx, gallery_id, subject_id)?;
+            let (row, position): (i64, i64) = tx
+                .query_row(
+                    "SELECT rowid, position FROM events WHERE gallery_id = ?1 AND subject_id = ?2 \
+                     AND event_id = ?3 AND status = 'ACTIVE'",
+                    params![gallery_id, subject_id, event_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound("Event"))?;
+            deactivate(tx, row, &now)?;
+            deactivated.push(row);
+            (subject_id.clone(), event_id.clone(), position)
+        }
+        EnrolTarget::ReplaceFirstEvent { subject_id } => {
+            subject_exists(tx, gallery_id, subject_id)?;
+            // "First" is the lowest position, which a replacement row inherits: updating a
+            // subject again replaces the same event (NOTES.md item 3).
+            let first: Option<(i64, String, i64)> = tx
+                .query_row(
+                    "SELECT rowid, event_id, position FROM events WHERE gallery_id = ?1 AND subject_id = ?2 \
+                     AND status = 'ACTIVE' ORDER BY position, rowid LIMIT 1",
+                    params![gallery_id, subject_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            match first {
+                Some((row, event_id, position)) => {
+                    deactivate(tx, row, &now)?;
+                    deactivated.push(row);
+                    (subject_id.clone(), event_id, position)
+                }
+                None => (subject_id.clone(), new_id(), 0),
+            }
+        }
+    };
+
     let slot = take_slot(tx, gallery_id, &mut deactivated)?;
     tx.execute(
-        "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, last_updated, descriptor, attributes) \
-         VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?5, ?6, ?7)",
-        params![gallery_id, subject_id, event_id, slot, now, descriptor_to_blob(descriptor), attributes_json],
+        "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, position, last_updated, descriptor, attributes) \
+         VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?5, ?6, ?7, ?8)",
+        params![gallery_id, subject_id, event_id, slot, position, now, descriptor_to_blob(descriptor), attributes_json],
     )?;
     let row_id = tx.last_insert_rowid();
+    let mut link = tx
+        .prepare_cached("INSERT OR IGNORE INTO event_tags (event_rowid, tag_id) VALUES (?1, ?2)")?;
     for tag_id in &tags.ids {
-        tx.execute(
-            "INSERT OR IGNORE INTO event_tags (event_rowid, tag_id) VALUES (?1, ?2)",
-            params![row_id, tag_id],
-        )?;
+        link.execute(params![row_id, tag_id])?;
     }
     Ok(Enrolled {
         subject_id,
@@ -1093,6 +1139,13 @@ fn enrol_in(
         tag_mask: tags.mask,
         deactivated_rows: deactivated,
     })
+}
+
+fn committed<T>(writer: MutexGuard<'_, Connection>, change: T) -> Committed<'_, T> {
+    Committed {
+        change,
+        _writer: writer,
+    }
 }
 
 fn insert_application(
@@ -1142,7 +1195,7 @@ fn resolve_tags(conn: &Connection, gallery_id: &str, names: &[String]) -> Result
             .ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "Tag does not exist (create it first): {}",
-                    crate::error::quote_for_message(name)
+                    quote_for_message(name)
                 ))
             })?;
         out.ids.push(id);
@@ -1162,10 +1215,11 @@ fn deactivate(tx: &Connection, row: i64, now: &str) -> Result<()> {
 }
 
 /// A slot for a new row: the next unused one while the gallery has room, else the slot of the
-/// oldest DELETED row (which is then recycled: its row goes), else the gallery is full.
+/// oldest DELETED row (which is then recycled: its row goes), else the gallery is full. Each
+/// step is an index look-up, so an enrolment costs the same in an empty and a full gallery.
 fn take_slot(tx: &Connection, gallery_id: &str, recycled: &mut Vec<i64>) -> Result<i64> {
     let (rows, size): (i64, i64) = tx.query_row(
-        "SELECT (SELECT COUNT(*) FROM events WHERE gallery_id = ?1), size FROM galleries WHERE id = ?1",
+        "SELECT event_rows, size FROM galleries WHERE id = ?1",
         [gallery_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -1217,6 +1271,76 @@ mod tests {
             tenant_id
         );
         assert_eq!(store.list_galleries(&tenant_id).expect("list").len(), 1);
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_data_and_without_dangling_tag_links() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("db");
+            conn.execute_batch(MIGRATIONS[0]).expect("version 1");
+            conn.pragma_update(None, "user_version", 1)
+                .expect("version");
+            conn.execute_batch(
+                "INSERT INTO tenants VALUES ('t', 'AKID', 'now');
+                 INSERT INTO galleries VALUES ('g', 't', 'Staff', '', 10, 0.5, 'now');
+                 INSERT INTO applications VALUES ('a', 'g', 'Staff', '', 'KEY', 0.5, 'now');
+                 INSERT INTO tags (id, gallery_id, name, bit) VALUES (1, 'g', 'kept', 0);
+                 INSERT INTO subjects VALUES ('s', 'g', 'now');
+                 -- E1 was updated once (row 1 DELETED, row 3 ACTIVE), E2 enrolled between.
+                 INSERT INTO events VALUES (1, 'g', 's', 'E1', 'DELETED', 0, 'now', NULL, '{}');
+                 INSERT INTO events VALUES (2, 'g', 's', 'E2', 'ACTIVE', 1, 'now', NULL, '{}');
+                 INSERT INTO events VALUES (3, 'g', 's', 'E1', 'ACTIVE', 2, 'now', NULL, '{}');
+                 INSERT INTO event_tags VALUES (3, 1);
+                 INSERT INTO event_tags VALUES (3, 7); -- a deleted tag's leftover link
+                 INSERT INTO bulk_jobs VALUES ('b', 'g', 'gone', 'now');",
+            )
+            .expect("version 1 data");
+        }
+        let store = Store::open(&path).expect("migrated");
+        assert_eq!(store.list_events("g", "s").expect("events"), ["E1", "E2"]);
+        let conn = store.conn();
+        let links: Vec<(i64, i64)> = conn
+            .prepare("SELECT event_rowid, tag_id FROM event_tags")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("links");
+        assert_eq!(links, [(3, 1)]);
+        let counts: (i64, i64) = conn
+            .query_row(
+                "SELECT event_rows, active_events FROM galleries WHERE id = 'g'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("counts");
+        assert_eq!(counts, (3, 2));
+        let app: Option<String> = conn
+            .query_row("SELECT application_id FROM bulk_jobs", [], |r| r.get(0))
+            .expect("job");
+        assert_eq!(app, None, "a job's deleted application is a NULL reference");
+    }
+
+    #[test]
+    fn tag_ids_are_never_reused() {
+        let store = Store::open_in_memory().expect("store");
+        let tenant = store.ensure_tenant("AKID").expect("tenant");
+        let (g, _) = store
+            .create_gallery(&tenant, "Staff", "", 10, 0.5)
+            .expect("gallery");
+        store.create_tag(&g.id, "x").expect("x");
+        let id_of = |name: &str| -> i64 {
+            store
+                .conn()
+                .query_row("SELECT id FROM tags WHERE name = ?1", [name], |r| r.get(0))
+                .expect("tag id")
+        };
+        let x = id_of("x");
+        drop(store.delete_tag(&g.id, "x").expect("delete"));
+        store.create_tag(&g.id, "y").expect("y");
+        assert!(id_of("y") > x);
     }
 
     #[test]

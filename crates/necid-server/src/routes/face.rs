@@ -73,8 +73,8 @@ pub fn rank(
             let m = index.meta(h.position);
             (score >= threshold).then(|| Scored {
                 row_id: m.row_id,
-                subject_id: m.subject_id.clone(),
-                event_id: m.event_id.clone(),
+                subject_id: m.subject_id.to_string(),
+                event_id: m.event_id.to_string(),
                 score,
                 order,
             })
@@ -110,8 +110,9 @@ async fn search(
         .face(move |s| Ok(s.engine().one_face(&probe)?))
         .await?;
     let attributes = face.attributes.clone();
+    // The scan takes no face worker: a search waits for no bulk job.
     let scored = state
-        .face(move |s| {
+        .db(move |s| {
             let index = s.index(&gallery_id);
             let index = read_lock(&index);
             Ok(rank(

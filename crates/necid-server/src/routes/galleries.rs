@@ -13,7 +13,7 @@ use super::{check_description, check_name, check_quality};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::store::{Gallery, StoreError};
+use crate::store::Gallery;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -93,19 +93,13 @@ async fn create(
     let size = check_size(&state, body.size)?;
     let (g, app) = state
         .db(move |s| {
-            let created = s.store().create_gallery(
+            Ok(s.store().create_gallery(
                 s.tenant_id(),
                 &body.name,
                 &body.description,
                 size,
                 body.face_minimum_quality_score,
-            );
-            match created {
-                Ok(v) => Ok(v),
-                // NOTES.md item 10: the existing apiKey is the message.
-                Err(StoreError::DuplicateGallery { api_key }) => Err(ApiError::Duplicate(api_key)),
-                Err(e) => Err(e.into()),
-            }
+            )?)
         })
         .await?;
     state.index(&g.id);
@@ -155,9 +149,6 @@ async fn remove(
     ApiPath(gallery_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = gallery_id.clone();
-    state
-        .db(move |s| Ok(s.store().delete_gallery(s.tenant_id(), &id)?))
-        .await?;
-    state.drop_index(&gallery_id);
+    state.db(move |s| s.delete_gallery(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

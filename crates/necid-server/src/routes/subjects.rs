@@ -13,12 +13,11 @@ use necid::{
     SubjectPage, SubjectRow,
 };
 
+use crate::AppState;
 use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, decode_image_b64};
-use crate::index::RowMeta;
 use crate::store::{Application, EnrolTarget};
-use crate::{AppState, write_lock};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -144,28 +143,13 @@ async fn enrol(
     let attributes = face.attributes.clone();
     let enrolled = state
         .db(move |s| {
-            let e = s.store().enrol(
+            s.enrol(
                 &gallery_id,
                 &target,
                 &face.descriptor,
                 &attributes_json,
                 &tags,
-            )?;
-            let index = s.index(&gallery_id);
-            let mut index = write_lock(&index);
-            for row in &e.deactivated_rows {
-                index.remove(*row);
-            }
-            index.upsert(
-                RowMeta {
-                    row_id: e.row_id,
-                    subject_id: e.subject_id.clone(),
-                    event_id: e.event_id.clone(),
-                },
-                &face.descriptor,
-                e.tag_mask,
-            );
-            Ok(e)
+            )
         })
         .await?;
     Ok(Enrolment {
@@ -208,15 +192,7 @@ async fn unregister(
     ApiPath(subject_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
-        .db(move |s| {
-            let rows = s.store().unregister_subject(&app.gallery_id, &subject_id)?;
-            let index = s.index(&app.gallery_id);
-            let mut index = write_lock(&index);
-            for row in rows {
-                index.remove(row);
-            }
-            Ok(())
-        })
+        .db(move |s| s.unregister_subject(&app.gallery_id, &subject_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -276,13 +252,7 @@ async fn unregister_event(
     ApiPath((subject_id, event_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state
-        .db(move |s| {
-            let row = s
-                .store()
-                .unregister_event(&app.gallery_id, &subject_id, &event_id)?;
-            write_lock(&s.index(&app.gallery_id)).remove(row);
-            Ok(())
-        })
+        .db(move |s| s.unregister_event(&app.gallery_id, &subject_id, &event_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,10 +7,10 @@ use axum::{Router, http::StatusCode};
 use necid::{RenameTag, TagName};
 
 use super::check_name;
+use crate::AppState;
 use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::{AppState, write_lock};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,13 +63,9 @@ async fn remove(
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
-        .db(move |s| {
-            let bit = s.store().delete_tag(&app.gallery_id, &name)?;
-            // Events keep their tag references (the reference: they are not updated); the
-            // deleted tag just stops matching, and its bit may be reused by a new tag.
-            write_lock(&s.index(&app.gallery_id)).clear_tag_bit(bit);
-            Ok(())
-        })
+        // The events stay (NOTES.md item 9); the tag stops matching them, and its bit may be
+        // reused by a new tag, whose id is new.
+        .db(move |s| s.delete_tag(&app.gallery_id, &name))
         .await?;
     Ok(StatusCode::OK)
 }

@@ -193,3 +193,35 @@ pub async fn create_gallery(state: &AppState, name: &str) -> String {
     assert_eq!(status, StatusCode::OK, "{body}");
     body["apiKey"].as_str().expect("apiKey").to_owned()
 }
+
+impl Service {
+    /// Starts a service on an existing data dir (a restart keeps the dir).
+    pub async fn start_on(data_dir: tempfile::TempDir) -> Self {
+        let config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
+        let state = AppState::new(config).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = necid_server::app(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Self {
+            base_url: format!("http://{addr}"),
+            state,
+            data_dir,
+            server,
+        }
+    }
+
+    /// Stops the listener and starts a new service over the same data: the indexes are rebuilt
+    /// from the database.
+    pub async fn restart(mut self) -> Self {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("tempdir"));
+        drop(self);
+        Self::start_on(dir).await
+    }
+}

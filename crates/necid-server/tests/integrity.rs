@@ -1,0 +1,425 @@
+//! Integrity kept by the database and the domain layer: ids are never reused, a subject's first
+//! event stays first, no message carries a key, and under six concurrent clients the index always
+//! equals what a restart rebuilds from the database.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use necid::{CreateGallery, FaceImage, SubjectId, TagName};
+
+fn img(rel: &str) -> FaceImage {
+    FaceImage::from_path(common::face(rel)).expect("test image")
+}
+
+fn tag(name: &str) -> TagName {
+    TagName::new(name)
+}
+
+async fn gallery(client: &necid::Client, name: &str) -> necid::Gallery {
+    let created = client
+        .galleries()
+        .create(&CreateGallery {
+            name: name.into(),
+            description: String::new(),
+            face_minimum_quality_score: 0.45,
+            size: 10_000,
+        })
+        .await
+        .expect("create gallery");
+    client.gallery(created.api_key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_tags_events_never_move_to_the_next_tag_created() {
+    let service = common::Service::start().await;
+    let staff = gallery(&service.client(), "Staff").await;
+    for name in ["a", "b", "x"] {
+        staff.create_tag(&tag(name)).await.expect("create tag");
+    }
+    staff
+        .register_subject(&img("obama/1.jpg"), &[tag("x")])
+        .await
+        .expect("register with tag x");
+    staff.delete_tag(&tag("x")).await.expect("delete x");
+    staff.create_tag(&tag("y")).await.expect("create y");
+
+    let search_y = |g: necid::Gallery| async move {
+        g.search(&img("obama/2.jpg"))
+            .tags([tag("y")])
+            .send()
+            .await
+            .expect("search by y")
+    };
+    assert!(search_y(staff.clone()).await.is_none(), "y matches nothing");
+
+    let api_key = staff.api_key().clone();
+    let service = service.restart().await;
+    let staff = service.client().gallery(api_key);
+    assert!(
+        search_y(staff.clone()).await.is_none(),
+        "after a restart, y still matches nothing: the subject was tagged x, not y"
+    );
+    assert!(
+        staff
+            .search(&img("obama/2.jpg"))
+            .send()
+            .await
+            .expect("search")
+            .is_some(),
+        "the subject itself is still there"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updating_a_subject_always_replaces_the_same_first_event() {
+    let service = common::Service::start().await;
+    let staff = gallery(&service.client(), "Staff").await;
+    let first = staff
+        .register_subject(&img("obama/1.jpg"), &[])
+        .await
+        .expect("register");
+    let second = staff
+        .register_event(&first.id, &img("obama/2.jpg"), &[])
+        .await
+        .expect("second event");
+    for photo in ["obama/3.jpg", "obama/4.jpg", "obama/5.jpg"] {
+        let updated = staff
+            .update_subject(&first.id, &img(photo), &[])
+            .await
+            .expect("update subject");
+        assert_eq!(
+            updated.event_id, first.event_id,
+            "the first event is replaced"
+        );
+    }
+    let events: Vec<_> = staff
+        .events(&first.id)
+        .await
+        .expect("events")
+        .events
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(events, vec![first.event_id, second.event_id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_gallery_name_is_refused_without_showing_any_api_key() {
+    let service = common::Service::start().await;
+    let client = service.client();
+    let staff = gallery(&client, "Staff <b>").await;
+    let dup = client
+        .galleries()
+        .create(&CreateGallery {
+            name: "Staff <b>".into(),
+            description: String::new(),
+            face_minimum_quality_score: 0.5,
+            size: 10,
+        })
+        .await
+        .expect_err("the name is taken");
+    assert_eq!(dup.error_code(), Some(necid::ErrorCode::Duplicate));
+    let text = dup.to_string();
+    assert!(!text.contains(staff.api_key().expose()), "{text}");
+    assert!(!text.contains("<b>"), "input is quoted safely: {text}");
+}
+
+/// One client's share of the mixed workload; returns how many requests it made.
+async fn client_loop(
+    id: u64,
+    staff: necid::Gallery,
+    photos: Arc<Vec<FaceImage>>,
+    subjects: Arc<Mutex<Vec<SubjectId>>>,
+    until: Instant,
+) -> u64 {
+    let mut rng = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    let tags = ["t0", "t1", "t2", "t3"];
+    let mut requests = 0;
+    while Instant::now() < until {
+        requests += 1;
+        let photo = &photos[next(photos.len())];
+        let some_subject = {
+            let s = subjects.lock().expect("subjects");
+            (!s.is_empty()).then(|| s[next(s.len())].clone())
+        };
+        let chosen_tags = vec![tag(tags[next(tags.len())])];
+        let outcome = match (next(10), some_subject) {
+            (0..=2, _) | (_, None) => staff
+                .register_subject(photo, &chosen_tags)
+                .await
+                .map(|e| subjects.lock().expect("subjects").push(e.id)),
+            (3, Some(s)) => staff
+                .register_event(&s, photo, &chosen_tags)
+                .await
+                .map(drop),
+            (4, Some(s)) => staff
+                .update_subject(&s, photo, &chosen_tags)
+                .await
+                .map(drop),
+            (5, Some(s)) => match staff.events(&s).await {
+                Ok(events) => match events.events.first() {
+                    Some(e) => staff.unregister_event(&s, &e.id).await,
+                    None => Ok(()),
+                },
+                Err(e) => Err(e),
+            },
+            (6, Some(s)) => {
+                subjects.lock().expect("subjects").retain(|x| *x != s);
+                staff.unregister_subject(&s).await
+            }
+            (7, _) => {
+                let t = tag(tags[next(tags.len())]);
+                match staff.delete_tag(&t).await {
+                    Ok(()) => staff.create_tag(&t).await,
+                    Err(e) => Err(e),
+                }
+            }
+            _ => staff
+                .search(photo)
+                .tags(chosen_tags)
+                .limit(5)
+                .threshold(necid::MatchScore::new(0).expect("score"))
+                .send()
+                .await
+                .map(drop),
+        };
+        match outcome {
+            // Races between clients give 404s and "tag does not exist" 400s: expected.
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {}
+            Err(e) => panic!("client {id}: {e}"),
+            Ok(()) => {}
+        }
+    }
+    requests
+}
+
+/// Six clients register, update, tag, delete and search at once for a while; then the index the
+/// service holds equals the one a restart rebuilds from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn under_six_concurrent_clients_the_index_always_equals_the_database() {
+    let seconds: u64 = std::env::var("NECID_SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(120);
+    let service = common::Service::start().await;
+    let staff = gallery(&service.client(), "Soak").await;
+    for t in ["t0", "t1", "t2", "t3"] {
+        staff.create_tag(&tag(t)).await.expect("tag");
+    }
+    let photos: Arc<Vec<FaceImage>> = Arc::new(
+        ["obama", "amy", "biden", "bernadette"]
+            .iter()
+            .flat_map(|who| (1..=3).map(move |i| (who, i)))
+            .filter_map(|(who, i)| {
+                ["jpg", "png"]
+                    .iter()
+                    .map(|ext| common::face(&format!("{who}/{i}.{ext}")))
+                    .find(|p| p.exists())
+            })
+            .map(|p| FaceImage::from_path(p).expect("photo"))
+            .collect(),
+    );
+    assert!(photos.len() >= 8, "enough distinct photos");
+    let subjects = Arc::new(Mutex::new(Vec::new()));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let clients: Vec<_> = (1..=6)
+        .map(|id| {
+            tokio::spawn(client_loop(
+                id,
+                staff.clone(),
+                photos.clone(),
+                subjects.clone(),
+                until,
+            ))
+        })
+        .collect();
+    let mut requests = 0;
+    for c in clients {
+        requests += c.await.expect("client");
+    }
+    assert!(
+        requests > 60,
+        "the clients kept the service busy ({requests})"
+    );
+
+    let gallery_ids: Vec<String> = service.state.store().all_gallery_ids().expect("galleries");
+    let before: HashMap<String, _> = gallery_ids
+        .iter()
+        .map(|g| {
+            let index = service.state.index(g);
+            let rows = necid_server::read_lock(&index).rows();
+            (g.clone(), rows)
+        })
+        .collect();
+    assert!(before.values().any(|rows| !rows.is_empty()));
+
+    let service = service.restart().await;
+    for g in &gallery_ids {
+        let index = service.state.index(g);
+        let after = necid_server::read_lock(&index).rows();
+        assert!(
+            after == before[g],
+            "gallery {g}: the index rebuilt after a restart differs from the live one ({} rows live, {} rebuilt)",
+            before[g].len(),
+            after.len()
+        );
+    }
+}
+
+/// Everything the service logs while this binary runs.
+fn captured_log() -> Arc<Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            // Everything the service logs, at every level. The test's own requests are signed by
+            // the client crate's signer (aws-sigv4), whose trace lines are the client's, not the
+            // service's.
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace,aws_sigv4=off"))
+            .with_writer(move || LogWriter(sink.clone()))
+            .init();
+        log
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every error-producing request we know of, answered and logged without any key, secret or
+/// server path, and with client input quoted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_error_shows_a_key_a_secret_or_a_server_path() {
+    use common::{Call, send};
+    use serde_json::json;
+
+    let log = captured_log();
+    let (state, dir) = common::state();
+    let api_key = common::create_gallery(&state, "Staff").await;
+    let creds = state.credentials().clone();
+    let b64 = |path: &std::path::Path| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).expect("file"))
+    };
+    let bad_dir = common::testdata().join("bad");
+    let mut bad_files: Vec<_> = std::fs::read_dir(&bad_dir)
+        .expect("testdata/bad")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e != "csv"))
+        .collect();
+    bad_files.sort();
+
+    let expired = std::time::SystemTime::now() - Duration::from_secs(900);
+    let mut calls: Vec<(&str, Call<'_>)> = vec![
+        (
+            "duplicate gallery",
+            Call::new("POST", "/api/galleries").json(json!({"name": "Staff", "description": "", "faceMinimumQualityScore": 0.5, "size": 10})),
+        ),
+        ("wrong secret", Call { secret: Some("not-the-secret-at-all"), ..Call::new("GET", "/api/galleries") }),
+        ("expired", Call { time: expired, ..Call::new("GET", "/api/galleries") }),
+        ("no api key", Call::new("GET", "/v1.1/subjects")),
+        ("unknown api key", Call { api_key: Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ..Call::new("GET", "/v1.1/subjects") }),
+        ("bad json", Call { body: b"{\"name\": ".to_vec(), ..Call::new("POST", "/api/galleries") }),
+        ("wrong shape", Call::new("POST", "/api/galleries").json(json!({"name": 5}))),
+        ("long name", Call::new("POST", "/api/galleries").json(json!({"name": "x".repeat(500), "description": "", "faceMinimumQualityScore": 0.5, "size": 10}))),
+        ("html tag", Call { api_key: Some(&api_key), ..Call::new("POST", "/v1.1/tags/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E") }),
+        ("html tag again", Call { api_key: Some(&api_key), ..Call::new("POST", "/v1.1/tags/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E") }),
+        ("unknown tag", Call { api_key: Some(&api_key), ..Call::new("POST", "/v1.1/subjects").json(json!({"face": b64(&common::face("obama/1.jpg")), "tags": ["<script>"]})) }),
+        ("unknown subject", Call { api_key: Some(&api_key), ..Call::new("DELETE", "/v1.1/subjects/..%2F..%2Fetc") }),
+        ("unknown gallery", Call::new("DELETE", "/api/galleries/nope")),
+        ("bulk", Call { api_key: Some(&api_key), ..Call::new("POST", "/v1.1/jobs/bulkregister").json(json!({"registrations": [
+            {"filename": "../../../etc/passwd", "tags": []},
+            {"filename": "/etc/passwd", "tags": []},
+            {"filename": "missing.jpg", "tags": []}
+        ]})) }),
+    ];
+    let bodies: Vec<(String, serde_json::Value)> = bad_files
+        .iter()
+        .map(|p| (p.display().to_string(), json!({"image": b64(p)})))
+        .collect();
+    for (name, body) in &bodies {
+        calls.push((
+            name,
+            Call::new("POST", "/v1.1/face/extract").json(body.clone()),
+        ));
+    }
+
+    let mut answers = String::new();
+    let mut batch_id = None;
+    for (what, call) in &calls {
+        let (status, body) = send(&state, call.request(&state)).await;
+        if *what == "bulk" {
+            batch_id = body["batchId"].as_str().map(str::to_owned);
+        }
+        answers.push_str(&format!("{what}: {status} {body}\n"));
+    }
+    // The bulk records fail in the background: their reasons count too.
+    let batch_id = batch_id.expect("a bulk job");
+    let progress = format!("/v1.1/jobs/bulkregister/{batch_id}");
+    let mut records = serde_json::Value::Null;
+    for _ in 0..200 {
+        let (_, body) = send(
+            &state,
+            Call {
+                api_key: Some(&api_key),
+                ..Call::new("GET", &progress)
+            }
+            .request(&state),
+        )
+        .await;
+        records = body;
+        let done = records["processed"]
+            .as_array()
+            .is_some_and(|r| r.len() == 3 && r.iter().all(|r| r["status"] == "Processed"));
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        records["processed"]
+            .as_array()
+            .map(|r| r.iter().filter(|r| r["registerStatus"] == "Failed").count()),
+        Some(3),
+        "{records}"
+    );
+    answers.push_str(&records.to_string());
+    let logged = String::from_utf8_lossy(&log.lock().expect("log")).into_owned();
+
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    for text in [&answers, &logged] {
+        for secret in [
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.as_str(),
+            api_key.as_str(),
+            data_dir.as_str(),
+        ] {
+            assert!(!text.contains(secret), "a secret or path in:\n{text}");
+        }
+        assert!(
+            !text.contains("<img") && !text.contains("<script"),
+            "raw input in:\n{text}"
+        );
+    }
+    assert!(answers.contains("already exists"), "{answers}");
+}
