@@ -101,3 +101,48 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }
+
+/// A second gallery of the same name is refused in words, and the existing gallery's API key
+/// reaches neither the screen nor Activity (the service once put it in the message).
+#[test]
+fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activity() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+    for attempt in 1..=2 {
+        harness
+            .get_by_role_and_label(Role::Button, "New gallery")
+            .click();
+        harness.step();
+        common::type_into(&mut harness, "Gallery name", "Staff");
+        harness.get_by_label("Create gallery").click();
+        harness.step();
+        common::wait_secs(&mut harness, 30, "the create request", |h| {
+            h.state()
+                .activity()
+                .iter()
+                .filter(|e| e.method == "POST" && e.path() == "/api/galleries")
+                .count()
+                == attempt
+        });
+    }
+    common::wait_secs(&mut harness, 10, "the refusal", |h| {
+        common::shows_part(h, "already exists")
+    });
+    let api_key = harness
+        .state()
+        .open_gallery()
+        .expect("the first gallery is open")
+        .gallery
+        .api_key()
+        .expose()
+        .to_owned();
+    assert!(!common::shows_part(&harness, &api_key), "the key is on screen");
+    for entry in harness.state().activity() {
+        let logged = format!("{:?} {:?}", entry.error, entry.body);
+        assert!(!logged.contains(&api_key), "the key is in Activity: {logged}");
+    }
+}

@@ -18,7 +18,7 @@ use necid_server::index::DIM;
 use necid_server::store::{EnrolTarget, Store, descriptor_to_blob, new_id, now_timestamp};
 use necid_server::{AppState, Config, Limits, TenantCredentials};
 
-const ENROLMENTS: usize = 400;
+const ENROLMENTS: usize = 1000;
 
 struct Rng(u64);
 

@@ -262,6 +262,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // 32 MiB of page cache (SQLite's default is 2 MiB), so an enrolment into a large gallery
+        // finds the pages of the indexes it updates in memory.
+        conn.pragma_update(None, "cache_size", -32768)?;
         // Migrations rebuild tables, which SQLite does with foreign keys off; each checks them
         // before it commits.
         conn.pragma_update(None, "foreign_keys", "OFF")?;
@@ -864,7 +867,10 @@ impl Store {
             [gallery_id],
             |r| r.get(0),
         )?;
-        let mut index = GalleryIndex::with_capacity(usize::try_from(count).unwrap_or(0));
+        // Room to grow by an eighth before the first reallocation, which copies every vector
+        // under the index's write lock. Untouched capacity costs no resident memory.
+        let count = usize::try_from(count).unwrap_or(0);
+        let mut index = GalleryIndex::with_capacity(count + count / 8 + 1024);
         let mut stmt = conn.prepare(
             "SELECT rowid, subject_id, event_id, descriptor FROM events WHERE gallery_id = ?1 AND status = 'ACTIVE' ORDER BY rowid",
         )?;
