@@ -358,6 +358,33 @@ async fn a_request_body_sent_in_part_gets_a_timeout_and_is_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_is_closed_after_the_idle_timeout_not_the_header_timeout() {
+    let options = ServeOptions {
+        header_read_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(1200),
+        ..ServeOptions::default()
+    };
+    let service = Service::start_with(Limits::default(), options).await;
+    let address = service.address().to_owned();
+    let (closed, after) = blocking(move || {
+        let mut stream = connect(&address);
+        stream
+            .write_all(b"GET /v1.1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            .expect("request");
+        assert_eq!(read_response(&mut stream).expect("response").status, 200);
+        let answered = Instant::now();
+        let closed = closed_by_server(&mut stream, Duration::from_secs(4));
+        (closed, answered.elapsed())
+    })
+    .await;
+    assert!(closed, "the idle connection was kept");
+    assert!(
+        after >= Duration::from_millis(1000) && after < Duration::from_secs(3),
+        "{after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_slow_connections_neither_delay_a_signed_request_nor_stay_open() {
     let options = ServeOptions {
         header_read_timeout: Duration::from_millis(1500),
