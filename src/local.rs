@@ -171,12 +171,7 @@ pub async fn serve(
             // Resolves when the sender is sent to or dropped (the LocalService is gone).
             let _ = stopped.await;
         };
-        if let Err(error) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(%error, "the Local service stopped");
-        }
+        necid_server::serve::serve_with_shutdown(listener, app, Default::default(), shutdown).await;
     }));
     Ok(LocalService {
         base_url: format!("http://{address}"),

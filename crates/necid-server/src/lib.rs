@@ -19,6 +19,7 @@ pub mod extract;
 pub mod index;
 pub mod openapi;
 pub mod routes;
+pub mod serve;
 pub mod sigv4;
 pub mod store;
 
@@ -37,10 +38,11 @@ use crate::store::Store;
 
 pub use credentials::TenantCredentials;
 
-/// Size limits, each refused with a 400 and a clear message.
+/// Size limits, each refused with a 400 and a clear message (a body over its limit: 413).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest request body, in bytes (a base64 image inside JSON).
+    /// Largest request body, in bytes (a base64 image inside JSON); at least
+    /// [`Limits::MIN_BODY_BYTES`].
     pub max_body_bytes: usize,
     /// Largest decoded image, in bytes.
     pub max_image_bytes: u64,
@@ -74,6 +76,10 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The NEC cloud's gateway accepts 10 MB bodies: a local service never accepts less, so
+    /// whatever works against the cloud works here.
+    pub const MIN_BODY_BYTES: usize = 10_000_000;
+
     pub fn decode_limits(&self) -> necid_face::DecodeLimits {
         necid_face::DecodeLimits {
             max_bytes: self.max_image_bytes,

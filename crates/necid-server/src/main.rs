@@ -1,13 +1,14 @@
 //! `necid-server`: the local NEC ID service, headless.
 //!
-//! - `serve --listen 127.0.0.1:PORT --data-dir DIR`
+//! - `serve --listen 127.0.0.1:PORT --data-dir DIR` (`--max-body-bytes`, `--max-connections` and
+//!   the `--*-timeout-secs` flags bound what a client may cost)
 //! - `credentials --data-dir DIR [--json]`
 //! - `bench search --descriptors N [--queries Q]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
         /// Face models (default: $NECID_MODELS_DIR or ~/.local/share/necid/models).
         #[arg(long)]
         models_dir: Option<PathBuf>,
+        #[command(flatten)]
+        bounds: Bounds,
     },
     /// Print the tenant's access key id and secret.
     Credentials {
@@ -46,6 +49,55 @@ enum Command {
         #[command(subcommand)]
         what: Bench,
     },
+}
+
+/// What one request and one client may cost the service.
+#[derive(Debug, clap::Args)]
+struct Bounds {
+    /// Largest request body in bytes (a base64 photo inside JSON); at least 10000000, the NEC
+    /// cloud gateway's limit. Larger bodies get 413.
+    #[arg(long, default_value_t = necid_server::Limits::default().max_body_bytes, value_parser = parse_body_limit)]
+    max_body_bytes: usize,
+    /// Seconds a client has to send a whole request head.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Longest pause, in seconds, while a request body is being received.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may sit idle between requests.
+    #[arg(long, default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a request may take from its head to its response (then: 504, errorType Timeout).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_secs: u64,
+}
+
+impl Bounds {
+    fn serve_options(&self) -> necid_server::serve::ServeOptions {
+        necid_server::serve::ServeOptions {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: self.max_connections as usize,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+        }
+    }
+}
+
+fn parse_body_limit(value: &str) -> Result<usize, String> {
+    let bytes: usize = value
+        .parse()
+        .map_err(|_| "expected a number of bytes".to_owned())?;
+    if bytes < necid_server::Limits::MIN_BODY_BYTES {
+        return Err(format!(
+            "at least {} bytes (the NEC cloud gateway's limit)",
+            necid_server::Limits::MIN_BODY_BYTES
+        ));
+    }
+    Ok(bytes)
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +133,8 @@ fn main() -> anyhow::Result<()> {
             listen,
             data_dir,
             models_dir,
-        } => serve(listen, data_dir, models_dir),
+            bounds,
+        } => serve(listen, data_dir, models_dir, &bounds),
         Command::Credentials { data_dir, json } => {
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -107,12 +160,21 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(listen: SocketAddr, data_dir: PathBuf, models_dir: Option<PathBuf>) -> anyhow::Result<()> {
+fn serve(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    models_dir: Option<PathBuf>,
+    bounds: &Bounds,
+) -> anyhow::Result<()> {
     let first_start = !credentials::exists(&data_dir);
     let models_dir = models_dir
         .or_else(necid_face::default_models_dir)
         .context("no models directory: pass --models-dir or set NECID_MODELS_DIR")?;
-    let limits = necid_server::Limits::default();
+    let limits = necid_server::Limits {
+        max_body_bytes: bounds.max_body_bytes,
+        ..necid_server::Limits::default()
+    };
+    let options = bounds.serve_options();
     let engine = necid_server::engine::RealEngine::load(&models_dir, limits.decode_limits())
         .with_context(|| format!("loading the face models from {}", models_dir.display()))?;
     let mut config = Config::from_data_dir(&data_dir, Arc::new(engine))?;
@@ -135,7 +197,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, models_dir: Option<PathBuf>) -> 
         println!("listening on http://{}", listener.local_addr()?);
         // No graceful shutdown: every acknowledged write is already committed, so SIGTERM or
         // SIGKILL lose nothing (the kill -9 test checks it).
-        axum::serve(listener, necid_server::app(state)).await?;
+        necid_server::serve::serve(listener, necid_server::app(state), options).await;
         anyhow::Ok(())
     })
 }

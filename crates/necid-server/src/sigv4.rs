@@ -217,18 +217,57 @@ pub fn format_amz_date(t: OffsetDateTime) -> String {
 
 /// Verifies `req`. `secret_for` looks up the secret access key of an access key id. Returns the
 /// access key id that signed the request.
+///
+/// The same as [`check_headers`] then [`Prechecked::verify`]; a server that must not read a
+/// body before knowing who sent it calls the two apart.
 pub fn verify(
     req: &SignedRequest<'_>,
     scope: &Scope,
     now: OffsetDateTime,
     secret_for: impl FnOnce(&str) -> Option<String>,
 ) -> Result<String, AuthError> {
-    let auth_value = header_values(&req.headers, "authorization")
+    check_headers(&req.headers, scope, now, secret_for)?.verify(
+        req.method,
+        req.path,
+        req.query,
+        &req.payload_sha256,
+    )
+}
+
+/// What the headers alone establish: a well-formed `Authorization` by a known access key, scoped
+/// to `scope`, dated within [`MAX_SKEW`], signing `host` and `x-amz-date`, every signed header
+/// present. Whether the signature matches needs the body's hash: [`Prechecked::verify`].
+pub struct Prechecked {
+    auth: Authorization,
+    amz_date: String,
+    /// Derived from the secret: never shown (see the `Debug` impl).
+    signing_key: Vec<u8>,
+    header_blocks: Vec<String>,
+    sent_payload_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Prechecked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prechecked")
+            .field("amz_date", &self.amz_date)
+            .field("signed_headers", &self.auth.signed_headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The header-only half of [`verify`]: everything that can be refused before a body is read.
+pub fn check_headers(
+    headers: &[(String, String)],
+    scope: &Scope,
+    now: OffsetDateTime,
+    secret_for: impl FnOnce(&str) -> Option<String>,
+) -> Result<Prechecked, AuthError> {
+    let auth_value = header_values(headers, "authorization")
         .next()
         .ok_or(AuthError::MissingAuthorization)?;
     let auth = Authorization::parse(auth_value)?;
 
-    let amz_date_str = header_values(&req.headers, "x-amz-date")
+    let amz_date_str = header_values(headers, "x-amz-date")
         .next()
         .map(str::trim)
         .ok_or(AuthError::BadDate)?;
@@ -250,41 +289,73 @@ pub fn verify(
     }
     check_skew(amz_date_str, amz_date, now)?;
 
-    // A client may send the payload hash it signed; it must then match the body. The literal
-    // UNSIGNED-PAYLOAD is refused: it would let a body be changed after signing.
-    let payload_hash = match header_values(&req.headers, "x-amz-content-sha256").next() {
-        Some(sent) if sent.trim().eq_ignore_ascii_case(&req.payload_sha256) => {
-            req.payload_sha256.clone()
+    // A client may send the payload hash it signed; it must then match the body. Anything but
+    // a hex SHA-256 (the literal UNSIGNED-PAYLOAD above all: it would let a body be changed
+    // after signing) can never match, so it is refused before the body is read.
+    let sent_payload_hash = match header_values(headers, "x-amz-content-sha256").next() {
+        Some(sent) => {
+            let sent = sent.trim();
+            if sent.len() != 64 || !sent.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(AuthError::PayloadHashMismatch);
+            }
+            Some(sent.to_owned())
         }
-        Some(_) => return Err(AuthError::PayloadHashMismatch),
-        None => req.payload_sha256.clone(),
+        None => None,
     };
 
     let secret = secret_for(&auth.access_key_id).ok_or(AuthError::UnknownAccessKey)?;
     let signing_key = signing_key(&secret, &auth.date, &scope.region, &scope.service);
-    let credential_scope = format!(
-        "{}/{}/{}/aws4_request",
-        auth.date, scope.region, scope.service
-    );
+    let header_blocks = canonical_header_blocks(headers, &auth.signed_headers)?;
+    Ok(Prechecked {
+        auth,
+        amz_date: amz_date_str.to_owned(),
+        signing_key,
+        header_blocks,
+        sent_payload_hash,
+    })
+}
 
-    let header_blocks = canonical_header_blocks(&req.headers, &auth.signed_headers)?;
-    let query = canonical_query(req.query);
-    let signed_headers = auth.signed_headers.join(";");
-    for uri in canonical_uri_candidates(req.path) {
-        for headers in &header_blocks {
-            let creq = format!(
-                "{}\n{}\n{}\n{}\n{}\n{}",
-                req.method, uri, query, headers, signed_headers, payload_hash
-            );
-            let sts = string_to_sign(amz_date_str, &credential_scope, &creq);
-            let mut mac = hmac_new(&signing_key);
-            mac.update(sts.as_bytes());
-            if mac.verify_slice(&auth.signature).is_ok() {
-                return Ok(auth.access_key_id);
+impl Prechecked {
+    /// The access key id that signed the request (known to the service).
+    pub fn access_key_id(&self) -> &str {
+        &self.auth.access_key_id
+    }
+
+    /// Checks the signature against the request line and the hex SHA-256 of the body as
+    /// received; the headers are those given to [`check_headers`]. Returns the access key id.
+    pub fn verify(
+        self,
+        method: &str,
+        path: &str,
+        query: &str,
+        payload_sha256: &str,
+    ) -> Result<String, AuthError> {
+        if let Some(sent) = &self.sent_payload_hash
+            && !sent.eq_ignore_ascii_case(payload_sha256)
+        {
+            return Err(AuthError::PayloadHashMismatch);
+        }
+        let credential_scope = format!(
+            "{}/{}/{}/aws4_request",
+            self.auth.date, self.auth.region, self.auth.service
+        );
+        let query = canonical_query(query);
+        let signed_headers = self.auth.signed_headers.join(";");
+        for uri in canonical_uri_candidates(path) {
+            for headers in &self.header_blocks {
+                let creq = format!(
+                    "{method}\n{uri}\n{query}\n{headers}\n{signed_headers}\n{payload_sha256}"
+                );
+                let sts = string_to_sign(&self.amz_date, &credential_scope, &creq);
+                let mut mac = hmac_new(&self.signing_key);
+                mac.update(sts.as_bytes());
+                if mac.verify_slice(&self.auth.signature).is_ok() {
+                    return Ok(self.auth.access_key_id);
+                }
             }
         }
+        Err(AuthError::SignatureMismatch)
     }
-    Err(AuthError::SignatureMismatch)
 }
 
 fn check_skew(

@@ -2,6 +2,7 @@
 //! the CORS and SigV4 layers and the JSON fallbacks.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -19,6 +20,9 @@ pub mod tags;
 
 /// Every route of both surfaces.
 pub fn router(state: AppState) -> Router {
+    // The SigV4 layer reads and bounds every signed body; the extractors behind it (`Bytes`,
+    // `ApiJson`) get the same limit instead of axum's default of 2 MiB.
+    let body_limit = DefaultBodyLimit::max(state.limits().max_body_bytes);
     Router::new()
         .merge(galleries::router())
         .merge(applications::router())
@@ -34,6 +38,7 @@ pub fn router(state: AppState) -> Router {
             crate::auth::authenticate,
         ))
         .layer(middleware::from_fn(crate::auth::cors))
+        .layer(body_limit)
         .with_state(state)
 }
 

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use necid_server::engine::{FaceAnalyser, RealEngine};
+use necid_server::serve::ServeOptions;
 use necid_server::{AppState, Config, Limits};
 
 /// ../shared/testdata
@@ -49,18 +50,22 @@ pub struct Service {
 }
 
 impl Service {
+    /// The service as `necid-server serve` runs it, with the default limits.
     pub async fn start() -> Self {
+        Self::start_with(Limits::default(), ServeOptions::default()).await
+    }
+
+    pub async fn start_with(limits: Limits, options: ServeOptions) -> Self {
         let data_dir = tempfile::tempdir().expect("tempdir");
-        let config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
+        let mut config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
+        config.limits = limits;
         let state = AppState::new(config).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = necid_server::app(state.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        let server = tokio::spawn(necid_server::serve::serve(listener, app, options));
         Self {
             base_url: format!("http://{addr}"),
             state,
@@ -79,6 +84,11 @@ impl Service {
             ))
             .build()
             .expect("client")
+    }
+
+    /// `127.0.0.1:PORT`, for raw connections and the `Host` a signed request names.
+    pub fn address(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
     }
 
     pub fn bucket_dir(&self) -> PathBuf {
