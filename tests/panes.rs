@@ -140,9 +140,15 @@ fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activ
         .api_key()
         .expose()
         .to_owned();
-    assert!(!common::shows_part(&harness, &api_key), "the key is on screen");
+    assert!(
+        !common::shows_part(&harness, &api_key),
+        "the key is on screen"
+    );
     for entry in harness.state().activity() {
         let logged = format!("{:?} {:?}", entry.error, entry.body);
-        assert!(!logged.contains(&api_key), "the key is in Activity: {logged}");
+        assert!(
+            !logged.contains(&api_key),
+            "the key is in Activity: {logged}"
+        );
     }
 }

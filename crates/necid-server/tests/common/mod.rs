@@ -57,6 +57,14 @@ impl Service {
 
     pub async fn start_with(limits: Limits, options: ServeOptions) -> Self {
         let data_dir = tempfile::tempdir().expect("tempdir");
+        Self::start_on_with(data_dir, limits, options).await
+    }
+
+    async fn start_on_with(
+        data_dir: tempfile::TempDir,
+        limits: Limits,
+        options: ServeOptions,
+    ) -> Self {
         let mut config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
         config.limits = limits;
         let state = AppState::new(config).expect("state");
@@ -207,22 +215,7 @@ pub async fn create_gallery(state: &AppState, name: &str) -> String {
 impl Service {
     /// Starts a service on an existing data dir (a restart keeps the dir).
     pub async fn start_on(data_dir: tempfile::TempDir) -> Self {
-        let config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
-        let state = AppState::new(config).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = necid_server::app(state.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
-        Self {
-            base_url: format!("http://{addr}"),
-            state,
-            data_dir,
-            server,
-        }
+        Self::start_on_with(data_dir, Limits::default(), ServeOptions::default()).await
     }
 
     /// Stops the listener and starts a new service over the same data: the indexes are rebuilt
