@@ -595,7 +595,13 @@ fn connect(
         let _ = activity.send(ActivityEntry::from_record(&observed, record));
         repaint.request_repaint();
     });
+    // The embedded service's own limit; a cloud profile keeps the client's, the NEC gateway's.
+    let max_request_bytes = match profile.kind {
+        crate::profiles::ProfileKind::Local => necid_server::Limits::default().max_body_bytes,
+        _ => necid::NEC_MAX_REQUEST_BYTES,
+    };
     let client = necid::Client::builder()
+        .max_request_bytes(max_request_bytes)
         .api_base_url(profile.api_base_url.clone())
         .portal_base_url(profile.portal_base_url.clone())
         .region(profile.region.clone())

@@ -1,14 +1,17 @@
 //! The Face pane's Extract tab against the embedded Local service with the real models: every
-//! face of a group photo drawn and listed, and every crafted bad file refused with a message
-//! where the image would be, never a panic. Needs the models (scripts/fetch-models) and a
-//! session keyring (`keyctl session - cargo test --test local_face`).
+//! face of a group photo drawn and listed, every crafted bad file refused with a message where
+//! the image would be, never a panic, and a camera-sized photo sent as a smaller copy with its
+//! faces on the original's pixels. Needs the models (scripts/fetch-models) and a session keyring
+//! (`keyctl session - cargo test --test local_face`).
 
 mod common;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
+use image::ImageEncoder as _;
 use necid_console::{AppPaths, ConsoleApp};
+use std::path::{Path, PathBuf};
 
 /// Starts the console on its Local service and opens the Face pane's Extract tab.
 fn face_pane(paths: &AppPaths, runtime: &tokio::runtime::Runtime) -> Harness<'static, ConsoleApp> {
@@ -92,5 +95,231 @@ fn bad_files_dropped_on_the_face_pane_are_explained_not_a_panic() {
             || common::shows_part(&harness, "errorType");
         assert!(answered, "{name}: no result and no explanation on screen");
     }
+    forget_local_keys(harness);
+}
+
+// --- photos larger than one request ---------------------------------------------------------
+
+/// How many times [`camera_photo`] enlarges the test face.
+const ENLARGED: u32 = 4;
+/// A face from `../shared/testdata/faces`, 1480×832.
+const FACE: &str = "obama/4.jpg";
+
+/// A camera-sized photo: [`FACE`] enlarged [`ENLARGED`] times (5920×3328) and saved as PNG,
+/// larger than a request to either back end may be.
+fn camera_photo(dir: &Path) -> PathBuf {
+    let face = image::open(common::face(FACE))
+        .expect("the test face")
+        .to_rgb8();
+    let (width, height) = face.dimensions();
+    let photo = image::imageops::resize(
+        &face,
+        width * ENLARGED,
+        height * ENLARGED,
+        image::imageops::FilterType::Triangle,
+    );
+    // Lightly compressed, as a camera's or an editor's export is: a file of tens of megabytes.
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    )
+    .write_image(
+        photo.as_raw(),
+        photo.width(),
+        photo.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("the photo is encoded");
+    let path = dir.join("camera.png");
+    std::fs::write(&path, png).expect("the photo is written");
+    path
+}
+
+/// `rect`, measured on the test face, on the enlarged photo.
+fn enlarged(rect: necid::FaceRect) -> necid::FaceRect {
+    let k = ENLARGED as i32;
+    necid::FaceRect {
+        left: rect.left * k,
+        top: rect.top * k,
+        right: rect.right * k,
+        bottom: rect.bottom * k,
+    }
+}
+
+/// Each side of `found` within `percent` of the face's width of `expected`'s.
+fn assert_near(found: necid::FaceRect, expected: necid::FaceRect, percent: i32, what: &str) {
+    let tolerance = expected.width() * percent / 100;
+    for (side, got, want) in [
+        ("left", found.left, expected.left),
+        ("top", found.top, expected.top),
+        ("right", found.right, expected.right),
+        ("bottom", found.bottom, expected.bottom),
+    ] {
+        assert!(
+            (got - want).abs() <= tolerance,
+            "{what}: {side} {got}, expected {want} ± {tolerance} ({found:?} vs {expected:?})"
+        );
+    }
+}
+
+/// The embedded service with the real engine, accepting bodies up to 64 MiB, on 127.0.0.1.
+#[allow(clippy::disallowed_methods)] // no UI here: the test itself starts and waits
+fn serve_local(runtime: &tokio::runtime::Runtime, data_dir: &Path) -> (String, necid::Credentials) {
+    let limits = necid_server::Limits {
+        max_body_bytes: 64 << 20,
+        max_image_bytes: 48 << 20,
+        ..necid_server::Limits::default()
+    };
+    let engine =
+        necid_server::engine::RealEngine::load(&common::models_dir(), limits.decode_limits())
+            .expect("the face engine");
+    let mut config = necid_server::Config::from_data_dir(data_dir, std::sync::Arc::new(engine))
+        .expect("a service configuration");
+    config.limits = limits;
+    let credentials = necid::Credentials::new(
+        config.credentials.access_key_id.clone(),
+        config.credentials.secret_access_key.clone(),
+    );
+    let app = necid_server::app(necid_server::AppState::new(config).expect("a service"));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    (base, credentials)
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // no UI here: the test drives the client and waits
+fn a_photo_over_the_request_limit_is_extracted_from_a_copy_with_its_face_in_place() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let runtime = common::runtime();
+    let (base, credentials) = serve_local(&runtime, &root.path().join("service"));
+    let client = |limit: usize| {
+        necid::Client::builder()
+            .base_url(&base)
+            .credentials(credentials.clone())
+            .max_request_bytes(limit)
+            .build()
+            .expect("a client")
+    };
+    let nec_cloud = client(necid::NEC_MAX_REQUEST_BYTES);
+    let photo = necid::FaceImage::from_path(camera_photo(root.path())).expect("a valid photo");
+    assert!(
+        photo.base64_len() > necid::NEC_MAX_REQUEST_BYTES,
+        "the photo ({} bytes) makes too large a request",
+        photo.bytes().len()
+    );
+
+    // What is sent, both sizes told.
+    let copy = nec_cloud.fit_images(&[&photo]).expect("a copy").remove(0);
+    let made = *copy.copy_of().expect("a smaller copy");
+    assert_eq!(made.original_bytes, photo.bytes().len());
+    assert_eq!(made.copy_bytes, copy.bytes().len());
+    assert_eq!(made.original_size, photo.dimensions());
+    assert!(copy.base64_len() < necid::NEC_MAX_REQUEST_BYTES);
+    eprintln!("{made} ({:?} → {:?})", made.original_size, made.copy_size);
+
+    // The client makes the same copy itself, and answers on the original's pixels.
+    let found = runtime
+        .block_on(nec_cloud.extract(&photo))
+        .expect("extracted");
+    assert_eq!(found.faces.len(), 1, "{found:?}");
+    let face = found.faces[0].attributes.face_area;
+
+    // On the copy as sent, the face is where the client says, scaled down.
+    let unmapped = necid::FaceImage::from_bytes(copy.bytes().to_vec()).expect("the copy");
+    let on_copy = runtime
+        .block_on(nec_cloud.extract(&unmapped))
+        .expect("the copy extracted")
+        .faces[0]
+        .attributes
+        .clone();
+    let mut mapped = on_copy.clone();
+    made.map_to_original(&mut mapped);
+    assert_eq!(mapped.face_area, face);
+    assert!(
+        face.width() > on_copy.face_area.width(),
+        "mapped onto the larger photo"
+    );
+
+    // And where the face is on the original: the test face's own, enlarged.
+    let small = necid::FaceImage::from_path(common::face(FACE)).expect("the test face");
+    let reference = runtime
+        .block_on(nec_cloud.extract(&small))
+        .expect("the test face extracted")
+        .faces[0]
+        .attributes
+        .face_area;
+    assert_near(face, enlarged(reference), 5, "faceArea on the photo");
+}
+
+/// The faceArea the face engine finds on a test face, run directly.
+fn engine_face_area(face: &str) -> necid::FaceRect {
+    let engine = necid_face::FaceEngine::load(common::models_dir()).expect("the face engine");
+    let bytes = std::fs::read(common::face(face)).expect("the test face");
+    let pixels =
+        necid_face::decode_image(&bytes, &necid_face::DecodeLimits::default()).expect("decoded");
+    let area = engine.detect(&pixels).expect("detected")[0]
+        .attributes
+        .face_area;
+    necid::FaceRect {
+        left: area.left,
+        top: area.top,
+        right: area.right,
+        bottom: area.bottom,
+    }
+}
+
+#[test]
+fn a_camera_photo_on_the_face_pane_is_sent_as_a_copy_and_its_face_drawn_in_place() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let photo = camera_photo(root.path());
+    let photo_bytes = std::fs::metadata(&photo).expect("the photo").len();
+    // The Local profile's limit is the embedded service's.
+    let limit = necid_server::Limits::default().max_body_bytes as u64;
+    assert!(
+        photo_bytes.div_ceil(3) * 4 > limit,
+        "the photo ({photo_bytes} bytes) makes too large a request"
+    );
+    let mut harness = face_pane(&paths, &runtime);
+
+    common::drop_file(&mut harness, &photo);
+    common::wait_secs(&mut harness, 120, "the faces", |h| {
+        !busy(h) && common::shows_part(h, "face found.")
+    });
+    let told = format!("{:.1} MB photo sent as a ", photo_bytes as f64 / 1e6);
+    assert!(
+        common::shows_part(&harness, &told) && common::shows_part(&harness, " MB copy"),
+        "the pane says “{told}… MB copy”"
+    );
+    // The faceArea listed (and drawn) is on the original's pixels.
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        node.value().or_else(|| node.label()).unwrap_or_default()
+    };
+    let listed = harness
+        .query_all_by(|node| text(node).contains(") – ("))
+        .next()
+        .map(|node| text(&node.accesskit_node()))
+        .expect("the faceArea is listed");
+    let numbers: Vec<i32> = listed
+        .split(|c: char| !c.is_ascii_digit() && c != '-')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [left, top, right, bottom, ..] = numbers[..] else {
+        panic!("a faceArea: {listed}");
+    };
+    let shown = necid::FaceRect {
+        left,
+        top,
+        right,
+        bottom,
+    };
+    assert_near(shown, enlarged(engine_face_area(FACE)), 5, "faceArea shown");
     forget_local_keys(harness);
 }

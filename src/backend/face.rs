@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use necid::{FaceAttributes, FaceImage, MatchScore, SubjectId, TagName};
+use necid::{FaceAttributes, FaceImage, MatchScore, ScaledCopy, SubjectId, TagName};
 
 use super::{Backend, Reply, api_error};
 use crate::error::UiError;
@@ -64,11 +64,21 @@ pub struct FoundSubject {
     pub events: Vec<FoundEvent>,
 }
 
+/// Extract's answer: the faces, on the original image's pixels.
+#[derive(Clone, Debug, Default)]
+pub struct ExtractOutcome {
+    pub faces: Vec<FaceAttributes>,
+    /// Set when the image was too large for a request and a smaller copy was sent.
+    pub sent_copy: Option<ScaledCopy>,
+}
+
 /// Search's answer: no candidate at or above the threshold is an answer too.
 #[derive(Clone, Debug, Default)]
 pub struct SearchOutcome {
     pub candidates: Vec<FoundSubject>,
     pub probe_face: Option<FaceAttributes>,
+    /// Set when the probe was too large for a request and a smaller copy was sent.
+    pub sent_copy: Option<ScaledCopy>,
 }
 
 /// One face as the Local engine sees it: its faceArea centre (to match it to the API's face)
@@ -83,6 +93,10 @@ pub struct LocalLandmarks {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerifyOutcome {
     pub score: Option<MatchScore>,
+    /// Set when the probe was too large for a request and a smaller copy was sent.
+    pub probe_copy: Option<ScaledCopy>,
+    /// The same for the second image, when verifying two images.
+    pub face_copy: Option<ScaledCopy>,
 }
 
 /// Something the Face pane or the shell's Local profile wants done in the background.
@@ -110,7 +124,7 @@ pub enum FaceCommand {
     Extract {
         client: necid::Client,
         image: FaceImage,
-        reply: Reply<Vec<FaceAttributes>>,
+        reply: Reply<ExtractOutcome>,
     },
     Search {
         gallery: necid::Gallery,
@@ -202,9 +216,14 @@ impl FaceCommand {
                 image,
                 reply,
             } => {
+                let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
+                    let [image] = fit_for_request(&runtime, &client, [image]).await?;
                     let extracted = client.extract(&image).await.map_err(api_error)?;
-                    Ok(extracted.faces.into_iter().map(|f| f.attributes).collect())
+                    Ok(ExtractOutcome {
+                        faces: extracted.faces.into_iter().map(|f| f.attributes).collect(),
+                        sent_copy: image.copy_of().copied(),
+                    })
                 });
             }
             Self::Search {
@@ -218,6 +237,8 @@ impl FaceCommand {
             } => {
                 let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
+                    let [probe] = fit_for_request(&runtime, gallery.client(), [probe]).await?;
+                    let sent_copy = probe.copy_of().copied();
                     let found = gallery
                         .search(&probe)
                         .threshold(threshold)
@@ -227,13 +248,20 @@ impl FaceCommand {
                         .await
                         .map_err(api_error)?;
                     let Some(found) = found else {
-                        return Ok(SearchOutcome::default());
+                        return Ok(SearchOutcome {
+                            sent_copy,
+                            ..SearchOutcome::default()
+                        });
                     };
                     // Thumbnails are files: read and decode them off the async threads.
-                    runtime
+                    let outcome = runtime
                         .spawn_blocking(move || with_thumbnails(found, &thumbnails))
                         .await
-                        .map_err(|_| UiError::task_lost("reading the thumbnails"))
+                        .map_err(|_| UiError::task_lost("reading the thumbnails"))?;
+                    Ok(SearchOutcome {
+                        sent_copy,
+                        ..outcome
+                    })
                 });
             }
             Self::VerifySubject {
@@ -242,13 +270,17 @@ impl FaceCommand {
                 subject_id,
                 reply,
             } => {
+                let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
+                    let [probe] = fit_for_request(&runtime, gallery.client(), [probe]).await?;
                     let verified = gallery
                         .verify_subject(&probe, &subject_id)
                         .await
                         .map_err(api_error)?;
                     Ok(VerifyOutcome {
                         score: verified.map(|v| v.score),
+                        probe_copy: probe.copy_of().copied(),
+                        face_copy: None,
                     })
                 });
             }
@@ -258,18 +290,43 @@ impl FaceCommand {
                 probe,
                 reply,
             } => {
+                let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
+                    let [face, probe] =
+                        fit_for_request(&runtime, gallery.client(), [face, probe]).await?;
                     let verified = gallery
                         .verify_faces(&face, &probe)
                         .await
                         .map_err(api_error)?;
                     Ok(VerifyOutcome {
                         score: verified.map(|v| v.score),
+                        probe_copy: probe.copy_of().copied(),
+                        face_copy: face.copy_of().copied(),
                     })
                 });
             }
         }
     }
+}
+
+/// The images of one request as the client will send them: smaller copies of those too large
+/// for the back end's request limit. Made here, off the async threads, so that the pane can
+/// say what was sent; the client then sends the copies unchanged and maps the coordinates of
+/// the answer back onto the originals.
+pub(crate) async fn fit_for_request<const N: usize>(
+    runtime: &tokio::runtime::Handle,
+    client: &necid::Client,
+    images: [FaceImage; N],
+) -> Result<[FaceImage; N], UiError> {
+    let client = client.clone();
+    let fitted = runtime
+        .spawn_blocking(move || client.fit_images(&images.each_ref()))
+        .await
+        .map_err(|_| UiError::task_lost("making a smaller copy of the image"))?
+        .map_err(|error| UiError::new(format!("The image cannot be sent: {error}")))?;
+    fitted
+        .try_into()
+        .map_err(|_| UiError::new("The image cannot be sent: a copy went missing"))
 }
 
 /// Reads, checks (the client's limits, so what is shown can also be sent) and decodes.
@@ -402,6 +459,7 @@ fn with_thumbnails(found: necid::SearchResponse, thumbnails: &Thumbnails) -> Sea
     SearchOutcome {
         candidates,
         probe_face: Some(found.attributes),
+        sent_copy: None,
     }
 }
 

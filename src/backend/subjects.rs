@@ -67,6 +67,8 @@ pub struct QualityRule {
 #[derive(Clone, Debug)]
 pub struct PreparedImage {
     pub name: String,
+    /// What enrolment sends: the image itself, or a smaller copy when it is too large for a
+    /// request (see [`FaceImage::copy_of`]); the faces are on the original's pixels either way.
     pub image: FaceImage,
     /// The faces Extract found (the API refuses enrolment unless there is exactly one).
     pub faces: Vec<FaceAttributes>,
@@ -253,6 +255,12 @@ impl SubjectsCommand {
                         .spawn_blocking(move || read_image(&source))
                         .await
                         .map_err(|_| UiError::task_lost("reading the image"))??;
+                    let [image] = super::face::fit_for_request(&runtime, &client, [image])
+                        .await
+                        .map_err(|mut error| {
+                            error.message = format!("{name}: {}", error.message);
+                            error
+                        })?;
                     let faces = match client.extract(&image).await {
                         Ok(found) => found.faces.into_iter().map(|f| f.attributes).collect(),
                         Err(error) if error.error_type() == Some("NoFace") => Vec::new(),

@@ -14,7 +14,7 @@ use necid::{FaceAttributes, MatchScore, SubjectId, TagName};
 
 use super::{PaneContext, pane_header};
 use crate::backend::face::{
-    ImageSource, LoadedImage, LocalLandmarks, SearchOutcome, VerifyOutcome,
+    ExtractOutcome, ImageSource, LoadedImage, LocalLandmarks, SearchOutcome, VerifyOutcome,
 };
 use crate::backend::{Command, FaceCommand};
 use crate::request::{Finished, Request};
@@ -117,7 +117,7 @@ pub struct FacePane {
     pick_slot: Option<Slot>,
 
     extract_image: Picture,
-    extract: Request<Vec<FaceAttributes>>,
+    extract: Request<ExtractOutcome>,
     /// The 68 landmarks per face, when the Local engine could be asked.
     landmarks: Request<Vec<LocalLandmarks>>,
     /// The running Local service's models folder (the shell sets it every frame).
@@ -286,8 +286,8 @@ impl FacePane {
             self.verify.reset();
             self.run_verify(cx);
         }
-        if let Some(Finished::Succeeded(faces)) = self.extract.poll()
-            && !faces.is_empty()
+        if let Some(Finished::Succeeded(extracted)) = self.extract.poll()
+            && !extracted.faces.is_empty()
         {
             self.run_landmarks(cx);
         }
@@ -389,7 +389,7 @@ impl FacePane {
             let landmarks = self.landmarks.data().map_or(&[][..], Vec::as_slice);
             self.extract
                 .data()
-                .map(|faces| with_landmarks(overlays(faces), landmarks))
+                .map(|extracted| with_landmarks(overlays(&extracted.faces), landmarks))
                 .unwrap_or_default()
         } else {
             Vec::new()
@@ -399,11 +399,12 @@ impl FacePane {
             && !self.extract.is_pending()
         {
             ui.horizontal(|ui| {
-                ui.label(match found.len() {
+                ui.label(match found.faces.len() {
                     0 => "No face was found in this image.".to_owned(),
                     1 => "1 face found.".to_owned(),
                     n => format!("{n} faces found."),
                 });
+                sent_copy_ui(ui, found.sent_copy.as_ref());
                 if self.landmarks.is_pending() {
                     ui.spinner();
                     ui.label(RichText::new("Finding the landmarks…").weak());
@@ -588,6 +589,7 @@ impl FacePane {
         let Some(outcome) = self.search.data() else {
             return;
         };
+        sent_copy_ui(ui, outcome.sent_copy.as_ref());
         if outcome.candidates.is_empty() {
             ui.label(format!("Nobody scored {} or more.", self.threshold));
             return;
@@ -723,6 +725,8 @@ impl FacePane {
             }
         } else if let Some(outcome) = self.verify.data() {
             verdict_ui(ui, *outcome);
+            sent_copy_ui(ui, outcome.probe_copy.as_ref());
+            sent_copy_ui(ui, outcome.face_copy.as_ref());
         }
         if !self.verify_probe.status_ui(ui) {
             if self.verify_probe.loading.is_not_requested() {
@@ -784,6 +788,18 @@ fn with_landmarks(mut faces: Vec<FaceOverlay>, local: &[LocalLandmarks]) -> Vec<
         }
     }
     faces
+}
+
+/// "12.3 MB photo sent as a 2.1 MB copy", when the image was too large for one request.
+pub(crate) fn sent_copy_ui(ui: &mut Ui, copy: Option<&necid::ScaledCopy>) {
+    if let Some(copy) = copy {
+        let (width, height) = copy.copy_size;
+        ui.label(RichText::new(copy.to_string()).weak())
+            .on_hover_text(format!(
+                "The image is larger than the back end accepts in one request, so a \
+                 {width}×{height} JPEG copy was sent; faces are drawn on the original."
+            ));
+    }
 }
 
 fn drop_hint_ui(ui: &mut Ui, text: &str) {

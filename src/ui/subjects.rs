@@ -1002,8 +1002,12 @@ fn enrol(
 /// What the service will think of the image, said before it is sent.
 fn quality_ui(ui: &mut Ui, prepared: &PreparedImage) {
     let error = ui.visuals().error_fg_color;
-    let (width, height) = prepared.image.dimensions();
+    let (width, height) = prepared
+        .image
+        .copy_of()
+        .map_or_else(|| prepared.image.dimensions(), |copy| copy.original_size);
     ui.label(format!("{} · {width}×{height} pixels", prepared.name));
+    crate::ui::face::sent_copy_ui(ui, prepared.image.copy_of());
     match prepared.faces.as_slice() {
         [] => {
             ui.label(

@@ -7,9 +7,9 @@ use crate::ids::{ApiKey, BatchId, EventId, SubjectId, TagName};
 use crate::image::FaceImage;
 use crate::model::{
     BulkProgress, BulkRegisterRequest, BulkRegisterResponse, BulkRegistration, Enrolment,
-    ExtractRequest, ExtractResponse, FaceEnrolment, MatchScore, RegisterSummary, RenameTag,
-    SearchRequest, SearchResponse, SortDirection, SubjectEvents, SubjectPage, SubjectRow,
-    VerifyFaceRequest, VerifyFaceResponse, VerifySubjectRequest, VerifySubjectResponse,
+    ExtractRequest, ExtractResponse, FaceAttributes, FaceEnrolment, MatchScore, RegisterSummary,
+    RenameTag, SearchRequest, SearchResponse, SortDirection, SubjectEvents, SubjectPage,
+    SubjectRow, VerifyFaceRequest, VerifyFaceResponse, VerifySubjectRequest, VerifySubjectResponse,
 };
 use futures_util::stream::{self, Stream};
 use http::Method;
@@ -41,13 +41,23 @@ impl Client {
     /// let faces = client.extract(&image).await?.faces;
     /// # Ok(()) }
     /// ```
+    ///
+    /// An image too large for one request is sent as a smaller copy, and the faces' coordinates
+    /// are those of the image given ([`Client::fit_images`]).
     pub async fn extract(&self, image: &FaceImage) -> Result<ExtractResponse> {
-        let body = ExtractRequest {
-            faces: image.to_base64(),
+        let mut body = ExtractRequest {
+            faces: String::new(),
         };
-        self.execute(Call::new(Surface::Biometric, Method::POST, "/v1.1/face/extract").json(&body)?)
+        let [image] = self.fit_request(&body, [image]).await?;
+        body.faces = image.to_base64();
+        let mut extracted: ExtractResponse = self
+            .execute(Call::new(Surface::Biometric, Method::POST, "/v1.1/face/extract").json(&body)?)
             .await?
-            .json()
+            .json()?;
+        for face in &mut extracted.faces {
+            to_original(&image, &mut face.attributes);
+        }
+        Ok(extracted)
     }
 }
 
@@ -61,6 +71,25 @@ pub struct Gallery {
 impl Gallery {
     fn call(&self, method: Method, path: impl Into<String>) -> Call {
         Call::new(Surface::Biometric, method, path).api_key(&self.api_key)
+    }
+
+    /// Sends one face to an enrolment route, as a smaller copy when too large, and answers with
+    /// its attributes on the image given.
+    async fn enrol(&self, call: Call, face: &FaceImage, tags: &[TagName]) -> Result<Enrolment> {
+        let mut body = FaceEnrolment {
+            face: String::new(),
+            tags: tags.to_vec(),
+        };
+        let [face] = self.client.fit_request(&body, [face]).await?;
+        body.face = face.to_base64();
+        let mut enrolled: Enrolment = self.client.execute(call.json(&body)?).await?.json()?;
+        to_original(&face, &mut enrolled.attributes);
+        Ok(enrolled)
+    }
+
+    /// The client this gallery's requests go through.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The API key in use.
@@ -136,11 +165,8 @@ impl Gallery {
     /// # Ok(()) }
     /// ```
     pub async fn register_subject(&self, face: &FaceImage, tags: &[TagName]) -> Result<Enrolment> {
-        let body = enrolment(face, tags);
-        self.client
-            .execute(self.call(Method::POST, "/v1.1/subjects").json(&body)?)
-            .await?
-            .json()
+        self.enrol(self.call(Method::POST, "/v1.1/subjects"), face, tags)
+            .await
     }
 
     /// Update Subject: replaces the face of the subject's first event
@@ -158,14 +184,8 @@ impl Gallery {
         face: &FaceImage,
         tags: &[TagName],
     ) -> Result<Enrolment> {
-        let body = enrolment(face, tags);
-        self.client
-            .execute(
-                self.call(Method::PUT, subject_path(subject_id))
-                    .json(&body)?,
-            )
-            .await?
-            .json()
+        self.enrol(self.call(Method::PUT, subject_path(subject_id)), face, tags)
+            .await
     }
 
     /// Unregister Subject and all its events (`DELETE /v1.1/subjects/{id}`).
@@ -212,14 +232,8 @@ impl Gallery {
         face: &FaceImage,
         tags: &[TagName],
     ) -> Result<Enrolment> {
-        let body = enrolment(face, tags);
-        self.client
-            .execute(
-                self.call(Method::POST, events_path(subject_id))
-                    .json(&body)?,
-            )
-            .await?
-            .json()
+        self.enrol(self.call(Method::POST, events_path(subject_id)), face, tags)
+            .await
     }
 
     /// Update Event (`PUT /v1.1/subjects/{id}/events/{eventId}`).
@@ -237,14 +251,12 @@ impl Gallery {
         face: &FaceImage,
         tags: &[TagName],
     ) -> Result<Enrolment> {
-        let body = enrolment(face, tags);
-        self.client
-            .execute(
-                self.call(Method::PUT, event_path(subject_id, event_id))
-                    .json(&body)?,
-            )
-            .await?
-            .json()
+        self.enrol(
+            self.call(Method::PUT, event_path(subject_id, event_id)),
+            face,
+            tags,
+        )
+        .await
     }
 
     /// Unregister Event (`DELETE /v1.1/subjects/{id}/events/{eventId}`).
@@ -277,8 +289,9 @@ impl Gallery {
     pub fn search(&self, probe: &FaceImage) -> Search {
         Search {
             gallery: self.clone(),
+            probe: probe.clone(),
             request: SearchRequest {
-                probe: probe.to_base64(),
+                probe: String::new(),
                 threshold: None,
                 limit: None,
                 tags: Vec::new(),
@@ -300,10 +313,13 @@ impl Gallery {
         probe: &FaceImage,
         subject_id: &SubjectId,
     ) -> Result<Option<VerifySubjectResponse>> {
-        let body = VerifySubjectRequest {
-            probe: probe.to_base64(),
+        let mut body = VerifySubjectRequest {
+            probe: String::new(),
             id: subject_id.clone(),
         };
+        // Verify answers with a score only: there are no coordinates to map back.
+        let [probe] = self.client.fit_request(&body, [probe]).await?;
+        body.probe = probe.to_base64();
         self.client
             .execute(self.call(Method::POST, "/v1.1/face/verify").json(&body)?)
             .await?
@@ -325,10 +341,13 @@ impl Gallery {
         face: &FaceImage,
         probe: &FaceImage,
     ) -> Result<Option<VerifyFaceResponse>> {
-        let body = VerifyFaceRequest {
-            face: face.to_base64(),
-            probe: probe.to_base64(),
+        let mut body = VerifyFaceRequest {
+            face: String::new(),
+            probe: String::new(),
         };
+        let [face, probe] = self.client.fit_request(&body, [face, probe]).await?;
+        body.face = face.to_base64();
+        body.probe = probe.to_base64();
         self.client
             .execute(self.call(Method::POST, "/v1.1/face/verify").json(&body)?)
             .await?
@@ -503,10 +522,10 @@ where
     })
 }
 
-fn enrolment(face: &FaceImage, tags: &[TagName]) -> FaceEnrolment {
-    FaceEnrolment {
-        face: face.to_base64(),
-        tags: tags.to_vec(),
+/// Maps attributes measured on `sent` onto the image it is a copy of, if it is one.
+fn to_original(sent: &FaceImage, attributes: &mut FaceAttributes) {
+    if let Some(copy) = sent.copy_of() {
+        copy.map_to_original(attributes);
     }
 }
 
@@ -596,6 +615,7 @@ impl ListSubjects {
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Search {
     gallery: Gallery,
+    probe: FaceImage,
     request: SearchRequest,
 }
 
@@ -619,7 +639,9 @@ impl Search {
     }
 
     /// Sends the request. `None` when no candidate reaches the threshold (the API's 404).
-    pub async fn send(self) -> Result<Option<SearchResponse>> {
+    /// A probe too large for one request is sent as a smaller copy; the probe face's
+    /// coordinates are those of the image given.
+    pub async fn send(mut self) -> Result<Option<SearchResponse>> {
         if let Some(limit) = self.request.limit
             && !(1..=50).contains(&limit)
         {
@@ -627,7 +649,14 @@ impl Search {
                 "limit must be 1..=50, not {limit}"
             )));
         }
-        self.gallery
+        let [probe] = self
+            .gallery
+            .client
+            .fit_request(&self.request, [&self.probe])
+            .await?;
+        self.request.probe = probe.to_base64();
+        let mut found: Option<SearchResponse> = self
+            .gallery
             .client
             .execute(
                 self.gallery
@@ -635,6 +664,10 @@ impl Search {
                     .json(&self.request)?,
             )
             .await?
-            .json_or_not_found()
+            .json_or_not_found()?;
+        if let Some(found) = &mut found {
+            to_original(&probe, &mut found.attributes);
+        }
+        Ok(found)
     }
 }

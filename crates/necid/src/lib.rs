@@ -35,13 +35,13 @@ pub mod signing;
 pub mod wire;
 
 pub use client::{
-    Client, ClientBuilder, NEC_API_BASE_URL, NEC_PORTAL_BASE_URL, RequestObserver, RequestRecord,
-    Surface, encode_component,
+    Client, ClientBuilder, NEC_API_BASE_URL, NEC_MAX_REQUEST_BYTES, NEC_PORTAL_BASE_URL,
+    RequestObserver, RequestRecord, Surface, encode_component,
 };
 pub use error::{Error, ForbiddenReason, Result};
 pub use gallery::{Gallery, ListSubjects, MAX_SUBJECT_PAGE, Search};
 pub use ids::{ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName};
-pub use image::{FaceImage, ImageError, ImageLimits};
+pub use image::{FaceImage, ImageError, ImageLimits, MAX_COPY_SIDE, MIN_COPY_SIDE, ScaledCopy};
 pub use model::*;
 pub use portal::{Applications, Galleries};
 pub use signing::{Credentials, PathStyle, SigningScope};

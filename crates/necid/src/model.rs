@@ -80,6 +80,30 @@ pub struct FaceAttributes {
     pub face_quality_score: f64,
 }
 
+impl FaceAttributes {
+    /// Multiplies every coordinate (`faceArea`, `headArea`, the eye centres) by `across`
+    /// horizontally and `down` vertically, to the nearest pixel: attributes measured on a scaled
+    /// copy, mapped onto the original ([`crate::ScaledCopy::map_to_original`]).
+    pub fn scale_coordinates(&mut self, across: f64, down: f64) {
+        let x = |v: i32| (f64::from(v) * across).round() as i32;
+        let y = |v: i32| (f64::from(v) * down).round() as i32;
+        for rect in [&mut self.face_area, &mut self.head_area] {
+            *rect = FaceRect {
+                left: x(rect.left),
+                top: y(rect.top),
+                right: x(rect.right),
+                bottom: y(rect.bottom),
+            };
+        }
+        for point in [&mut self.right_eye_center, &mut self.left_eye_center] {
+            *point = FacePoint {
+                x: x(point.x),
+                y: y(point.y),
+            };
+        }
+    }
+}
+
 /// A match score, 0..=9999; the API's default threshold is 7000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]

@@ -1008,3 +1008,210 @@ fn every_bad_file_is_refused_or_accepted_without_panicking() {
         Err(ImageError::Empty)
     );
 }
+
+// --- photos larger than a request may be ---------------------------------------------------
+
+/// A PNG of a gradient with noise, `width`×`height`: noise keeps the file large, as a camera's is.
+fn large_photo(width: u32, height: u32) -> FaceImage {
+    let mut state = 0x9e37_79b9_u32;
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let noise = (state >> 24) as u8 / 4;
+        image::Rgb([
+            ((x / 8) as u8).wrapping_add(noise),
+            ((y / 8) as u8).wrapping_add(noise),
+            128 + noise / 2,
+        ])
+    });
+    let mut png = Vec::new();
+    pixels
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode");
+    FaceImage::from_bytes(png).expect("a valid photo")
+}
+
+fn client_with_limit(base: &str, max_request_bytes: usize) -> Client {
+    Client::builder()
+        .base_url(base)
+        .credentials(Credentials::new("AKIDLOCAL", "local-secret"))
+        .max_request_bytes(max_request_bytes)
+        .build()
+        .expect("a client")
+}
+
+/// The image a request carried in `field`, decoded: its width and height.
+fn sent_size(request: &Recorded, field: &str) -> (u32, u32) {
+    let text = request.json()[field]
+        .as_str()
+        .expect("a base64 image")
+        .to_owned();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("base64");
+    let sent = image::load_from_memory(&bytes).expect("the sent image decodes");
+    (sent.width(), sent.height())
+}
+
+/// `attributes()`'s faceArea scaled from a `sent` image onto a `photo` one.
+fn face_area_on(photo: (u32, u32), sent: (u32, u32)) -> FaceRect {
+    let across = f64::from(photo.0) / f64::from(sent.0);
+    let down = f64::from(photo.1) / f64::from(sent.1);
+    let x = |v: f64| (v * across).round() as i32;
+    let y = |v: f64| (v * down).round() as i32;
+    FaceRect {
+        left: x(161.0),
+        top: y(156.0),
+        right: x(318.0),
+        bottom: y(313.0),
+    }
+}
+
+#[tokio::test]
+async fn a_photo_too_large_for_a_request_is_extracted_from_a_copy_and_mapped_back() {
+    let photo = large_photo(1600, 1200);
+    const LIMIT: usize = 400_000;
+    assert!(
+        photo.base64_len() > LIMIT,
+        "the photo alone is over the limit"
+    );
+    let (base, server) = serve(vec![(
+        200,
+        json!({"faces": [{"attributes": attributes()}]}).to_string(),
+    )])
+    .await;
+    let extracted = client_with_limit(&base, LIMIT)
+        .extract(&photo)
+        .await
+        .expect("extracted from a copy");
+    let request = server.await.expect("served").remove(0);
+
+    assert!(
+        request.body.len() <= LIMIT,
+        "{} bytes sent",
+        request.body.len()
+    );
+    let sent = sent_size(&request, "faces");
+    let aspect = f64::from(sent.0) / f64::from(sent.1);
+    assert!(
+        sent.0 < 1600 && (aspect - 4.0 / 3.0).abs() < 0.01,
+        "{sent:?}"
+    );
+    let face = &extracted.faces[0].attributes;
+    assert_eq!(face.face_area, face_area_on((1600, 1200), sent));
+    assert!(face.face_area.left > 161, "mapped onto the larger original");
+    assert_eq!(face.face_quality_score, 0.86541, "scores are not scaled");
+}
+
+#[tokio::test]
+async fn a_large_probe_and_a_large_enrolment_answer_on_the_original_photo() {
+    let photo = large_photo(1600, 1200);
+    const LIMIT: usize = 400_000;
+    let search_answer = json!({
+        "candidates": [{"id": "s1", "score": 8200, "events": [{"id": "e1", "score": 8200}]}],
+        "attributes": attributes()
+    });
+    let enrol_answer = json!({"id": "s1", "eventId": "e1", "attributes": attributes()});
+    let (base, server) = serve(vec![
+        (200, search_answer.to_string()),
+        (200, enrol_answer.to_string()),
+        (200, json!({"score": 9100}).to_string()),
+    ])
+    .await;
+    let gallery = client_with_limit(&base, LIMIT).gallery(key());
+    let found = gallery
+        .search(&photo)
+        .tags([TagName::new("staff")])
+        .send()
+        .await
+        .expect("searched")
+        .expect("a candidate");
+    let enrolled = gallery
+        .register_subject(&photo, &[TagName::new("staff")])
+        .await
+        .expect("enrolled");
+    let verified = gallery
+        .verify_faces(&photo, &photo)
+        .await
+        .expect("verified")
+        .expect("a match");
+    let requests = server.await.expect("served");
+
+    for request in &requests {
+        assert!(
+            request.body.len() <= LIMIT,
+            "{} bytes sent",
+            request.body.len()
+        );
+    }
+    let probe_sent = sent_size(&requests[0], "probe");
+    assert_eq!(
+        found.attributes.face_area,
+        face_area_on((1600, 1200), probe_sent)
+    );
+    let face_sent = sent_size(&requests[1], "face");
+    assert_eq!(requests[1].json()["tags"], json!(["staff"]));
+    assert_eq!(
+        enrolled.attributes.face_area,
+        face_area_on((1600, 1200), face_sent)
+    );
+    // Two images share one body: each is made smaller than one alone would be.
+    let pair = (
+        sent_size(&requests[2], "face"),
+        sent_size(&requests[2], "probe"),
+    );
+    assert!(pair.0.0 < face_sent.0 && pair.1.0 < face_sent.0, "{pair:?}");
+    assert_eq!(verified.score.get(), 9100);
+}
+
+#[tokio::test]
+async fn a_caller_can_fit_a_photo_first_and_the_request_sends_that_copy_unchanged() {
+    let photo = large_photo(1600, 1200);
+    let (base, server) = serve(vec![(
+        200,
+        json!({"faces": [{"attributes": attributes()}]}).to_string(),
+    )])
+    .await;
+    let client = client_with_limit(&base, 400_000);
+    let copy = client.fit_images(&[&photo]).expect("a copy").remove(0);
+    let made = *copy.copy_of().expect("made smaller");
+    assert_eq!(made.original_bytes, photo.bytes().len());
+    assert_eq!(made.copy_bytes, copy.bytes().len());
+    let extracted = client.extract(&copy).await.expect("extracted");
+    let request = server.await.expect("served").remove(0);
+    assert_eq!(
+        request.json()["faces"],
+        json!(copy.to_base64()),
+        "the copy is sent as it is"
+    );
+    assert_eq!(
+        extracted.faces[0].attributes.face_area,
+        face_area_on((1600, 1200), made.copy_size)
+    );
+}
+
+#[tokio::test]
+async fn a_photo_that_no_copy_can_fit_is_refused_before_anything_is_sent() {
+    let photo = large_photo(800, 600);
+    let (base, server) = serve(Vec::new()).await;
+    let error = client_with_limit(&base, 2_000)
+        .extract(&photo)
+        .await
+        .expect_err("too small a limit");
+    assert!(
+        matches!(error, Error::Image(ImageError::CannotFit { limit, .. }) if limit < 2_000),
+        "{error:?}"
+    );
+    assert!(server.await.expect("served").is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_photo_within_the_limit_is_sent_byte_for_byte() {
+    let photo = large_photo(1600, 1200);
+    let (base, server) = serve(vec![(200, json!({"faces": []}).to_string())]).await;
+    client_with_limit(&base, photo.base64_len() + 1_000)
+        .extract(&photo)
+        .await
+        .expect("extracted");
+    let request = server.await.expect("served").remove(0);
+    assert_eq!(request.json()["faces"], json!(photo.to_base64()));
+}
