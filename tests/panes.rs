@@ -112,11 +112,15 @@ fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activ
     let runtime = common::runtime();
     let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
     common::wait_for_local_service(&mut harness);
+    common::wait_secs(&mut harness, 30, "the Local gallery list", |h| {
+        common::shows(
+            h,
+            "This profile has no gallery yet: create one with New gallery.",
+        )
+    });
     for attempt in 1..=2 {
-        harness
-            .get_by_role_and_label(Role::Button, "New gallery")
-            .click();
-        harness.step();
+        harness.get_by_label("New gallery").click();
+        common::settle(&mut harness);
         common::type_into(&mut harness, "Gallery name", "Staff");
         harness.get_by_label("Create gallery").click();
         harness.step();
