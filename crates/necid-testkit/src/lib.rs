@@ -613,21 +613,27 @@ impl StalledListener {
     /// # Panics
     /// When no loopback port can be had, or the backlog cannot be filled.
     pub fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()
-            .expect("a runtime to make the socket");
-        let listener = runtime.block_on(async {
-            let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-            socket
-                .bind("127.0.0.1:0".parse().expect("an address"))
-                .expect("a free port on 127.0.0.1");
-            socket
-                .listen(1)
-                .expect("a listener")
-                .into_std()
-                .expect("a plain listener")
-        });
+        // tokio's socket is the one at hand that sets a backlog; it needs a runtime of its own,
+        // made on a thread of its own so that this works inside a caller's runtime too.
+        let listener = std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .expect("a runtime to make the socket");
+            runtime.block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+                socket
+                    .bind("127.0.0.1:0".parse().expect("an address"))
+                    .expect("a free port on 127.0.0.1");
+                socket
+                    .listen(1)
+                    .expect("a listener")
+                    .into_std()
+                    .expect("a plain listener")
+            })
+        })
+        .join()
+        .expect("the socket was made");
         let address = listener.local_addr().expect("the listener's address");
         let mut fillers = Vec::new();
         for _ in 0..16 {
