@@ -269,18 +269,20 @@ fn describe_api(status: u16, body: &ErrorBody) -> String {
 }
 
 fn describe_forbidden(reason: ForbiddenReason, message: &str) -> String {
-    match reason {
-        ForbiddenReason::SignatureExpired => format!(
+    let what = match reason {
+        ForbiddenReason::SignatureExpired => {
             "the request's time differs from the server's by more than 5 minutes; check this \
-             computer's clock ({message})"
-        ),
-        ForbiddenReason::ApiKey => {
-            format!("the API key was refused; check the application's key ({message})")
+             computer's clock"
         }
-        ForbiddenReason::Signature => format!(
-            "the request signature was refused; check the access key, secret key and region \
-             ({message})"
-        ),
+        ForbiddenReason::ApiKey => "the API key was refused; check the application's key",
+        ForbiddenReason::Signature => {
+            "the request signature was refused; check the access key, secret key and region"
+        }
+    };
+    if message.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what} ({message})")
     }
 }
 
