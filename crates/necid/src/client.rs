@@ -3,8 +3,25 @@
 //! `Client` is cheap to clone (one `Arc`); the resource handles it hands out
 //! ([`Client::galleries`], [`Client::gallery`], ...) own a clone, so a request can be built on one
 //! thread and moved into a spawned task.
+//!
+//! Every request is bounded, because a back end can misbehave in every way:
+//! - **time**: a connect timeout ([`ClientBuilder::connect_timeout`], 10 s) and a timeout for the
+//!   whole request, answer included ([`ClientBuilder::request_timeout`], 60 s);
+//! - **size**: the answer is read chunk by chunk and refused with
+//!   [`Error::ResponseTooLarge`] once it passes [`ClientBuilder::max_response_bytes`]
+//!   (16 MiB), so a 50 MB answer never sits in memory;
+//! - **retries**: idempotent requests (GET, PUT, DELETE, HEAD) that meet a 429, a 503 or a refused
+//!   connection are tried again after a back-off that honours `Retry-After`, within
+//!   [`RetryPolicy`]; POST and PATCH are never repeated;
+//! - **cancellation**: a request is a future and nothing of it runs elsewhere: dropping the
+//!   future aborts the request and closes its connection. To cancel from another place, run the
+//!   request in a task and abort that (`tokio::task::JoinHandle::abort`, or
+//!   `tokio::task::AbortHandle` from `JoinHandle::abort_handle`), or race it with a signal in
+//!   `tokio::select!`;
+//! - **visibility**: an observer hears when each request starts, retries and finishes
+//!   ([`RequestEvent`]), so an activity log can list requests in flight.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RequestLine, Result, TimeoutPhase, TransportFailure};
 use crate::ids::ApiKey;
 use crate::image::{FaceImage, bytes_for_base64};
 use crate::model::Health;
@@ -14,6 +31,7 @@ use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The real NEC ID biometric API.
@@ -22,6 +40,13 @@ pub const NEC_API_BASE_URL: &str = "https://api.id.nec.com.au";
 pub const NEC_PORTAL_BASE_URL: &str = "https://portal.id.nec.com.au";
 /// The largest request body the NEC cloud's gateway accepts, and the client's default.
 pub const NEC_MAX_REQUEST_BYTES: usize = 10_000_000;
+/// The largest answer the client reads by default: a list of 10,000 galleries or a full page of
+/// 1000 subjects is a few hundred KiB, so this is far more than any real answer.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
+/// How long a connection may take to be accepted, by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request, answer included, may take by default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// What [`Client::fit_images`] leaves for the JSON around the images (tags, ids, field names):
 /// more than any real request needs, a fraction of a percent of a limit.
 const JSON_ALLOWANCE_BYTES: usize = 64 * 1024;
@@ -47,10 +72,48 @@ pub enum Surface {
     Portal,
 }
 
-/// What the client did for one request, for an activity log. Never holds a secret: the API key
-/// is reduced to whether one was sent, and the body is kept only when small.
+/// Identifies one request (all its tries) across its [`RequestEvent`]s; unique in the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(u64);
+
+impl RequestId {
+    fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number, for display and logs.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A request that has just started, for an activity log's "in flight" list.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RequestStart {
+    pub id: RequestId,
+    pub started: SystemTime,
+    pub method: &'static str,
+    pub url: String,
+    pub surface: Surface,
+    pub sent_api_key: bool,
+    pub body_bytes: usize,
+}
+
+/// What the client did for one request (all its tries), for an activity log. Never holds a
+/// secret: the API key is reduced to whether one was sent, and the body is kept only when small.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RequestRecord {
+    /// The same id as the request's [`RequestEvent::Started`].
+    pub id: RequestId,
     pub started: SystemTime,
     pub method: &'static str,
     pub url: String,
@@ -59,14 +122,102 @@ pub struct RequestRecord {
     /// The JSON body, when it is at most 16 KiB (large bodies are images).
     pub body: Option<Arc<str>>,
     pub body_bytes: usize,
+    /// The last answer's status, when one came.
     pub status: Option<u16>,
+    /// The size of the last answer's body as read (at most the size limit).
+    pub response_bytes: usize,
+    /// From the start to the end of the last try, back-off waits included.
     pub latency: Duration,
-    /// The error as a person would read it, when the request failed.
+    /// How many times the request was sent: 1 unless it was retried.
+    pub attempts: u32,
+    /// The error as a person reads it ([`Error::human`]), when the request failed. A 2xx whose
+    /// body could not be read is a failure too.
     pub error: Option<String>,
+    /// The technical account of the error ([`Error::detail`]).
+    pub error_detail: Option<String>,
+    /// The caller dropped the request before it finished; `error` says so too.
+    pub cancelled: bool,
+}
+
+/// What an event observer hears about each request, in this order: `Started`, any number of
+/// `Retrying`, then exactly one `Finished` (also when the request is cancelled).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum RequestEvent {
+    /// The request is about to be sent for the first time.
+    Started(RequestStart),
+    /// A try failed in a way worth repeating; the next try starts after `wait`.
+    Retrying {
+        id: RequestId,
+        /// The number of the try about to start: 2 for the first retry.
+        attempt: u32,
+        wait: Duration,
+        /// Why the last try failed ([`Error::human`]).
+        reason: String,
+    },
+    /// The request ended: answered, failed, or cancelled by its caller.
+    Finished(RequestRecord),
+}
+
+impl RequestEvent {
+    /// The request this event is about.
+    pub fn id(&self) -> RequestId {
+        match self {
+            Self::Started(start) => start.id,
+            Self::Retrying { id, .. } => *id,
+            Self::Finished(record) => record.id,
+        }
+    }
 }
 
 /// Receives a [`RequestRecord`] after every request.
 pub type RequestObserver = Arc<dyn Fn(RequestRecord) + Send + Sync>;
+
+/// Receives every [`RequestEvent`]. It is called on the task making the request: keep it quick
+/// (send the event down a channel).
+pub type RequestEventObserver = Arc<dyn Fn(RequestEvent) + Send + Sync>;
+
+/// When and how often idempotent requests are tried again (see [`ClientBuilder::retry_policy`]).
+///
+/// A try is repeated after a 429 or a 503 (waiting what `Retry-After` asks, else the back-off)
+/// and after a connection that was refused or failed before anything was sent (waiting the
+/// back-off). The back-off starts at `initial_backoff` and doubles with each retry. A wait that
+/// would take the waits together past `max_total_wait` is not made: the error is returned, with
+/// its [`Error::retry_after`] hint. POST and PATCH are never repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included: 1 never retries. Default 3.
+    pub max_attempts: u32,
+    /// The wait before the first retry when the server gives no `Retry-After`. Default 500 ms.
+    pub initial_backoff: Duration,
+    /// The most all waits of one request may add up to. Default 30 s.
+    pub max_total_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_total_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Every request is sent once.
+    pub const NEVER: Self = Self {
+        max_attempts: 1,
+        initial_backoff: Duration::ZERO,
+        max_total_wait: Duration::ZERO,
+    };
+
+    /// The back-off before try number `attempt + 1`.
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+    }
+}
 
 /// Settings for a [`Client`].
 #[derive(Clone)]
@@ -75,9 +226,13 @@ pub struct ClientBuilder {
     portal_base_url: String,
     scope: SigningScope,
     credentials: Option<Credentials>,
-    timeout: Duration,
+    connect_timeout: Duration,
+    request_timeout: Duration,
     max_request_bytes: usize,
+    max_response_bytes: usize,
+    retry: RetryPolicy,
     observer: Option<RequestObserver>,
+    event_observer: Option<RequestEventObserver>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -87,8 +242,11 @@ impl fmt::Debug for ClientBuilder {
             .field("portal_base_url", &self.portal_base_url)
             .field("scope", &self.scope)
             .field("credentials", &self.credentials)
-            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("max_request_bytes", &self.max_request_bytes)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -100,9 +258,13 @@ impl Default for ClientBuilder {
             portal_base_url: NEC_PORTAL_BASE_URL.to_owned(),
             scope: SigningScope::default(),
             credentials: None,
-            timeout: Duration::from_secs(60),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_request_bytes: NEC_MAX_REQUEST_BYTES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryPolicy::default(),
             observer: None,
+            event_observer: None,
         }
     }
 }
@@ -145,9 +307,64 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a whole answer (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+    /// How long one try of a request may take, from connecting to the last byte of the answer
+    /// (default [`DEFAULT_REQUEST_TIMEOUT`], 60 s). Past it the request fails with
+    /// [`Error::Timeout`] ([`crate::TimeoutPhase::Answer`]).
+    ///
+    /// ```no_run
+    /// let client = necid::Client::builder()
+    ///     .connect_timeout(std::time::Duration::from_secs(5))
+    ///     .request_timeout(std::time::Duration::from_secs(30))
+    ///     .credentials(necid::Credentials::new("AKIA...", "secret"))
+    ///     .build()?;
+    /// # Ok::<(), necid::Error>(())
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The same as [`ClientBuilder::request_timeout`].
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.request_timeout(timeout)
+    }
+
+    /// How long a connection may take to be accepted (default [`DEFAULT_CONNECT_TIMEOUT`],
+    /// 10 s). Past it the request fails with [`Error::Timeout`]
+    /// ([`crate::TimeoutPhase::Connect`]); it is not retried, as the server is not there.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest answer body read (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB). A larger
+    /// answer is refused with [`Error::ResponseTooLarge`]: at once when its `content-length` says
+    /// so, else as soon as the bytes read pass the limit, so no more than the limit is held.
+    ///
+    /// ```no_run
+    /// let client = necid::Client::builder()
+    ///     .max_response_bytes(4 << 20)
+    ///     .credentials(necid::Credentials::new("AKIA...", "secret"))
+    ///     .build()?;
+    /// # Ok::<(), necid::Error>(())
+    /// ```
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// When idempotent requests are tried again (default [`RetryPolicy::default`]: 3 tries,
+    /// waits of at most 30 s in all). [`RetryPolicy::NEVER`] sends every request once.
+    ///
+    /// ```no_run
+    /// let client = necid::Client::builder()
+    ///     .retry_policy(necid::RetryPolicy { max_attempts: 5, ..Default::default() })
+    ///     .credentials(necid::Credentials::new("AKIA...", "secret"))
+    ///     .build()?;
+    /// # Ok::<(), necid::Error>(())
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -169,9 +386,29 @@ impl ClientBuilder {
         self
     }
 
-    /// Called after every request, for an activity log.
+    /// Called once after every request (all its tries) with its record, for an activity log.
+    /// Can be set together with [`ClientBuilder::event_observer`]; both are called.
     pub fn observer(mut self, observer: RequestObserver) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Called when each request starts, before each retry, and when it finishes or is
+    /// cancelled ([`RequestEvent`]), so an activity log can show requests in flight.
+    ///
+    /// ```no_run
+    /// let (sender, events) = std::sync::mpsc::channel();
+    /// let client = necid::Client::builder()
+    ///     .event_observer(std::sync::Arc::new(move |event: necid::RequestEvent| {
+    ///         let _ = sender.send(event);
+    ///     }))
+    ///     .credentials(necid::Credentials::new("AKIA...", "secret"))
+    ///     .build()?;
+    /// # drop(events);
+    /// # Ok::<(), necid::Error>(())
+    /// ```
+    pub fn event_observer(mut self, observer: RequestEventObserver) -> Self {
+        self.event_observer = Some(observer);
         self
     }
 
@@ -188,7 +425,8 @@ impl ClientBuilder {
         let api_base_url = check_base_url(&self.api_base_url)?;
         let portal_base_url = check_base_url(&self.portal_base_url)?;
         let http = reqwest::Client::builder()
-            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot start the HTTP client: {e}")))?;
         Ok(Client {
@@ -198,9 +436,13 @@ impl ClientBuilder {
                 portal_base_url,
                 scope: self.scope,
                 credentials,
-                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                request_timeout: self.request_timeout,
                 max_request_bytes: self.max_request_bytes,
+                max_response_bytes: self.max_response_bytes,
+                retry: self.retry,
                 observer: self.observer,
+                event_observer: self.event_observer,
             }),
         })
     }
@@ -242,9 +484,13 @@ struct Inner {
     portal_base_url: String,
     scope: SigningScope,
     credentials: Credentials,
-    timeout: Duration,
+    connect_timeout: Duration,
+    request_timeout: Duration,
     max_request_bytes: usize,
+    max_response_bytes: usize,
+    retry: RetryPolicy,
     observer: Option<RequestObserver>,
+    event_observer: Option<RequestEventObserver>,
 }
 
 impl fmt::Debug for Client {
@@ -300,45 +546,249 @@ impl Call {
     }
 }
 
-/// A response's status and body.
+/// What one try received: the status, the headers that matter, and the body (at most the size
+/// limit).
+#[derive(Debug)]
+struct Received {
+    status: u16,
+    content_type: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    fn error(&self, request: &RequestLine) -> Error {
+        Error::from_response(
+            request.clone(),
+            self.status,
+            self.content_type.as_deref(),
+            self.retry_after,
+            &self.body,
+        )
+    }
+}
+
+/// A response, and the report of its request: the report is finished when the body has been
+/// read as what the caller expected, so a 2xx whose body does not parse is logged as the
+/// failure it is. An answer dropped unread is reported by its status alone.
 #[derive(Debug)]
 pub(crate) struct Answer {
-    pub status: u16,
-    pub body: Vec<u8>,
+    received: Received,
+    request: RequestLine,
+    report: Option<Report>,
 }
 
 impl Answer {
     /// The body of a 2xx answer as `T`; any other status is an error.
-    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
-        if !(200..300).contains(&self.status) {
-            return Err(Error::from_response(self.status, &self.body));
-        }
-        serde_json::from_slice(&self.body).map_err(|e| Error::InvalidResponse {
-            status: self.status,
-            message: format!("the body does not match the API: {e}"),
-        })
+    pub fn json<T: DeserializeOwned>(mut self) -> Result<T> {
+        let result = if self.received.is_success() {
+            self.parse()
+        } else {
+            Err(self.received.error(&self.request))
+        };
+        self.finish(result.as_ref().err());
+        result
     }
 
     /// A 2xx answer whose body does not matter.
-    pub fn empty(self) -> Result<()> {
-        if (200..300).contains(&self.status) {
+    pub fn empty(mut self) -> Result<()> {
+        let result = if self.received.is_success() {
             Ok(())
         } else {
-            Err(Error::from_response(self.status, &self.body))
-        }
+            Err(self.received.error(&self.request))
+        };
+        self.finish(result.as_ref().err());
+        result
     }
 
     /// `None` for a 404 (the documented "not found / not verified" answer), else like `json`.
-    pub fn json_or_not_found<T: DeserializeOwned>(self) -> Result<Option<T>> {
-        if self.status == 404 {
+    pub fn json_or_not_found<T: DeserializeOwned>(mut self) -> Result<Option<T>> {
+        if self.received.status == 404 {
             // A 404 without the API's JSON body is a wrong URL, not an answer.
-            if serde_json::from_slice::<serde_json::Value>(&self.body).is_err() {
-                return Err(Error::from_response(self.status, &self.body));
-            }
-            return Ok(None);
+            let result = match serde_json::from_slice::<serde_json::Value>(&self.received.body) {
+                Ok(_) => Ok(None),
+                Err(_) => Err(self.received.error(&self.request)),
+            };
+            self.finish(result.as_ref().err());
+            return result;
         }
         self.json().map(Some)
     }
+
+    fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        let body = &self.received.body;
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let parsed = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|e| (e.path().to_string(), e.into_inner()))
+            .and_then(|value| {
+                deserializer
+                    .end()
+                    .map(|()| value)
+                    .map_err(|e| (".".to_owned(), e))
+            });
+        parsed.map_err(|(path, error)| {
+            Error::unreadable(
+                self.request.clone(),
+                self.received.status,
+                self.received.content_type.as_deref(),
+                body,
+                &path,
+                &error,
+            )
+        })
+    }
+
+    fn finish(&mut self, error: Option<&Error>) {
+        if let Some(report) = self.report.take() {
+            report.finish(Some(self.received.status), self.received.body.len(), error);
+        }
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        if self.report.is_some() {
+            let error = (!self.received.is_success()).then(|| self.received.error(&self.request));
+            self.finish(error.as_ref());
+        }
+    }
+}
+
+/// Tells the observers about one request: `Started` when made, `Finished` exactly once, also
+/// when the request's future is dropped before it ends (then as cancelled).
+struct Report {
+    observer: Option<RequestObserver>,
+    event_observer: Option<RequestEventObserver>,
+    /// `None` once finished, or when nobody observes.
+    record: Option<RequestRecord>,
+    clock: Instant,
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Report {
+    fn start(inner: &Inner, call: &Call, request: &RequestLine) -> Self {
+        let observed = inner.observer.is_some() || inner.event_observer.is_some();
+        let record = observed.then(|| RequestRecord {
+            id: RequestId::next(),
+            started: SystemTime::now(),
+            method: request.method,
+            url: request.url.clone(),
+            surface: call.surface,
+            sent_api_key: call.api_key.is_some(),
+            body: call
+                .body
+                .as_ref()
+                .filter(|b| b.len() <= 16 * 1024)
+                .map(|b| Arc::<str>::from(String::from_utf8_lossy(b).as_ref())),
+            body_bytes: call.body.as_ref().map_or(0, Vec::len),
+            status: None,
+            response_bytes: 0,
+            latency: Duration::ZERO,
+            attempts: 1,
+            error: None,
+            error_detail: None,
+            cancelled: false,
+        });
+        if let (Some(events), Some(record)) = (&inner.event_observer, &record) {
+            events(RequestEvent::Started(RequestStart {
+                id: record.id,
+                started: record.started,
+                method: record.method,
+                url: record.url.clone(),
+                surface: record.surface,
+                sent_api_key: record.sent_api_key,
+                body_bytes: record.body_bytes,
+            }));
+        }
+        Self {
+            observer: inner.observer.clone(),
+            event_observer: inner.event_observer.clone(),
+            record,
+            clock: Instant::now(),
+        }
+    }
+
+    fn set_attempts(&mut self, attempts: u32) {
+        if let Some(record) = &mut self.record {
+            record.attempts = attempts;
+        }
+    }
+
+    fn retrying(&self, attempt: u32, wait: Duration, reason: &Error) {
+        if let (Some(events), Some(record)) = (&self.event_observer, &self.record) {
+            events(RequestEvent::Retrying {
+                id: record.id,
+                attempt,
+                wait,
+                reason: reason.human(),
+            });
+        }
+    }
+
+    fn finish(mut self, status: Option<u16>, response_bytes: usize, error: Option<&Error>) {
+        if let Some(mut record) = self.record.take() {
+            record.status = status.or_else(|| error.and_then(Error::status));
+            record.response_bytes = response_bytes;
+            record.error = error.map(Error::human);
+            record.error_detail = error.map(Error::detail);
+            self.emit(record);
+        }
+    }
+
+    fn emit(&self, mut record: RequestRecord) {
+        record.latency = self.clock.elapsed();
+        if let Some(events) = &self.event_observer {
+            events(RequestEvent::Finished(record.clone()));
+        }
+        if let Some(observer) = &self.observer {
+            observer(record);
+        }
+    }
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        if let Some(mut record) = self.record.take() {
+            record.cancelled = true;
+            record.error = Some("the request was cancelled".to_owned());
+            self.emit(record);
+        }
+    }
+}
+
+/// GET, HEAD, PUT, DELETE and OPTIONS may be sent twice with the effect of once (RFC 9110);
+/// POST and PATCH may not.
+fn is_idempotent(method: &http::Method) -> bool {
+    matches!(
+        *method,
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::PUT
+            | http::Method::DELETE
+            | http::Method::OPTIONS
+    )
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); a date in the past is no
+/// wait.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 impl Client {
@@ -370,6 +820,26 @@ impl Client {
     /// The largest request body the back end accepts ([`ClientBuilder::max_request_bytes`]).
     pub fn max_request_bytes(&self) -> usize {
         self.inner.max_request_bytes
+    }
+
+    /// The largest answer body read ([`ClientBuilder::max_response_bytes`]).
+    pub fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
+
+    /// How long a connection may take ([`ClientBuilder::connect_timeout`]).
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
+    }
+
+    /// How long one try of a request may take ([`ClientBuilder::request_timeout`]).
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
+
+    /// When idempotent requests are tried again ([`ClientBuilder::retry_policy`]).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
     }
 
     /// The images as a request carrying them will send them: each one itself when the body
@@ -458,40 +928,61 @@ impl Client {
         .json()
     }
 
-    /// Signs and sends one request, and reports it to the observer.
+    /// Sends one request, trying again as the [`RetryPolicy`] allows, and reports it to the
+    /// observers. Dropping the future aborts the request (nothing of it runs elsewhere) and
+    /// reports it as cancelled.
     pub(crate) async fn execute(&self, call: Call) -> Result<Answer> {
-        let started = SystemTime::now();
-        let clock = Instant::now();
-        let url = self.url_for(&call);
-        let outcome = self.send(&call, &url).await;
-        if let Some(observer) = &self.inner.observer {
-            let body = call
-                .body
-                .as_ref()
-                .filter(|b| b.len() <= 16 * 1024)
-                .map(|b| Arc::<str>::from(String::from_utf8_lossy(b).as_ref()));
-            let (status, error) = match &outcome {
-                Ok(answer) if (200..300).contains(&answer.status) => (Some(answer.status), None),
-                Ok(answer) => (
-                    Some(answer.status),
-                    Some(Error::from_response(answer.status, &answer.body).to_string()),
+        let request = RequestLine::new(method_name(&call.method), self.url_for(&call));
+        let mut report = Report::start(&self.inner, &call, &request);
+        let policy = self.inner.retry;
+        let repeatable = is_idempotent(&call.method);
+        let mut waited = Duration::ZERO;
+        let mut attempt = 1;
+        let outcome = loop {
+            let outcome = self.send_once(&call, &request).await;
+            report.set_attempts(attempt);
+            let wanted = match &outcome {
+                Ok(received) if matches!(received.status, 429 | 503) => Some(
+                    received
+                        .retry_after
+                        .unwrap_or_else(|| policy.backoff(attempt)),
                 ),
-                Err(e) => (e.status(), Some(e.to_string())),
+                Err(Error::Transport {
+                    failure: TransportFailure::Refused | TransportFailure::ConnectFailed,
+                    ..
+                }) => Some(policy.backoff(attempt)),
+                _ => None,
             };
-            observer(RequestRecord {
-                started,
-                method: method_name(&call.method),
-                url: url.clone(),
-                surface: call.surface,
-                sent_api_key: call.api_key.is_some(),
-                body,
-                body_bytes: call.body.as_ref().map_or(0, Vec::len),
-                status,
-                latency: clock.elapsed(),
-                error,
-            });
+            match wanted {
+                Some(wait)
+                    if repeatable
+                        && attempt < policy.max_attempts
+                        && waited + wait <= policy.max_total_wait =>
+                {
+                    match &outcome {
+                        Ok(received) => {
+                            report.retrying(attempt + 1, wait, &received.error(&request))
+                        }
+                        Err(error) => report.retrying(attempt + 1, wait, error),
+                    }
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    attempt += 1;
+                }
+                _ => break outcome,
+            }
+        };
+        match outcome {
+            Ok(received) => Ok(Answer {
+                received,
+                request,
+                report: Some(report),
+            }),
+            Err(error) => {
+                report.finish(None, 0, Some(&error));
+                Err(error)
+            }
         }
-        outcome
     }
 
     fn url_for(&self, call: &Call) -> String {
@@ -509,7 +1000,9 @@ impl Client {
         url
     }
 
-    async fn send(&self, call: &Call, url: &str) -> Result<Answer> {
+    /// Signs and sends one try, and reads its answer up to the size limit.
+    async fn send_once(&self, call: &Call, request: &RequestLine) -> Result<Received> {
+        let url = request.url.as_str();
         let body = call.body.as_deref().unwrap_or_default();
         let mut headers: Vec<(&str, &str)> = vec![("accept", "application/json")];
         if call.body.is_some() {
@@ -528,48 +1021,121 @@ impl Client {
             SystemTime::now(),
         )
         .map_err(|e| Error::Config(format!("cannot sign the request to {url}: {e}")))?;
-        let mut request = self.inner.http.request(call.method.clone(), url);
+        let mut builder = self.inner.http.request(call.method.clone(), url);
         for (name, value) in headers.iter().copied() {
-            request = request.header(name, value);
+            builder = builder.header(name, value);
         }
         for (name, value) in &signed {
-            request = request.header(name.as_str(), value.as_str());
+            builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(bytes) = &call.body {
-            request = request.body(bytes.clone());
+            builder = builder.body(bytes.clone());
         }
-        let response = request
+        let mut response = builder
             .send()
             .await
-            .map_err(|e| self.transport_error(url, &e))?;
+            .map_err(|e| self.transport_error(request, &e, false))?;
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
+        let header = |name: http::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(http::header::CONTENT_TYPE);
+        let retry_after = header(http::header::RETRY_AFTER)
+            .and_then(|v| parse_retry_after(&v, SystemTime::now()));
+        let limit = self.inner.max_response_bytes;
+        let too_large = |declared| Error::ResponseTooLarge {
+            limit,
+            declared,
+            request: Box::new(request.clone()),
+        };
+        let declared = response.content_length();
+        if let Some(size) = declared
+            && size > limit as u64
+        {
+            return Err(too_large(Some(size)));
+        }
+        let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| self.transport_error(url, &e))?;
-        Ok(Answer {
+            .map_err(|e| self.transport_error(request, &e, true))?
+        {
+            if bytes.len() + chunk.len() > limit {
+                // Dropping the response unread closes the connection: nothing more is received.
+                return Err(too_large(None));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Received {
             status,
-            body: body.to_vec(),
+            content_type,
+            retry_after,
+            body: bytes,
         })
     }
 
-    fn transport_error(&self, url: &str, error: &reqwest::Error) -> Error {
+    /// Maps reqwest's error to what happened, in the terms of [`TransportFailure`];
+    /// `in_body` says the answer had started.
+    fn transport_error(
+        &self,
+        request: &RequestLine,
+        error: &reqwest::Error,
+        in_body: bool,
+    ) -> Error {
+        let request = Box::new(request.clone());
         if error.is_timeout() {
+            let (phase, after) = if error.is_connect() {
+                (TimeoutPhase::Connect, self.inner.connect_timeout)
+            } else {
+                (TimeoutPhase::Answer, self.inner.request_timeout)
+            };
             return Error::Timeout {
-                url: url.to_owned(),
-                after: self.inner.timeout,
+                phase,
+                after,
+                request,
             };
         }
-        // reqwest's Display names only the outermost layer; the cause says what really failed.
-        let mut message = error.to_string();
+        // reqwest's Display names only the outermost layer (and the URL, which the request line
+        // already has); the causes say what really failed.
+        let mut chain = error
+            .to_string()
+            .replace(&format!(" for url ({})", request.url), "");
+        let mut refused = false;
         let mut source = std::error::Error::source(error);
         while let Some(cause) = source {
-            message = format!("{message}: {cause}");
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+            }
+            chain = format!("{chain}: {cause}");
             source = cause.source();
         }
+        let lowered = chain.to_ascii_lowercase();
+        let failure = if error.is_connect() {
+            if refused {
+                TransportFailure::Refused
+            } else if lowered.contains("dns error") || lowered.contains("failed to lookup") {
+                TransportFailure::NameNotFound
+            } else if lowered.contains("certificate")
+                || lowered.contains("tls")
+                || lowered.contains("handshake")
+            {
+                TransportFailure::Tls
+            } else {
+                TransportFailure::ConnectFailed
+            }
+        } else if in_body || error.is_body() || error.is_decode() {
+            TransportFailure::CutOff
+        } else {
+            TransportFailure::ClosedWithoutAnswer
+        };
         Error::Transport {
-            url: url.to_owned(),
-            message,
+            failure,
+            chain,
+            request,
         }
     }
 }
@@ -605,6 +1171,7 @@ fn method_name(method: &http::Method) -> &'static str {
         http::Method::PATCH => "PATCH",
         http::Method::DELETE => "DELETE",
         http::Method::OPTIONS => "OPTIONS",
+        http::Method::HEAD => "HEAD",
         _ => "OTHER",
     }
 }

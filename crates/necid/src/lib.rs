@@ -35,10 +35,14 @@ pub mod signing;
 pub mod wire;
 
 pub use client::{
-    Client, ClientBuilder, NEC_API_BASE_URL, NEC_MAX_REQUEST_BYTES, NEC_PORTAL_BASE_URL,
-    RequestObserver, RequestRecord, Surface, encode_component,
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT, NEC_API_BASE_URL, NEC_MAX_REQUEST_BYTES, NEC_PORTAL_BASE_URL,
+    RequestEvent, RequestEventObserver, RequestId, RequestObserver, RequestRecord, RequestStart,
+    RetryPolicy, Surface, encode_component,
 };
-pub use error::{Error, ForbiddenReason, Result};
+pub use error::{
+    Error, ErrorKind, ForbiddenReason, RequestLine, Result, TimeoutPhase, TransportFailure,
+};
 pub use gallery::{Gallery, ListSubjects, MAX_SUBJECT_PAGE, Search};
 pub use ids::{ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName};
 pub use image::{FaceImage, ImageError, ImageLimits, MAX_COPY_SIDE, MIN_COPY_SIDE, ScaledCopy};

@@ -1,5 +1,9 @@
 //! Each client method against an HTTP listener on 127.0.0.1: the documented method, path, query,
 //! headers and body go out, and each documented status comes back as the right value or error.
+//! The `faults` module does the same against a back end that misbehaves.
+
+mod fault_server;
+mod faults;
 
 use base64::Engine as _;
 use futures_util::TryStreamExt;
