@@ -38,11 +38,17 @@ fn assert_private(data_dir: &Path) {
 /// Starts the state over `data_dir` and writes to the database, so SQLite makes its -wal and
 /// -shm files.
 fn start_and_write(data_dir: &Path) -> AppState {
-    let state =
-        AppState::new(Config::from_data_dir(data_dir, common::engine()).expect("config")).expect("state");
+    let state = AppState::new(Config::from_data_dir(data_dir, common::engine()).expect("config"))
+        .expect("state");
     state
         .store()
-        .create_gallery(state.tenant_id(), &necid_server::store::new_id(), "", 10, 0.5)
+        .create_gallery(
+            state.tenant_id(),
+            &necid_server::store::new_id(),
+            "",
+            10,
+            0.5,
+        )
         .expect("a write");
     state
 }
@@ -148,7 +154,12 @@ async fn links_out_of_the_bucket_are_refused_with_a_reason_that_names_no_server_
     std::os::unix::fs::symlink(&outside, bucket.join("linked-face.jpg")).expect("symlink");
     std::os::unix::fs::symlink("/etc/passwd", bucket.join("passwd.jpg")).expect("symlink");
     let mut registrations = copies(&service, "john_schneider/2.jpg", &["inside.jpg".into()]);
-    for name in ["linked-face.jpg", "passwd.jpg", "missing.jpg", "../outside.jpg"] {
+    for name in [
+        "linked-face.jpg",
+        "passwd.jpg",
+        "missing.jpg",
+        "../outside.jpg",
+    ] {
         registrations.push(BulkRegistration {
             filename: name.into(),
             tags: vec![],
@@ -167,10 +178,19 @@ async fn links_out_of_the_bucket_are_refused_with_a_reason_that_names_no_server_
         "/tmp".to_owned(),
     ];
     for (name, reason) in [
-        ("linked-face.jpg", "File is outside the bucket: 'linked-face.jpg'."),
+        (
+            "linked-face.jpg",
+            "File is outside the bucket: 'linked-face.jpg'.",
+        ),
         ("passwd.jpg", "File is outside the bucket: 'passwd.jpg'."),
-        ("missing.jpg", "File not found in the bucket: 'missing.jpg'."),
-        ("../outside.jpg", "File name is not valid: '../outside.jpg'."),
+        (
+            "missing.jpg",
+            "File not found in the bucket: 'missing.jpg'.",
+        ),
+        (
+            "../outside.jpg",
+            "File name is not valid: '../outside.jpg'.",
+        ),
     ] {
         let r = record(&records, name);
         assert_eq!(r.register_status, Some(RegisterStatus::Failed), "{name}");
@@ -190,7 +210,10 @@ fn mkfifo(path: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifo_in_one_job_fails_at_once_and_does_not_stall_another_gallerys_job() {
     let service = common::Service::start().await;
-    let (first, second) = (gallery(&service, "First").await, gallery(&service, "Second").await);
+    let (first, second) = (
+        gallery(&service, "First").await,
+        gallery(&service, "Second").await,
+    );
     mkfifo(&service.bucket_dir().join("pipe.jpg"));
     let mut stuck = vec![BulkRegistration {
         filename: "pipe.jpg".into(),
@@ -199,7 +222,11 @@ async fn a_fifo_in_one_job_fails_at_once_and_does_not_stall_another_gallerys_job
     stuck.extend(copies(&service, "amy/1.png", &["after-pipe.png".into()]));
     let started = Instant::now();
     let stuck_batch = first.bulk_register(stuck).await.expect("bulk");
-    let other = copies(&service, "john_salley/1.jpg", &["a.jpg".into(), "b.jpg".into()]);
+    let other = copies(
+        &service,
+        "john_salley/1.jpg",
+        &["a.jpg".into(), "b.jpg".into()],
+    );
     let other_batch = second.bulk_register(other).await.expect("bulk");
 
     let other_records = wait_for_job(&second, &other_batch, Duration::from_secs(30)).await;
@@ -225,7 +252,10 @@ async fn a_fifo_in_one_job_fails_at_once_and_does_not_stall_another_gallerys_job
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_of_different_galleries_progress_side_by_side() {
     let service = common::Service::start().await;
-    let (big, small) = (gallery(&service, "Big").await, gallery(&service, "Small").await);
+    let (big, small) = (
+        gallery(&service, "Big").await,
+        gallery(&service, "Small").await,
+    );
     let big_names: Vec<String> = (0..16).map(|i| format!("big-{i}.jpg")).collect();
     let small_names: Vec<String> = (0..2).map(|i| format!("small-{i}.jpg")).collect();
     let big_batch = big
@@ -281,7 +311,12 @@ fn cpu_seconds(threads: &[i32]) -> f64 {
             // Fields after the command name, which is in parentheses and may hold spaces.
             let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
             let fields: Vec<&str> = rest.split(' ').collect();
-            let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+            let ticks = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
             // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
             (ticks(11) + ticks(12)) / ticks_per_second
         })
@@ -302,7 +337,10 @@ fn on_a_full_disk_the_bulk_worker_waits_quietly_and_resumes_when_space_returns()
             .enable_all()
             .on_thread_start(move || {
                 // SAFETY: gettid has no preconditions.
-                threads.lock().expect("threads").push(unsafe { libc::gettid() });
+                threads
+                    .lock()
+                    .expect("threads")
+                    .push(unsafe { libc::gettid() });
                 let log = log.clone();
                 let subscriber = tracing_subscriber::fmt()
                     .with_max_level(tracing::Level::INFO)
@@ -337,7 +375,10 @@ fn on_a_full_disk_the_bulk_worker_waits_quietly_and_resumes_when_space_returns()
             cpu < 0.2 * window.as_secs_f64(),
             "the worker used {cpu:.2} s of CPU in {window:?}"
         );
-        assert!(logged < 256 << 10, "the worker logged {logged} bytes in {window:?}");
+        assert!(
+            logged < 256 << 10,
+            "the worker logged {logged} bytes in {window:?}"
+        );
         let waiting = records(&gallery, &batch).await;
         assert!(
             waiting
@@ -350,7 +391,11 @@ fn on_a_full_disk_the_bulk_worker_waits_quietly_and_resumes_when_space_returns()
             "the cap stopped the job"
         );
 
-        service.state.store().set_max_page_count(1 << 30).expect("uncap");
+        service
+            .state
+            .store()
+            .set_max_page_count(1 << 30)
+            .expect("uncap");
         let done = wait_for_job(&gallery, &batch, Duration::from_secs(60)).await;
         assert!(
             done.iter()
