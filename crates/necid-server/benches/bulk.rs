@@ -109,7 +109,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (job, job_beside, health, search) = runtime.block_on(async {
+    let (job, job_beside, search_quiet, health, search) = runtime.block_on(async {
         let data = tempfile::tempdir()?;
         let state = AppState::new(Config::from_data_dir(data.path(), engine.clone())?)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -149,6 +149,15 @@ fn main() -> anyhow::Result<()> {
         client.health().await?;
         let _ = gallery.search(&probe).send().await?;
 
+        // The same search with nothing else running, for comparison.
+        let mut quiet = Vec::with_capacity(20);
+        for _ in 0..20 {
+            let started = Instant::now();
+            let _ = gallery.search(&probe).send().await?;
+            quiet.push(started.elapsed());
+        }
+        quiet.sort();
+
         let alone = run_job(&gallery, registrations.clone()).await?;
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -173,7 +182,7 @@ fn main() -> anyhow::Result<()> {
 
         let beside = run_job(&gallery, registrations).await?;
         stop.store(true, Ordering::Relaxed);
-        anyhow::Ok((alone, beside, health.await?, search.await?))
+        anyhow::Ok((alone, beside, quiet, health.await?, search.await?))
     })?;
 
     let ideal = engine_one_thread.mul_f64(copies as f64 / cores as f64);
@@ -189,6 +198,11 @@ fn main() -> anyhow::Result<()> {
         copies as f64 / job.as_secs_f64(),
         ideal.as_secs_f64(),
         ideal.as_secs_f64() / job.as_secs_f64()
+    );
+    println!(
+        "search (small probe) with nothing else running: p50 {:.1} ms, p99 {:.1} ms",
+        ms(percentile(&search_quiet, 0.5)),
+        ms(percentile(&search_quiet, 0.99))
     );
     println!(
         "second job, with health and search looping beside it: {:.2} s = {:.1} faces/s",

@@ -30,11 +30,14 @@ use crate::store::{PendingRecord, RecordOutcome, StoreError};
 use crate::write_lock;
 
 pub const MAX_ATTEMPTS: i64 = 3;
-/// Records read per look at the queue. The store hands them out oldest first, so a job queued
-/// behind more than this many records of other jobs waits for them to drain below it.
+/// Records read per look at the queue (a few tens of milliseconds of the store's time). The
+/// store hands them out oldest first, so a job queued behind more than this many records of
+/// other jobs waits until they drain below it; a store query giving the next few records of
+/// each job would lift that.
 const SCAN: i64 = 20_000;
-/// Records of one job kept in memory between looks at the queue.
-const PER_JOB: usize = 64;
+/// Records of one job kept in memory between looks at the queue: the queue is read again when
+/// one job's share runs out, about every 15 s for a single large job.
+const PER_JOB: usize = 256;
 /// The first wait after the database refuses work; each further refusal doubles it.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// The longest wait between two tries: how soon the worker resumes once the fault is gone.
