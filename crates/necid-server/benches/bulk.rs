@@ -85,7 +85,10 @@ fn main() -> anyhow::Result<()> {
     let probe_path = testdata().join("john_salley/1.jpg");
     let bytes = std::fs::read(&photo).with_context(|| photo.display().to_string())?;
     let models = necid_face::default_models_dir().context("no models directory")?;
-    let engine = Arc::new(RealEngine::load(&models, Limits::default().decode_limits())?);
+    let engine = Arc::new(RealEngine::load(
+        &models,
+        Limits::default().decode_limits(),
+    )?);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
 
     // The engine alone on one thread: a rayon pool of one keeps its parallel steps on it.

@@ -44,8 +44,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// While the database keeps refusing, a reminder is logged at most this often.
 const STILL_FAILING_LOG_EVERY: Duration = Duration::from_secs(60);
-/// How much lower than the request handlers the face threads of bulk jobs run (a nice value).
-const BULK_NICENESS: i32 = 10;
 
 /// Runs forever; spawn it once per service.
 pub async fn run(state: AppState) {
@@ -372,6 +370,9 @@ impl Drop for Lane<'_> {
 
 /// Bulk faces yield the cores to requests: on Linux a thread's nice value is its own.
 fn lower_this_threads_priority() {
+    /// How much lower than the request handlers the face threads of bulk jobs run.
+    #[cfg(target_os = "linux")]
+    const BULK_NICENESS: i32 = 10;
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority only reads its arguments; `0` names the calling thread on Linux.
     unsafe {
