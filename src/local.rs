@@ -84,10 +84,7 @@ pub fn models_hint(models_dir: &Path) -> String {
 pub fn prepare(settings: &LocalSettings) -> Result<Prepared, UiError> {
     let data_dir = data_dir(&settings.console_data_dir);
     let bucket_dir = data_dir.join("bucket");
-    for dir in [&data_dir, &bucket_dir] {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| UiError::new(format!("Could not create {}: {e}", dir.display())))?;
-    }
+    necid_server::secure_data_dir(&data_dir).map_err(|e| UiError::new(format!("{e}")))?;
     let limits = necid_server::Limits::default();
     let started = std::time::Instant::now();
     let engine =
@@ -99,7 +96,7 @@ pub fn prepare(settings: &LocalSettings) -> Result<Prepared, UiError> {
     let store = necid_server::store::Store::open(&data_dir.join(DATABASE_FILE))
         .map_err(|e| UiError::new(format!("The Local service's database could not open: {e}")))?;
     let (secrets, rekeyed) = tenant_secrets(&settings.profile_id, &store)?;
-    let bucket = object_store::local::LocalFileSystem::new_with_prefix(&bucket_dir)
+    let bucket = necid_server::bucket::Bucket::local(&bucket_dir)
         .map_err(|e| UiError::new(format!("The bucket folder could not be used: {e}")))?;
     let config = necid_server::Config {
         store,
@@ -108,7 +105,7 @@ pub fn prepare(settings: &LocalSettings) -> Result<Prepared, UiError> {
             access_key_id: secrets.access_key,
             secret_access_key: secrets.secret_key,
         },
-        bucket: Arc::new(bucket),
+        bucket,
         limits,
         face_workers: std::thread::available_parallelism().map_or(2, usize::from),
     };

@@ -67,9 +67,7 @@ fn state_on(db: &Path, bucket: &Path, credentials: &TenantCredentials) -> AppSta
         store,
         engine: engine(),
         credentials: credentials.clone(),
-        bucket: Arc::new(
-            object_store::local::LocalFileSystem::new_with_prefix(bucket).expect("bucket"),
-        ),
+        bucket: necid_server::bucket::Bucket::local(bucket).expect("bucket"),
         limits: Limits::default(),
         face_workers: 2,
     })
@@ -191,9 +189,7 @@ fn main() {
         store: Store::open(&db).expect("store"),
         engine,
         credentials: credentials.clone(),
-        bucket: Arc::new(
-            object_store::local::LocalFileSystem::new_with_prefix(&bucket).expect("bucket"),
-        ),
+        bucket: necid_server::bucket::Bucket::local(&bucket).expect("bucket"),
         limits: Limits::default(),
         face_workers: 2,
     })

@@ -5,11 +5,12 @@
 //! verified by the service itself (AWS SigV4, [`sigv4`]); data lives in SQLite ([`store`]); each
 //! gallery's active descriptors are held in memory for exact 1:N search ([`index`]); faces go
 //! through `necid-face` ([`engine`]) on blocking threads; bulk registrations read the tenant's
-//! bucket through `object_store` and run in the background ([`bulk`]).
+//! bucket ([`bucket`]) and run in the background ([`bulk`]).
 //!
 //! [`app`] is the seam: the console embeds it, the tests drive it, `necid-server serve` runs it.
 
 pub mod auth;
+pub mod bucket;
 pub mod bulk;
 pub mod credentials;
 pub mod domain;
@@ -28,9 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
-use object_store::ObjectStore;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::bucket::Bucket;
 use crate::engine::FaceAnalyser;
 use crate::error::ApiError;
 use crate::index::GalleryIndex;
@@ -103,8 +104,9 @@ struct Inner {
     credentials: TenantCredentials,
     tenant_id: String,
     scope: sigv4::Scope,
-    bucket: Arc<dyn ObjectStore>,
+    bucket: Bucket,
     face_permits: Semaphore,
+    face_workers: usize,
     bulk_wakeup: Notify,
     worker_started: std::sync::atomic::AtomicBool,
     limits: Limits,
@@ -116,7 +118,7 @@ pub struct Config {
     pub store: Store,
     pub engine: Arc<dyn FaceAnalyser>,
     pub credentials: TenantCredentials,
-    pub bucket: Arc<dyn ObjectStore>,
+    pub bucket: Bucket,
     pub limits: Limits,
     /// Concurrent face jobs (detection + descriptor); defaults to the number of cores.
     pub face_workers: usize,
@@ -124,27 +126,83 @@ pub struct Config {
 
 impl Config {
     /// The usual layout under a data dir: `necid.sqlite3`, `credentials.json` (created with a
-    /// new random tenant on first start) and the bucket folder `bucket/`.
+    /// new random tenant on first start) and the bucket folder `bucket/`, all private to the
+    /// user the service runs as ([`secure_data_dir`]).
     pub fn from_data_dir(
         data_dir: &Path,
         engine: Arc<dyn FaceAnalyser>,
     ) -> Result<Self, StartError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StartError::Io(data_dir.to_owned(), e))?;
+        secure_data_dir(data_dir)?;
         let credentials = credentials::load_or_create(data_dir)?;
-        let store = Store::open(&data_dir.join("necid.sqlite3"))?;
-        let bucket_dir = data_dir.join("bucket");
-        std::fs::create_dir_all(&bucket_dir).map_err(|e| StartError::Io(bucket_dir.clone(), e))?;
-        let bucket = object_store::local::LocalFileSystem::new_with_prefix(&bucket_dir)
-            .map_err(|e| StartError::Bucket(e.to_string()))?;
+        let store = Store::open(&data_dir.join(DATABASE_FILE))?;
+        let bucket_dir = data_dir.join(BUCKET_DIR);
+        let bucket = Bucket::local(&bucket_dir).map_err(|e| StartError::Io(bucket_dir, e))?;
         Ok(Self {
             store,
             engine,
             credentials,
-            bucket: Arc::new(bucket),
+            bucket,
             limits: Limits::default(),
             face_workers: std::thread::available_parallelism().map_or(2, usize::from),
         })
     }
+}
+
+/// The database file's name inside a data dir (SQLite adds `-wal` and `-shm` beside it).
+pub const DATABASE_FILE: &str = "necid.sqlite3";
+/// The bucket folder's name inside a data dir.
+pub const BUCKET_DIR: &str = "bucket";
+
+/// Makes a data dir private to the user the service runs as, before anything is stored in it:
+/// the folder and its bucket `0700`, the database and its `-wal`/`-shm` files `0600`. The
+/// database holds every API key and every face template.
+///
+/// Missing pieces are created that way (the database file is created empty with mode 0600, and
+/// SQLite gives its `-wal` and `-shm` files the database file's mode); pieces that an older
+/// version left wider are narrowed. Call it before [`Store::open`].
+pub fn secure_data_dir(data_dir: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |e| StartError::Io(path, e)
+    };
+    let chmod = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
+    };
+    let bucket_dir = data_dir.join(BUCKET_DIR);
+    for dir in [data_dir, bucket_dir.as_path()] {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io(dir))?;
+        chmod(dir, 0o700)?;
+    }
+    let database = data_dir.join(DATABASE_FILE);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(&database)
+        .map_err(io(&database))?;
+    for name in [
+        DATABASE_FILE.to_owned(),
+        format!("{DATABASE_FILE}-wal"),
+        format!("{DATABASE_FILE}-shm"),
+        format!("{DATABASE_FILE}-journal"),
+        credentials::FILE_NAME.to_owned(),
+    ] {
+        let path = data_dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_file() && meta.permissions().mode() & 0o077 != 0 => {
+                chmod(&path, 0o600)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StartError::Io(path, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Why the service could not start.
@@ -182,6 +240,7 @@ impl AppState {
                 scope: sigv4::Scope::nec_id(),
                 bucket: config.bucket,
                 face_permits: Semaphore::new(config.face_workers.max(1)),
+                face_workers: config.face_workers.max(1),
                 bulk_wakeup: Notify::new(),
                 worker_started: std::sync::atomic::AtomicBool::new(false),
                 limits: config.limits,
@@ -209,8 +268,13 @@ impl AppState {
         &self.inner.limits
     }
 
-    pub fn bucket(&self) -> &Arc<dyn ObjectStore> {
+    pub fn bucket(&self) -> &Bucket {
         &self.inner.bucket
+    }
+
+    /// How many faces may be worked on at once (the size of the face pool).
+    pub fn face_workers(&self) -> usize {
+        self.inner.face_workers
     }
 
     pub fn engine(&self) -> &Arc<dyn FaceAnalyser> {

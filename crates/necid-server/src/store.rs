@@ -1051,6 +1051,14 @@ impl Store {
         tx.commit()?;
         Ok(committed(conn, enrolled))
     }
+
+    /// Caps the database at `pages` pages (never below its current size), so that any write
+    /// needing a new page fails as on a full disk; `u32::MAX` lifts the cap. For tests.
+    pub fn set_max_page_count(&self, pages: u64) -> Result<()> {
+        let pages = i64::try_from(pages).unwrap_or(i64::MAX);
+        self.conn().pragma_update(None, "max_page_count", pages)?;
+        Ok(())
+    }
 }
 
 /// Enrols one template inside an open transaction: the target's subject and event, a slot, the
