@@ -1,9 +1,10 @@
 //! How the store and index scale with a gallery's size, printed as figures
 //! (`cargo bench -p necid-server --bench scale`):
 //!
-//! - the cost of one enrolment (store transaction + index mirroring, the face work left out) into
-//!   an empty gallery and into one already holding 100,000 rows seeded directly in the database,
-//!   with their ratio;
+//! - the cost of one enrolment into an empty gallery and into one already holding 100,000 rows
+//!   seeded directly in the database, with their ratio: whole enrolments through the service
+//!   (HTTP, SigV4, the face engine on real photos, the store and the index), and the store
+//!   transaction with its index mirroring alone;
 //! - the start-up of a service whose database holds 1,000,000 descriptors: the time to load the
 //!   index, and the memory it takes against the raw descriptors (1,000,000 × 128 × 4 bytes).
 //!
@@ -134,6 +135,66 @@ fn enrolment_time(state: &AppState, gallery_id: &str, rng: &mut Rng) -> Duration
     t.elapsed() / ENROLMENTS as u32
 }
 
+/// Photos of `../shared/testdata/faces` that enrol (one face of enough quality), in a fixed order.
+fn photos(count: usize) -> Vec<necid::FaceImage> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/faces");
+    let mut paths: Vec<_> = std::fs::read_dir(&root)
+        .expect("testdata/faces")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| std::fs::read_dir(e.path()).ok())
+        .flat_map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .take(count)
+        .map(|p| necid::FaceImage::from_path(p).expect("photo"))
+        .collect()
+}
+
+/// Enrols every photo through a real listener on 127.0.0.1; the mean time of those that
+/// enrolled, and how many did.
+fn http_enrolments(
+    runtime: &tokio::runtime::Runtime,
+    state: &AppState,
+    api_key: &necid::ApiKey,
+    photos: &[necid::FaceImage],
+) -> (Duration, usize) {
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(necid_server::serve::serve(
+            listener,
+            necid_server::app(state.clone()),
+            necid_server::serve::ServeOptions::default(),
+        ));
+        let c = state.credentials();
+        let client = necid::Client::builder()
+            .base_url(base_url)
+            .credentials(necid::Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.clone(),
+            ))
+            .build()
+            .expect("client");
+        let gallery = client.gallery(api_key.clone());
+        let (mut total, mut enrolled) = (Duration::ZERO, 0);
+        for photo in photos {
+            let t = Instant::now();
+            if gallery.register_subject(photo, &[]).await.is_ok() {
+                total += t.elapsed();
+                enrolled += 1;
+            }
+        }
+        server.abort();
+        (total / enrolled.max(1) as u32, enrolled)
+    })
+}
+
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bucket = dir.path().join("bucket");
@@ -145,23 +206,38 @@ fn main() {
     let seeded = env_rows("NECID_BENCH_ROWS", 100_000);
     let db = dir.path().join("enrol.sqlite3");
     let state = state_on(&db, &bucket, &credentials);
-    let (gallery, _) = state
+    let (gallery, app) = state
         .store()
         .create_gallery(state.tenant_id(), "Bench", "", 10_000_000, 0.45)
         .expect("gallery");
     state.store().create_tag(&gallery.id, "staff").expect("tag");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let api_key = necid::ApiKey::new(app.api_key);
+    let photos = photos(env_rows("NECID_BENCH_PHOTOS", 40));
+    let (http_empty, enrolled_empty) = http_enrolments(&runtime, &state, &api_key, &photos);
     let empty = enrolment_time(&state, &gallery.id, &mut rng);
     drop(state);
     seed(&db, &gallery.id, seeded, &mut rng);
     let state = state_on(&db, &bucket, &credentials);
+    let (http_full, enrolled_full) = http_enrolments(&runtime, &state, &api_key, &photos);
     let full = enrolment_time(&state, &gallery.id, &mut rng);
     drop(state);
     println!(
-        "enrolment (store + index, {ENROLMENTS} each): {:.1} µs at {} rows, {:.1} µs at {} rows: ratio {:.2}",
+        "enrolment through the service ({enrolled_empty} and {enrolled_full} photos): {:.1} ms into an empty gallery, {:.1} ms beside {} rows: ratio {:.3}",
+        http_empty.as_secs_f64() * 1e3,
+        http_full.as_secs_f64() * 1e3,
+        seeded + enrolled_empty + ENROLMENTS,
+        http_full.as_secs_f64() / http_empty.as_secs_f64()
+    );
+    println!(
+        "store transaction + index mirroring alone ({ENROLMENTS} each): {:.1} µs at {} rows, {:.1} µs at {} rows: ratio {:.2}",
         empty.as_secs_f64() * 1e6,
-        0,
+        enrolled_empty,
         full.as_secs_f64() * 1e6,
-        seeded + ENROLMENTS,
+        seeded + enrolled_empty + enrolled_full + ENROLMENTS,
         full.as_secs_f64() / empty.as_secs_f64()
     );
 
