@@ -112,6 +112,10 @@ fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activ
     let runtime = common::runtime();
     let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
     common::wait_for_local_service(&mut harness);
+    // The Local profile's client is built once the service runs: wait for the pane to have it.
+    common::wait_secs(&mut harness, 30, "the Galleries pane, connected", |h| {
+        h.query_by_role_and_label(Role::Button, "New gallery").is_some()
+    });
     for attempt in 1..=2 {
         harness
             .get_by_role_and_label(Role::Button, "New gallery")
@@ -128,6 +132,13 @@ fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activ
                 .count()
                 == attempt
         });
+        if attempt == 1 {
+            // The gallery's key is filed and the gallery opened before the second attempt.
+            common::wait_secs(&mut harness, 30, "the first gallery, opened", |h| {
+                h.state().open_gallery().is_some()
+                    && h.query_by_label("Create gallery").is_none()
+            });
+        }
     }
     common::wait_secs(&mut harness, 10, "the refusal", |h| {
         common::shows_part(h, "already exists")
