@@ -2,6 +2,8 @@
 //! harness, and waiting for background work.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod tenant;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
