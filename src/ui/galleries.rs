@@ -133,6 +133,11 @@ impl GalleriesPane {
         self.list_ui(ui, cx);
     }
 
+    /// How many galleries the list on screen holds, once one arrived.
+    pub fn listed(&self) -> Option<usize> {
+        self.list.data().map(Vec::len)
+    }
+
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
         let client = connection.client.clone();
         self.list

@@ -5,6 +5,8 @@
 //! another makes every answer hang.
 // Serving is the test's own runtime, not the UI thread.
 #![allow(clippy::disallowed_methods)]
+// The tests and `benches/galleries_frame.rs` each use a part.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -22,8 +24,8 @@ use serde_json::json;
 /// What the tenant lists, and its switches.
 #[derive(Debug)]
 struct Tenant {
-    gallery_id: String,
-    gallery_name: String,
+    /// Each gallery's id and name.
+    galleries: Vec<(String, String)>,
     subjects: usize,
     requests: AtomicUsize,
     /// Hanging requests whose client went away (the server then drops their handler).
@@ -42,9 +44,24 @@ pub struct FakeTenant {
 impl FakeTenant {
     /// Serves one gallery named `gallery_name` holding `subjects` subjects of one event each.
     pub fn start(runtime: &tokio::runtime::Runtime, gallery_name: &str, subjects: usize) -> Self {
+        Self::serving(runtime, vec![gallery_name.to_owned()], subjects)
+    }
+
+    /// Serves `count` empty galleries, "Gallery 00001" and on.
+    pub fn with_galleries(runtime: &tokio::runtime::Runtime, count: usize) -> Self {
+        Self::serving(
+            runtime,
+            (1..=count).map(|n| format!("Gallery {n:05}")).collect(),
+            0,
+        )
+    }
+
+    fn serving(runtime: &tokio::runtime::Runtime, names: Vec<String>, subjects: usize) -> Self {
         let tenant = Arc::new(Tenant {
-            gallery_id: format!("gallery-{}", uuid::Uuid::new_v4().simple()),
-            gallery_name: gallery_name.to_owned(),
+            galleries: names
+                .into_iter()
+                .map(|name| (format!("gallery-{}", uuid::Uuid::new_v4().simple()), name))
+                .collect(),
             subjects,
             requests: AtomicUsize::new(0),
             abandoned: Arc::new(AtomicUsize::new(0)),
@@ -148,24 +165,32 @@ impl Drop for Abandoned {
 }
 
 async fn list_galleries(State(tenant): State<Arc<Tenant>>) -> Json<serde_json::Value> {
-    Json(json!({"galleries": [{
-        "id": tenant.gallery_id,
-        "name": tenant.gallery_name,
-        "description": "",
-        "size": 100,
-        "count": tenant.subjects,
-    }]}))
+    let galleries: Vec<_> = tenant
+        .galleries
+        .iter()
+        .map(|(id, name)| {
+            json!({"id": id, "name": name, "description": "", "size": 100, "count": tenant.subjects})
+        })
+        .collect();
+    Json(json!({ "galleries": galleries }))
 }
 
-async fn get_gallery(State(tenant): State<Arc<Tenant>>) -> Json<serde_json::Value> {
+async fn get_gallery(
+    State(tenant): State<Arc<Tenant>>,
+    axum::extract::Path(gallery_id): axum::extract::Path<String>,
+) -> Response {
+    let Some((id, name)) = tenant.galleries.iter().find(|(id, _)| *id == gallery_id) else {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not found"}))).into_response();
+    };
     Json(json!({
-        "id": tenant.gallery_id,
-        "name": tenant.gallery_name,
+        "id": id,
+        "name": name,
         "description": "",
         "size": 100,
         "count": tenant.subjects,
         "applications": [{"id": "application-1", "name": "app", "apiKey": "not-a-real-key"}],
     }))
+    .into_response()
 }
 
 async fn list_subjects(State(tenant): State<Arc<Tenant>>) -> Json<serde_json::Value> {
