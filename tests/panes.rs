@@ -391,3 +391,55 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }
+
+/// The gallery list scrolls: with 60 galleries (more than a window holds) the last one can be
+/// scrolled into view and selected.
+#[test]
+fn every_gallery_of_a_long_list_can_be_scrolled_to() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let tenant = common::tenant::FakeTenant::with_galleries(&runtime, 60);
+    let (mut harness, profile) = console_on(&tenant, &paths, &runtime);
+    common::wait_until(&mut harness, "the list", |h| {
+        h.query_by_role_and_label(Role::Button, "Gallery 00001")
+            .is_some()
+    });
+    let window = harness.ctx.content_rect();
+    let in_view = |h: &Harness<'_, ConsoleApp>| {
+        h.query_by_role_and_label(Role::Button, "Gallery 00060")
+            .is_some_and(|node| window.contains_rect(node.rect()))
+    };
+    assert!(!in_view(&harness), "60 galleries fit in the window");
+    let over_the_list = harness
+        .get_by_role_and_label(Role::Button, "Gallery 00001")
+        .rect()
+        .center();
+    harness.hover_at(over_the_list);
+    for _ in 0..40 {
+        if in_view(&harness) {
+            break;
+        }
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -200.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.step();
+    }
+    assert!(
+        in_view(&harness),
+        "the last gallery cannot be scrolled into view"
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Gallery 00060")
+        .click();
+    harness.step();
+    harness.step();
+    common::assert_shows(&harness, "“Gallery 00060”:");
+    drop(harness);
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}

@@ -203,6 +203,7 @@ impl GalleriesPane {
         TableBuilder::new(ui)
             .id_salt("galleries")
             .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .max_scroll_height(height)
             .auto_shrink([false, true])
             .column(Column::initial(240.0).at_least(120.0).clip(true))
