@@ -1,5 +1,12 @@
 //! The shell: navigation, the active profile, toasts, and the once-per-frame hand-over of the
 //! panes' commands to the backend.
+//!
+//! Every handle follows its profile: the shell numbers each client it builds
+//! ([`Connection::generation`]), and a change to the active profile's URLs, keys or region
+//! builds a new one. The open gallery remembers the client it was opened with; panes only see it
+//! while that client is the current one, and when it no longer is the shell closes it (other
+//! servers: with a notification saying so) or opens it again through the new client (same
+//! servers). Panes compare generations, not profile ids, to know when what they fetched is stale.
 
 use std::collections::HashMap;
 

@@ -314,3 +314,69 @@ fn a_profile_pointed_at_another_server_sends_nothing_more_to_the_old_one() {
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }
+
+/// Changing a profile's region (same servers) while a gallery is open builds a new client and
+/// opens the gallery again through it: the gallery stays open and the requests that follow are
+/// signed for the new region.
+#[test]
+fn a_new_region_on_the_same_servers_reopens_the_gallery_through_the_new_client() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let server = common::tenant::FakeTenant::start(&runtime, "Staff", 1);
+    let profile = server.profile(&paths, "Tenant");
+    let mut harness = common::harness(&paths, &runtime, None);
+    common::wait_until(&mut harness, "the gallery list", |h| {
+        h.query_by_role_and_label(Role::Button, "Staff").is_some()
+    });
+    harness.get_by_role_and_label(Role::Button, "Staff").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Open gallery").click();
+    common::wait_until(&mut harness, "the gallery, opened", |h| {
+        h.state().open_gallery().is_some()
+    });
+
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.get_by_label("Tenant").click();
+    harness.step();
+    common::type_into(&mut harness, "Region", "ap-southeast-1");
+    harness.get_by_label("Save profile").click();
+    harness.step();
+    let logged_before = harness.state().activity().len();
+    common::wait_until(&mut harness, "the gallery, opened again", |h| {
+        h.state().open_gallery().is_some()
+            && h.state().activity()[logged_before..]
+                .iter()
+                .any(|e| e.path().starts_with("/api/galleries/"))
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Subjects")
+        .click();
+    common::wait_until(&mut harness, "the subjects", |h| {
+        common::shows(h, "1 rows of 1 loaded; 1 subjects shown")
+    });
+    let after: Vec<_> = harness.state().activity()[logged_before..].to_vec();
+    assert!(after.iter().any(|e| e.path().starts_with("/v1.1/subjects")));
+    for entry in &after {
+        assert_eq!(
+            entry.region,
+            "ap-southeast-1",
+            "{} went with the old client",
+            entry.path()
+        );
+    }
+    assert!(
+        !harness
+            .state()
+            .notifications()
+            .any(|n| n.text.contains("was closed")),
+        "the gallery did not need closing"
+    );
+    drop(harness);
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}
