@@ -210,6 +210,7 @@ fn a_pending_gallery_list_disables_refresh_and_cancel_closes_its_connection() {
         tenant.abandoned() == 1
     });
     assert!(is_enabled(&harness, "Refresh"));
+    common::assert_shows(&harness, "Not loaded: Refresh asks again.");
     assert!(
         harness
             .query_by_role_and_label(Role::Button, "Cancel")

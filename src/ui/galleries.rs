@@ -185,6 +185,9 @@ impl GalleriesPane {
     /// The galleries as a virtualised table filling the rest of the pane.
     fn list_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         let Some(galleries) = self.list.data() else {
+            if !self.list.is_pending() && self.list.error().is_none() {
+                ui.label("Not loaded: Refresh asks again.");
+            }
             return;
         };
         if galleries.is_empty() {
