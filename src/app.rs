@@ -1,5 +1,12 @@
 //! The shell: navigation, the active profile, toasts, and the once-per-frame hand-over of the
 //! panes' commands to the backend.
+//!
+//! Every handle follows its profile: the shell numbers each client it builds
+//! ([`Connection::generation`]), and a change to the active profile's URLs, keys or region
+//! builds a new one. The open gallery remembers the client it was opened with; panes only see it
+//! while that client is the current one, and when it no longer is the shell closes it (other
+//! servers: with a notification saying so) or opens it again through the new client (same
+//! servers). Panes compare generations, not profile ids, to know when what they fetched is stale.
 
 use std::collections::HashMap;
 
@@ -60,9 +67,13 @@ pub struct ConsoleApp {
     activity_receiver: ActivityReceiver,
     /// Every request made since start, oldest first (capped).
     activity: Vec<ActivityEntry>,
-    /// The gallery the gallery-scoped panes work on, and the profile it belongs to.
-    gallery: Option<(ProfileId, OpenedGallery)>,
+    /// The gallery the gallery-scoped panes work on, and the client it was opened with.
+    gallery: Option<(Connection, OpenedGallery)>,
     opening_gallery: Request<OpenedGallery>,
+    /// The client `opening_gallery` was sent with: an answer for another one is dropped.
+    opening_on: Option<Connection>,
+    /// The number of the last client built (see [`Connection::generation`]).
+    connection_generation: u64,
     actions: Vec<ShellAction>,
     /// Where the Local profile's service lives, when the console runs one.
     local: Option<LocalSettings>,
@@ -103,6 +114,8 @@ impl ConsoleApp {
             activity: Vec::new(),
             gallery: None,
             opening_gallery: Request::new(),
+            opening_on: None,
+            connection_generation: 0,
             actions: Vec::new(),
             local: None,
             default_models_dir: None,
@@ -191,7 +204,7 @@ impl ConsoleApp {
         if self
             .gallery
             .as_ref()
-            .is_some_and(|(owner, _)| owner == &settings.profile_id)
+            .is_some_and(|(opened_on, _)| opened_on.profile_id == settings.profile_id)
         {
             self.gallery = None;
         }
@@ -263,6 +276,16 @@ impl ConsoleApp {
         self.gallery.as_ref().map(|(_, gallery)| gallery)
     }
 
+    /// The messages shown as toasts so far, oldest first (the last 100).
+    pub fn notifications(&self) -> impl Iterator<Item = &crate::widgets::Notification> {
+        self.toasts.history()
+    }
+
+    /// The commands running in the background now.
+    pub fn in_flight(&self) -> Vec<crate::backend::InFlightTask> {
+        self.backend.in_flight().snapshot()
+    }
+
     fn active_connection(&self) -> ConnectionState<'_> {
         connection_state(
             &self.connections,
@@ -310,8 +333,11 @@ impl ConsoleApp {
                 request.reset();
             }
             let activity = self.activity_sender.clone();
+            self.connection_generation += 1;
+            let generation = self.connection_generation;
             request.send(&mut self.outbox, |reply| Command::Connect {
                 profile,
+                generation,
                 activity,
                 reply,
             });
@@ -341,15 +367,59 @@ impl ConsoleApp {
                 ShellAction::OpenGallery(gallery_id) => {
                     if let ConnectionState::Ready(connection) = self.active_connection() {
                         let connection = connection.clone();
-                        self.opening_gallery
-                            .send(&mut self.outbox, |reply| Command::OpenGallery {
-                                connection,
-                                gallery_id,
-                                reply,
-                            });
+                        self.open_gallery_on(connection, gallery_id);
                     }
                 }
             }
+        }
+    }
+
+    fn open_gallery_on(&mut self, connection: Connection, gallery_id: necid::GalleryId) {
+        self.opening_on = Some(connection.clone());
+        self.opening_gallery
+            .send(&mut self.outbox, |reply| Command::OpenGallery {
+                connection,
+                gallery_id,
+                reply,
+            });
+    }
+
+    /// Keeps the open gallery on the active profile's current client. Another profile closes
+    /// it; the same profile pointed at other servers closes it and says so; the same servers
+    /// with other keys or region open it again through the new client (which checks that the
+    /// gallery is there for those keys), so no request goes out with the old client.
+    fn follow_profile(&mut self) {
+        let Some((opened_on, _)) = &self.gallery else {
+            return;
+        };
+        if Some(&opened_on.profile_id) != self.remembered.active_profile_id.as_ref() {
+            self.gallery = None;
+            return;
+        }
+        let ConnectionState::Ready(current) = self.active_connection() else {
+            // Reconnecting: the panes get no gallery until the new client is ready.
+            return;
+        };
+        if current.generation == opened_on.generation {
+            return;
+        }
+        let current = current.clone();
+        let Some((opened_on, gallery)) = self.gallery.take() else {
+            return;
+        };
+        if current.same_servers(&opened_on) {
+            tracing::info!("the profile's keys or region changed: opening the gallery again");
+            self.open_gallery_on(current, gallery.gallery_id);
+        } else {
+            let servers = if current.profile.kind == ProfileKind::Local {
+                "another Local service".to_owned()
+            } else {
+                current.profile.api_base_url.clone()
+            };
+            self.toasts.info(format!(
+                "Profile “{}” now points to {servers}: the open gallery “{}” was closed.",
+                current.profile.name, gallery.name
+            ));
         }
     }
 
@@ -385,26 +455,28 @@ impl ConsoleApp {
             }
             None => {}
         }
+        let current = match self.active_connection() {
+            ConnectionState::Ready(current) => Some(current.generation),
+            _ => None,
+        };
         match self.opening_gallery.poll() {
             Some(Finished::Succeeded(opened)) => {
-                if let Some(profile_id) = &self.remembered.active_profile_id {
-                    self.gallery = Some((profile_id.clone(), opened.clone()));
+                // Only an answer through the active profile's current client is used: another
+                // one went to servers, or with keys, that the profile no longer names.
+                if let Some(opened_on) = self.opening_on.take()
+                    && Some(opened_on.generation) == current
+                {
+                    self.gallery = Some((opened_on, opened.clone()));
                 }
             }
             Some(Finished::Failed(error)) => {
+                self.opening_on = None;
                 self.toasts
                     .error(format!("Could not open the gallery: {error}"));
             }
             None => {}
         }
-        // A gallery belongs to the profile it was opened with.
-        if self
-            .gallery
-            .as_ref()
-            .is_some_and(|(owner, _)| Some(owner) != self.remembered.active_profile_id.as_ref())
-        {
-            self.gallery = None;
-        }
+        self.follow_profile();
         self.panes.settings.poll(&mut self.toasts);
         if let Some(local) = &mut self.local {
             let wanted = self
@@ -563,7 +635,14 @@ impl ConsoleApp {
             toasts: &mut self.toasts,
             actions: &mut self.actions,
             connection,
-            gallery: self.gallery.as_ref().map(|(_, gallery)| gallery),
+            gallery: self
+                .gallery
+                .as_ref()
+                .filter(|(opened_on, _)| match connection {
+                    ConnectionState::Ready(current) => current.generation == opened_on.generation,
+                    _ => false,
+                })
+                .map(|(_, gallery)| gallery),
             opening_gallery: self.opening_gallery.is_pending(),
             data_dir: &self.backend.paths().data_dir,
         };
@@ -578,7 +657,11 @@ impl ConsoleApp {
             Pane::Tags => panes.tags.ui(ui, &mut cx),
             Pane::Face => panes.face.ui(ui, &mut cx),
             Pane::Jobs => panes.jobs.ui(ui, &mut cx),
-            Pane::Activity => panes.activity.ui(ui, &mut cx, &self.activity),
+            Pane::Activity => {
+                panes
+                    .activity
+                    .ui(ui, &mut cx, &self.activity, self.backend.in_flight());
+            }
             Pane::Settings => panes.settings.ui(
                 ui,
                 &mut cx,

@@ -8,6 +8,7 @@
 #![allow(clippy::disallowed_methods)] // spawning is what this module is for
 
 pub mod face;
+mod in_flight;
 pub mod subjects;
 
 use std::fmt;
@@ -25,10 +26,7 @@ use crate::error::UiError;
 use crate::paths::AppPaths;
 use crate::profiles::{Profile, ProfileId, ProfileList};
 
-/// The sending half a command's task fills in.
-pub type Reply<T> = poll_promise::Sender<Result<T, UiError>>;
-/// The half a pane polls.
-pub type Pending<T> = poll_promise::Promise<Result<T, UiError>>;
+pub use in_flight::{InFlight, InFlightId, InFlightTask, Pending, Reply};
 
 pub use face::FaceCommand;
 pub use subjects::SubjectsCommand;
@@ -76,9 +74,11 @@ pub enum Command {
         generation: u64,
         reply: Reply<()>,
     },
-    /// Build a client for a profile from its keys in the keyring.
+    /// Build a client for a profile from its keys in the keyring. `generation` tells this
+    /// client from every other one the shell built (see [`Connection::generation`]).
     Connect {
         profile: Profile,
+        generation: u64,
         activity: ActivitySender,
         reply: Reply<Connection>,
     },
@@ -197,6 +197,30 @@ impl Command {
     }
 }
 
+impl Command {
+    /// Whether the command only reads, so that stopping it half-way loses nothing: its task is
+    /// aborted when nobody wants the answer any more, and Activity offers to cancel it.
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Self::ListGalleries { .. }
+                | Self::OpenGallery { .. }
+                | Self::ListTags { .. }
+                | Self::ListApplications { .. }
+                | Self::ListSubjects { .. }
+                | Self::Subjects(
+                    SubjectsCommand::ListEvents { .. } | SubjectsCommand::BulkRecords { .. },
+                )
+                | Self::Face(
+                    FaceCommand::Extract { .. }
+                        | FaceCommand::Search { .. }
+                        | FaceCommand::VerifySubject { .. }
+                        | FaceCommand::VerifyFaces { .. },
+                )
+        )
+    }
+}
+
 impl fmt::Debug for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Command").field(&self.name()).finish()
@@ -230,6 +254,10 @@ pub struct Backend {
     paths: AppPaths,
     /// The newest profile-list generation written to disk.
     profiles_written: Arc<Mutex<u64>>,
+    /// The commands running now.
+    in_flight: InFlight,
+    /// Whether the command being started only reads, so dropping its answer may abort it.
+    cancellable: bool,
 }
 
 impl fmt::Debug for Backend {
@@ -246,6 +274,8 @@ impl Backend {
             runtime,
             paths,
             profiles_written: Arc::new(Mutex::new(0)),
+            in_flight: InFlight::default(),
+            cancellable: false,
         }
     }
 
@@ -253,8 +283,21 @@ impl Backend {
         &self.paths
     }
 
+    /// The commands running now, for the Activity pane (which may cancel the reads).
+    pub fn in_flight(&self) -> &InFlight {
+        &self.in_flight
+    }
+
     /// Starts `command`; its reply arrives through the promise it carries.
     pub fn execute(&self, command: Command, ctx: &egui::Context) {
+        let backend = Self {
+            cancellable: command.only_reads(),
+            ..self.clone()
+        };
+        backend.start(command, ctx);
+    }
+
+    fn start(&self, command: Command, ctx: &egui::Context) {
         let what = command.name();
         tracing::debug!(command = what, "starting");
         match command {
@@ -308,6 +351,7 @@ impl Backend {
             }
             Command::Connect {
                 profile,
+                generation,
                 activity,
                 reply,
             } => {
@@ -316,7 +360,7 @@ impl Backend {
                 let bucket_dir = (profile.kind == crate::profiles::ProfileKind::Local)
                     .then(|| crate::local::bucket_dir(&self.paths.data_dir));
                 self.blocking(ctx, what, reply, move || {
-                    connect(profile, activity, repaint, bucket_dir)
+                    connect(profile, generation, activity, repaint, bucket_dir)
                 });
             }
             Command::ListGalleries { client, reply } => {
@@ -523,6 +567,8 @@ impl Backend {
         reply: Reply<T>,
         work: impl FnOnce() -> Result<T, UiError> + Send + 'static,
     ) {
+        // Work on the blocking pool cannot be stopped once it runs: listed, not cancellable.
+        let listed = self.in_flight.start(what, None);
         let handle = self.runtime.spawn_blocking(work);
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
@@ -533,11 +579,13 @@ impl Backend {
                 tracing::debug!(command = what, %error, "failed");
             }
             reply.send(result);
+            drop(listed);
             ctx.request_repaint();
         });
     }
 
     /// Runs `work` on the runtime, then fills `reply` and repaints; a panic becomes an error.
+    /// A read is aborted when its answer is no longer wanted (see [`in_flight`]).
     fn task<T: Send + 'static>(
         &self,
         ctx: &egui::Context,
@@ -545,16 +593,24 @@ impl Backend {
         reply: Reply<T>,
         work: impl std::future::Future<Output = Result<T, UiError>> + Send + 'static,
     ) {
+        let link = self.cancellable.then(|| reply.link().clone());
+        let listed = self.in_flight.start(what, link.clone());
         let handle = self.runtime.spawn(work);
+        if let Some(link) = link {
+            link.attach(handle.abort_handle());
+        }
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
-            let result = handle
-                .await
-                .unwrap_or_else(|_| Err(UiError::task_lost(what)));
+            let result = match handle.await {
+                Ok(result) => result,
+                Err(error) if error.is_cancelled() => Err(in_flight::cancelled(what)),
+                Err(_) => Err(UiError::task_lost(what)),
+            };
             if let Err(error) = &result {
                 tracing::debug!(command = what, %error, "failed");
             }
             reply.send(result);
+            drop(listed);
             ctx.request_repaint();
         });
     }
@@ -570,6 +626,17 @@ pub struct OpenedGallery {
     pub gallery: necid::Gallery,
 }
 
+impl OpenedGallery {
+    /// The same gallery over `client` (a profile's new keys or region on the same server): the
+    /// handle keeps the gallery's API key and takes everything else from the new client.
+    pub fn on_client(&self, client: &necid::Client) -> Self {
+        Self {
+            gallery: client.gallery(self.gallery.api_key().clone()),
+            ..self.clone()
+        }
+    }
+}
+
 /// The keyring owner name of a gallery's API key.
 fn gallery_owner(gallery_id: &GalleryId) -> String {
     format!("gallery/{gallery_id}")
@@ -577,6 +644,7 @@ fn gallery_owner(gallery_id: &GalleryId) -> String {
 
 fn connect(
     profile: Profile,
+    generation: u64,
     activity: ActivitySender,
     repaint: egui::Context,
     bucket_dir: Option<std::path::PathBuf>,
@@ -617,6 +685,7 @@ fn connect(
         profile,
         client,
         bucket_dir,
+        generation,
     })
 }
 

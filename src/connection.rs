@@ -19,6 +19,19 @@ pub struct Connection {
     /// The Local service's bucket folder, where bulk jobs read their images; `None` for a
     /// remote profile, whose bucket the user fills by other means.
     pub bucket_dir: Option<std::path::PathBuf>,
+    /// Which client this is: the shell numbers every client it builds, so a pane that cached
+    /// something from one client sees that it now has another (a profile's URL, keys or region
+    /// changed) and asks again, instead of comparing profile ids, which do not change.
+    pub generation: u64,
+}
+
+impl Connection {
+    /// Whether `other` sends its requests to the same servers as this one (keys and region
+    /// aside).
+    pub fn same_servers(&self, other: &Connection) -> bool {
+        self.profile.api_base_url == other.profile.api_base_url
+            && self.profile.portal_base_url == other.profile.portal_base_url
+    }
 }
 
 /// One request in the Activity pane. Holds no secret: the API key is only "sent" or not.

@@ -119,6 +119,12 @@ impl<T: Send + 'static> Request<T> {
         self.error.as_ref()
     }
 
+    /// Stops waiting for the pending answer, keeping the data and error from before. A read's
+    /// task is aborted with it, which closes its connection (see `backend::in_flight`).
+    pub fn cancel(&mut self) {
+        self.pending = None;
+    }
+
     /// Back to "not requested", dropping data, error and any pending answer.
     pub fn reset(&mut self) {
         *self = Self::default();

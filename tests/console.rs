@@ -211,3 +211,172 @@ fn saving_a_profile_with_a_bad_url_or_one_key_explains_what_to_fix() {
     );
     assert_eq!(list.profiles[0].name, "NEC ID cloud");
 }
+
+/// Editing a profile's URL in Settings while a gallery is open: the open gallery (whose handle
+/// was built on the old client) is closed and the shell says so; Galleries lists the new
+/// server's galleries; and no request reaches the old server afterwards, from any pane.
+#[test]
+fn a_profile_pointed_at_another_server_sends_nothing_more_to_the_old_one() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let server_a = common::tenant::FakeTenant::start(&runtime, "Gallery on A", 2);
+    let server_b = common::tenant::FakeTenant::start(&runtime, "Gallery on B", 3);
+    let profile = server_a.profile(&paths, "Tenant");
+    let mut harness = common::harness(&paths, &runtime, None);
+
+    // A gallery of server A is open, and Subjects lists it from A.
+    common::wait_until(&mut harness, "A's gallery list", |h| {
+        h.query_by_role_and_label(Role::Button, "Gallery on A")
+            .is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Gallery on A")
+        .click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Open gallery").click();
+    common::wait_until(&mut harness, "A's gallery, opened", |h| {
+        h.state().open_gallery().is_some() && common::shows(h, "open")
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Subjects")
+        .click();
+    common::wait_until(&mut harness, "A's subjects", |h| {
+        common::shows(h, "2 rows of 2 loaded; 2 subjects shown")
+    });
+
+    // The profile now names server B, typed in Settings as a person would.
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.get_by_label("Tenant").click();
+    harness.step();
+    common::type_into(&mut harness, "API base URL", &server_b.base_url);
+    common::type_into(&mut harness, "Portal base URL", &server_b.base_url);
+    harness.get_by_label("Save profile").click();
+    harness.step();
+    let requests_to_a = server_a.requests();
+    common::wait_until(&mut harness, "the gallery to be closed", |h| {
+        h.state().open_gallery().is_none()
+    });
+    let expected = format!(
+        "Profile “Tenant” now points to {}: the open gallery “Gallery on A” was closed.",
+        server_b.base_url
+    );
+    assert!(
+        harness.state().notifications().any(|n| n.text == expected),
+        "the shell says why the gallery closed"
+    );
+
+    // Subjects has no gallery to reload; if it still had one, Reload goes out now.
+    harness
+        .get_by_role_and_label(Role::Button, "Subjects")
+        .click();
+    harness.step();
+    harness.step();
+    if let Some(reload) = harness.query_by_label("Reload") {
+        reload.click();
+        harness.step();
+    }
+    common::assert_shows(
+        &harness,
+        "Open a gallery in Galleries first: this pane works on one gallery.",
+    );
+
+    // Galleries lists B's galleries, with none marked open, and refreshes from B.
+    harness
+        .get_by_role_and_label(Role::Button, "Galleries")
+        .click();
+    common::wait_until(&mut harness, "B's gallery list", |h| {
+        h.query_by_role_and_label(Role::Button, "Gallery on B")
+            .is_some()
+    });
+    let requests_to_b = server_b.requests();
+    harness.get_by_label("Refresh").click();
+    common::wait_until(&mut harness, "the refresh, answered by B", |h| {
+        server_b.requests() > requests_to_b && h.query_by_label("Cancel").is_none()
+    });
+    assert!(!common::shows(&harness, "Gallery on A"));
+    assert!(!common::shows(&harness, "open"), "no gallery is open");
+    // Give any stray request time to arrive.
+    for _ in 0..20 {
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        server_a.requests(),
+        requests_to_a,
+        "a request went to the old server after the profile was changed"
+    );
+    drop(harness);
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}
+
+/// Changing a profile's region (same servers) while a gallery is open builds a new client and
+/// opens the gallery again through it: the gallery stays open and the requests that follow are
+/// signed for the new region.
+#[test]
+fn a_new_region_on_the_same_servers_reopens_the_gallery_through_the_new_client() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let server = common::tenant::FakeTenant::start(&runtime, "Staff", 1);
+    let profile = server.profile(&paths, "Tenant");
+    let mut harness = common::harness(&paths, &runtime, None);
+    common::wait_until(&mut harness, "the gallery list", |h| {
+        h.query_by_role_and_label(Role::Button, "Staff").is_some()
+    });
+    harness.get_by_role_and_label(Role::Button, "Staff").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Open gallery").click();
+    common::wait_until(&mut harness, "the gallery, opened", |h| {
+        h.state().open_gallery().is_some()
+    });
+
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.get_by_label("Tenant").click();
+    harness.step();
+    common::type_into(&mut harness, "Region", "ap-southeast-1");
+    harness.get_by_label("Save profile").click();
+    harness.step();
+    let logged_before = harness.state().activity().len();
+    common::wait_until(&mut harness, "the gallery, opened again", |h| {
+        h.state().open_gallery().is_some()
+            && h.state().activity()[logged_before..]
+                .iter()
+                .any(|e| e.path().starts_with("/api/galleries/"))
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Subjects")
+        .click();
+    common::wait_until(&mut harness, "the subjects", |h| {
+        common::shows(h, "1 rows of 1 loaded; 1 subjects shown")
+    });
+    let after: Vec<_> = harness.state().activity()[logged_before..].to_vec();
+    assert!(after.iter().any(|e| e.path().starts_with("/v1.1/subjects")));
+    for entry in &after {
+        assert_eq!(
+            entry.region,
+            "ap-southeast-1",
+            "{} went with the old client",
+            entry.path()
+        );
+    }
+    assert!(
+        !harness
+            .state()
+            .notifications()
+            .any(|n| n.text.contains("was closed")),
+        "the gallery did not need closing"
+    );
+    drop(harness);
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}

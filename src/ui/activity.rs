@@ -1,11 +1,20 @@
-//! The Activity pane: every request the console made, newest first, with its status, latency
-//! and error, and "copy as curl" that signs with `--aws-sigv4` and never includes a secret.
+//! The Activity pane: what runs now (with its elapsed time and a Cancel for reads), the last
+//! messages shown as toasts, and every request the console made, newest first, with its status,
+//! latency and error, and "copy as curl" that signs with `--aws-sigv4` and never includes a
+//! secret.
+//!
+//! What runs now is the shell's list of background commands (one command may make several
+//! requests); the requests themselves appear in the table when they end.
+// FOLLOW-UP (issue 15): once `necid`'s observer reports a request when it starts, list each
+// HTTP request in flight here (method, path, elapsed) beside the command that made it.
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
 use super::{PaneContext, pane_header};
+use crate::backend::InFlight;
 use crate::connection::ActivityEntry;
+use crate::widgets::NotificationKind;
 
 /// The Activity pane's view state.
 #[derive(Debug, Default)]
@@ -16,12 +25,20 @@ pub struct ActivityPane {
 }
 
 impl ActivityPane {
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, log: &[ActivityEntry]) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        log: &[ActivityEntry],
+        in_flight: &InFlight,
+    ) {
         pane_header(
             ui,
             "Activity",
             "Every request this console made, with its answer. Keys are never shown.",
         );
+        in_flight_ui(ui, in_flight);
+        notifications_ui(ui, cx);
         ui.horizontal(|ui| {
             ui.label(format!("{} requests", log.len()));
             ui.checkbox(&mut self.only_failures, "Only failures");
@@ -122,6 +139,76 @@ impl ActivityPane {
                 });
         }
     }
+}
+
+/// The commands running now, each with its elapsed time and, for a read, a Cancel.
+fn in_flight_ui(ui: &mut Ui, in_flight: &InFlight) {
+    let running = in_flight.snapshot();
+    if running.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!("In flight ({})", running.len()))
+        .id_salt("in_flight")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("in_flight_scroll")
+                .max_height(120.0)
+                .show(ui, |ui| {
+                    for task in &running {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(task.what);
+                            ui.label(
+                                RichText::new(format!(
+                                    "{:.1} s",
+                                    task.started.elapsed().as_secs_f32()
+                                ))
+                                .weak(),
+                            );
+                            if task.cancellable
+                                && ui
+                                    .small_button("Cancel")
+                                    .on_hover_text("Stop waiting and close its connection")
+                                    .clicked()
+                            {
+                                in_flight.cancel(task.id);
+                            }
+                        });
+                    }
+                });
+        });
+    // The elapsed times move on while nothing else happens.
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_millis(250));
+}
+
+/// The last messages shown as toasts, newest first.
+fn notifications_ui(ui: &mut Ui, cx: &mut PaneContext<'_>) {
+    let count = cx.toasts.history().len();
+    if count == 0 {
+        return;
+    }
+    egui::CollapsingHeader::new(format!("Notifications ({count})"))
+        .id_salt("notifications")
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("notifications_scroll")
+                .max_height(160.0)
+                .show(ui, |ui| {
+                    for notification in cx.toasts.history().rev() {
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(clock_time(notification.at)).weak());
+                            let text = RichText::new(&notification.text);
+                            let text = match notification.kind {
+                                NotificationKind::Info => text,
+                                NotificationKind::Error => text.color(ui.visuals().error_fg_color),
+                            };
+                            ui.add(egui::Label::new(text).wrap());
+                        });
+                    }
+                });
+        });
 }
 
 /// `HH:MM:SS` in UTC.

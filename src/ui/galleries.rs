@@ -1,7 +1,13 @@
 //! The Galleries pane: every gallery of the profile with its count against its size; create,
 //! edit (the size can only grow) and delete; open one for the gallery-scoped panes.
+//!
+//! The list is a virtualised table in its own scroll area, so a tenant with 10,000 galleries
+//! costs the frame only the rows in view. It belongs to the client that fetched it: when the
+//! profile's URL, keys or region change the shell builds a new client and the list is fetched
+//! again from it. A failed refresh keeps the list it had beside the error.
 
 use egui::{DragValue, Grid, ProgressBar, RichText, Slider, TextEdit, Ui};
+use egui_extras::{Column, TableBuilder};
 use necid::{CreateGallery, GalleryId, GallerySummary, UpdateGallery};
 
 use super::{PaneContext, ShellAction, pane_header};
@@ -53,8 +59,8 @@ impl GalleryForm {
 #[derive(Debug, Default)]
 pub struct GalleriesPane {
     list: Request<Vec<GallerySummary>>,
-    /// The profile the list belongs to.
-    listed_for: Option<crate::profiles::ProfileId>,
+    /// The client the list came from ([`Connection::generation`]).
+    listed_for: Option<u64>,
     selected: Option<GalleryId>,
     form: Option<GalleryForm>,
     create: Request<necid::CreatedGallery>,
@@ -73,34 +79,63 @@ impl GalleriesPane {
         let Some(connection) = cx.connection_ui(ui) else {
             return;
         };
-        self.poll(cx, &connection);
-        if self.listed_for.as_ref() != Some(&connection.profile_id) {
+        if self.listed_for != Some(connection.generation) {
+            // Another client (another profile, or this one's URL, keys or region changed):
+            // nothing fetched through the old one is kept, and its pending answers are dropped.
             *self = Self::default();
-            self.listed_for = Some(connection.profile_id.clone());
+            self.listed_for = Some(connection.generation);
         }
+        self.poll(cx, &connection);
         if self.list.is_not_requested() {
             self.refresh(cx, &connection);
         }
         ui.horizontal(|ui| {
-            if ui.button("Refresh").clicked() {
+            let pending = self.list.is_pending();
+            if ui
+                .add_enabled(!pending, egui::Button::new("Refresh"))
+                .clicked()
+            {
                 self.refresh(cx, &connection);
             }
             if ui.button("New gallery").clicked() {
                 self.form = Some(GalleryForm::new_gallery());
             }
-            if self.list.is_pending() {
+            if pending {
                 ui.spinner();
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop waiting for the gallery list")
+                    .clicked()
+                {
+                    self.list.cancel();
+                }
+            }
+            if let Some(galleries) = self.list.data() {
+                ui.label(RichText::new(gallery_count(galleries.len())).weak());
             }
         });
         if let Some(error) = self.list.error()
-            && error_label(ui, error)
+            && !self.list.is_pending()
         {
-            self.refresh(cx, &connection);
+            if self.list.data().is_some() {
+                ui.label(
+                    RichText::new("The list below is from the last refresh that worked.").weak(),
+                );
+            }
+            if error_label(ui, error) {
+                self.refresh(cx, &connection);
+            }
         }
-        self.list_ui(ui, cx);
-        ui.add_space(8.0);
+        self.selected_ui(ui, cx);
         self.form_ui(ui, cx, &connection);
         self.confirm_delete_ui(ui, cx, &connection);
+        ui.add_space(4.0);
+        self.list_ui(ui, cx);
+    }
+
+    /// How many galleries the list on screen holds, once one arrived.
+    pub fn listed(&self) -> Option<usize> {
+        self.list.data().map(Vec::len)
     }
 
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
@@ -147,62 +182,91 @@ impl GalleriesPane {
         }
     }
 
+    /// The galleries as a virtualised table filling the rest of the pane.
     fn list_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         let Some(galleries) = self.list.data() else {
+            if !self.list.is_pending() && self.list.error().is_none() {
+                ui.label("Not loaded: Refresh asks again.");
+            }
             return;
         };
         if galleries.is_empty() {
             ui.label("This profile has no gallery yet: create one with New gallery.");
             return;
         }
-        let open_id = cx.gallery.map(|g| g.gallery_id.clone());
+        let open_id = cx.gallery.map(|g| &g.gallery_id);
         let mut clicked = None;
-        Grid::new("galleries")
-            .num_columns(4)
+        let row_height = ui
+            .spacing()
+            .interact_size
+            .y
+            .max(ui.text_style_height(&egui::TextStyle::Body))
+            + 6.0;
+        let height = ui.available_height().max(120.0);
+        TableBuilder::new(ui)
+            .id_salt("galleries")
             .striped(true)
-            .spacing([16.0, 6.0])
-            .show(ui, |ui| {
-                ui.strong("Name");
-                ui.strong("Description");
-                ui.strong("Subjects / size");
-                ui.strong("");
-                ui.end_row();
-                for gallery in galleries {
-                    let selected = self.selected.as_ref() == Some(&gallery.id);
-                    if ui.selectable_label(selected, &gallery.name).clicked() {
-                        clicked = Some(gallery.id.clone());
-                    }
-                    ui.label(RichText::new(&gallery.description).weak());
-                    let fraction = if gallery.size == 0 {
-                        0.0
-                    } else {
-                        gallery.count as f32 / gallery.size as f32
-                    };
-                    ui.add(
-                        ProgressBar::new(fraction)
-                            .desired_width(180.0)
-                            .text(format!("{} / {}", gallery.count, gallery.size)),
-                    );
-                    ui.label(if open_id.as_ref() == Some(&gallery.id) {
-                        "open"
-                    } else {
-                        ""
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .max_scroll_height(height)
+            .auto_shrink([false, true])
+            .column(Column::initial(240.0).at_least(120.0).clip(true))
+            .column(Column::initial(280.0).at_least(80.0).clip(true))
+            .column(Column::exact(190.0))
+            .column(Column::remainder().at_least(40.0))
+            .header(row_height, |mut header| {
+                for title in ["Name", "Description", "Subjects / size", ""] {
+                    header.col(|ui| {
+                        ui.strong(title);
                     });
-                    ui.end_row();
                 }
+            })
+            .body(|body| {
+                body.rows(row_height, galleries.len(), |mut row| {
+                    let gallery = &galleries[row.index()];
+                    let selected = self.selected.as_ref() == Some(&gallery.id);
+                    row.col(|ui| {
+                        if ui.selectable_label(selected, &gallery.name).clicked() {
+                            clicked = Some(gallery.id.clone());
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(&gallery.description).weak());
+                    });
+                    row.col(|ui| {
+                        let fraction = if gallery.size == 0 {
+                            0.0
+                        } else {
+                            gallery.count as f32 / gallery.size as f32
+                        };
+                        ui.add(
+                            ProgressBar::new(fraction)
+                                .desired_width(180.0)
+                                .text(format!("{} / {}", gallery.count, gallery.size)),
+                        );
+                    });
+                    row.col(|ui| {
+                        if open_id == Some(&gallery.id) {
+                            ui.label("open");
+                        }
+                    });
+                });
             });
         if let Some(gallery_id) = clicked {
             self.selected = Some(gallery_id);
         }
+    }
+
+    /// What can be done with the selected gallery.
+    fn selected_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         let Some(gallery) = self
             .selected
             .as_ref()
-            .and_then(|id| galleries.iter().find(|g| &g.id == id))
+            .and_then(|id| self.list.data()?.iter().find(|g| &g.id == id))
             .cloned()
         else {
             return;
         };
-        ui.add_space(6.0);
+        let open_id = cx.gallery.map(|g| g.gallery_id.clone());
         ui.horizontal(|ui| {
             ui.label(format!("“{}”:", gallery.name));
             if open_id.as_ref() != Some(&gallery.id) && ui.button("Open gallery").clicked() {
@@ -339,6 +403,23 @@ impl GalleriesPane {
                 }
             }
         }
+    }
+}
+
+/// "1 gallery", "10,000 galleries".
+fn gallery_count(count: usize) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if count == 1 {
+        format!("{grouped} gallery")
+    } else {
+        format!("{grouped} galleries")
     }
 }
 

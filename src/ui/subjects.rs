@@ -128,14 +128,28 @@ enum Confirmation {
     Replace(EnrolTarget),
 }
 
+/// A listing being fetched again while the previous one stays on screen.
+#[derive(Debug, Default)]
+struct Reloading {
+    index: SubjectIndex,
+    total: Option<u64>,
+}
+
 /// The Subjects pane's view state.
 #[derive(Debug, Default)]
 pub struct SubjectsPane {
-    listed_for: Option<GalleryId>,
+    /// The gallery listed, and the client its handle was built on ([`Connection::generation`]).
+    ///
+    /// [`Connection::generation`]: crate::connection::Connection::generation
+    listed_for: Option<(GalleryId, u64)>,
     dir: SortDirection,
+    /// The listing on screen.
     index: SubjectIndex,
     /// The rows the service says there are (DELETED ones included).
     total: Option<u64>,
+    /// A reload in progress: its pages gather here and replace `index` when the last one
+    /// arrives, so a reload that fails or is cancelled leaves the previous listing in place.
+    reloading: Option<Reloading>,
     /// Where the next page starts, while there is one to fetch.
     next_start: Option<u64>,
     page: Request<SubjectPage>,
@@ -173,8 +187,9 @@ impl SubjectsPane {
             return;
         };
         let client = connection.client.clone();
-        if self.listed_for.as_ref() != Some(&gallery.gallery_id) {
-            self.restart(&gallery.gallery_id);
+        let listed_for = (gallery.gallery_id.clone(), connection.generation);
+        if self.listed_for.as_ref() != Some(&listed_for) {
+            self.restart(listed_for);
         }
         self.poll(cx, &gallery, &client, ui.ctx());
         if let Some(start) = self.next_start
@@ -203,7 +218,11 @@ impl SubjectsPane {
             } else if before.1 != self.show_deleted {
                 self.visible_dirty = true;
             }
-            if ui.button("Reload").clicked() {
+            let listing = self.page.is_pending();
+            if ui
+                .add_enabled(!listing, egui::Button::new("Reload"))
+                .clicked()
+            {
                 self.reload();
             }
             ui.separator();
@@ -254,13 +273,33 @@ impl SubjectsPane {
                     self.index.rows(),
                     self.visible.len()
                 )),
-                None => ui.label("Loading…"),
+                None if self.page.is_pending() => ui.label("Loading…"),
+                None => ui.label("Not loaded."),
             };
+            if let Some(reloading) = &self.reloading {
+                ui.label(
+                    RichText::new(match reloading.total {
+                        Some(total) => {
+                            format!("reloading: {} of {total} rows", reloading.index.rows())
+                        }
+                        None => "reloading…".to_owned(),
+                    })
+                    .weak(),
+                );
+            }
             if self.page.is_pending() {
                 ui.spinner();
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop listing; what is shown stays")
+                    .clicked()
+                {
+                    self.cancel_listing();
+                }
             }
         });
         if let Some(error) = self.page.error()
+            && !self.page.is_pending()
             && error_label(ui, error)
             && let Some(start) = self.next_start
         {
@@ -281,7 +320,10 @@ impl SubjectsPane {
 
     /// True until every page of the listing has arrived.
     pub fn is_loading(&self) -> bool {
-        self.total.is_none() || self.next_start.is_some() || self.page.is_pending()
+        self.total.is_none()
+            || self.next_start.is_some()
+            || self.page.is_pending()
+            || self.reloading.is_some()
     }
 
     /// Adds one List Subjects answer that started at `start` to the row cache, exactly as the
@@ -295,32 +337,61 @@ impl SubjectsPane {
     fn accept_page(&mut self, start: u64, page: SubjectPage) {
         let fetched = page.subjects.len() as u64;
         let following = start + fetched;
-        self.total = Some(page.total);
         self.next_start = (fetched > 0 && following < page.total).then_some(following);
-        self.index.extend(page.subjects);
-        self.visible_dirty = true;
+        match &mut self.reloading {
+            Some(reloading) => {
+                reloading.total = Some(page.total);
+                reloading.index.extend(page.subjects);
+                if self.next_start.is_none()
+                    && let Some(done) = self.reloading.take()
+                {
+                    self.index = done.index;
+                    self.total = done.total;
+                    self.visible_dirty = true;
+                }
+            }
+            None => {
+                self.total = Some(page.total);
+                self.index.extend(page.subjects);
+                self.visible_dirty = true;
+            }
+        }
     }
 
-    /// Everything about another gallery is forgotten; only the view options stay.
-    fn restart(&mut self, gallery_id: &GalleryId) {
+    /// Everything about another gallery (or the same one through another client) is
+    /// forgotten; only the view options stay.
+    fn restart(&mut self, listed_for: (GalleryId, u64)) {
         *self = Self {
             dir: self.dir,
             show_deleted: self.show_deleted,
-            listed_for: Some(gallery_id.clone()),
+            listed_for: Some(listed_for),
             next_start: Some(0),
             known: std::mem::take(&mut self.known),
             ..Self::default()
         };
     }
 
-    /// Lists the gallery again from the first page, keeping the selection and the form.
+    /// Lists the gallery again from the first page, keeping the selection and the form. The
+    /// listing on screen stays until the new one is complete.
     fn reload(&mut self) {
-        self.index = SubjectIndex::default();
-        self.total = None;
-        self.next_start = Some(0);
         self.page.reset();
-        self.visible.clear();
-        self.visible_dirty = true;
+        self.next_start = Some(0);
+        if self.total.is_some() {
+            self.reloading = Some(Reloading::default());
+        } else {
+            // Nothing complete to keep (the first listing failed or was cancelled).
+            self.index = SubjectIndex::default();
+            self.visible.clear();
+            self.visible_dirty = true;
+        }
+    }
+
+    /// Stops listing: a reload is dropped and the previous listing stays; a first listing keeps
+    /// the pages it has.
+    fn cancel_listing(&mut self) {
+        self.page.cancel();
+        self.next_start = None;
+        self.reloading = None;
     }
 
     fn fetch(&mut self, cx: &mut PaneContext<'_>, gallery: &OpenedGallery, start: u64) {

@@ -11,4 +11,4 @@ pub use badge::badge;
 pub use confirm::{Confirm, ConfirmOutcome};
 pub use error_label::error_label;
 pub use image_view::ImageView;
-pub use toasts::Toasts;
+pub use toasts::{Notification, NotificationKind, Toasts};

@@ -2,6 +2,8 @@
 //! harness, and waiting for background work.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod tenant;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -280,8 +282,9 @@ const BUSY: [&str; 9] = [
     "Saving…",
 ];
 
-/// Steps until no toast is on screen (they expire after a few seconds of UI time), so a
-/// snapshot does not depend on how long the background work took.
+/// Steps until no toast is on screen (they expire after a few seconds of UI time) and no
+/// background work runs (a thumbnail still loading, a reload whose old rows stay on screen),
+/// so a snapshot does not depend on how long the background work took.
 pub fn settle(harness: &mut Harness<'_, ConsoleApp>) {
     use egui_kittest::kittest::Queryable as _;
     wait_secs(
@@ -291,6 +294,7 @@ pub fn settle(harness: &mut Harness<'_, ConsoleApp>) {
         |h| {
             h.query_all_by_label("Dismiss").next().is_none()
                 && !BUSY.iter().any(|b| shows_part(h, b))
+                && h.state().in_flight().is_empty()
         },
     );
     harness.remove_cursor();

@@ -138,6 +138,7 @@ impl Service {
             profile,
             client: self.client.clone(),
             bucket_dir: with_bucket.then(|| self.bucket_dir.clone()),
+            generation: 1,
         }
     }
 }
