@@ -1,4 +1,5 @@
-//! `necid-face`: the face engine of the NEC ID console's local service, in pure Rust on candle.
+//! `necid-face`: the face engine of the NEC ID console's local service, in pure Rust: NHWC
+//! kernels of its own on the `gemm` matrix product and `rayon` (no tensor framework).
 //!
 //! It runs the pretrained networks of the npm package `@vladmandic/face-api@1.7.15` (MIT):
 //! the SSD MobileNet v1 detector, the 68-point landmark net, the 128-D recognition net, and the

@@ -2,8 +2,8 @@
 //!
 //! ENVIRONMENT.md measured candle's own `conv2d` at about a fifth of its matmul speed on this CPU
 //! and its grouped (depthwise) convolution 6-37x slower than a plain loop. So every convolution is
-//! routed to the `gemm` crate (candle's matmul kernel, called directly on pre-laid-out weights,
-//! with runtime CPU feature detection) or to a direct loop:
+//! routed to the `gemm` crate (the kernel behind candle's matmul; the engine does not use candle),
+//! called directly on pre-laid-out weights with runtime CPU feature detection, or to a direct loop:
 //! - 1x1 convolution: NHWC memory already *is* an `[H·W, Cin]` matrix, times the tfjs `[Cin, Cout]`
 //!   filter, no transpose; bias and activation are applied to each block of rows right after its
 //!   product, while it is in cache; stride 2 goes through im2col;
@@ -227,8 +227,8 @@ impl Act {
 /// are applied, and blocks are the unit of work split across threads.
 const BLOCK_PIXELS: usize = 1024;
 
-/// `out[m, n] = act(a[m, k] · w[k, n] + bias)`, all row-major, through the `gemm` crate (the
-/// kernel behind candle's matmul, with its runtime CPU feature detection) called directly: no
+/// `out[m, n] = act(a[m, k] · w[k, n] + bias)`, all row-major, through the `gemm` crate (with
+/// its runtime CPU feature detection) called directly: no
 /// tensor wrapping, no copy of the result. Tall products are cut into row blocks, one thread each;
 /// short ones use gemm's own threading.
 pub(crate) fn matmul_bias_act(
