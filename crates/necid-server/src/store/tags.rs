@@ -1,0 +1,143 @@
+//! Tags of a gallery: names with a never-reused id and a bit in the index's 64-bit tag mask.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::*;
+
+/// A tag resolved for an enrolment or a search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolvedTags {
+    pub ids: Vec<i64>,
+    pub mask: u64,
+}
+
+impl Store {
+    pub fn list_tags(&self, gallery_id: &str) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name FROM tags WHERE gallery_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([gallery_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn create_tag(&self, gallery_id: &str, name: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
+            params![gallery_id, name],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(StoreError::Duplicate(format!(
+                "Tag already exists: {}",
+                quote_for_message(name)
+            )));
+        }
+        let mut used = [false; MAX_TAGS];
+        {
+            let mut stmt = tx.prepare("SELECT bit FROM tags WHERE gallery_id = ?1")?;
+            for bit in stmt.query_map([gallery_id], |r| r.get::<_, i64>(0))? {
+                if let Some(slot) = usize::try_from(bit?).ok().and_then(|b| used.get_mut(b)) {
+                    *slot = true;
+                }
+            }
+        }
+        let Some(bit) = used.iter().position(|u| !u) else {
+            return Err(StoreError::Invalid(format!(
+                "A gallery holds at most {MAX_TAGS} tags."
+            )));
+        };
+        tx.execute(
+            "INSERT INTO tags (gallery_id, name, bit) VALUES (?1, ?2, ?3)",
+            params![gallery_id, name, bit as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn rename_tag(&self, gallery_id: &str, old_name: &str, new_name: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
+            params![gallery_id, old_name],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(StoreError::NotFound("Tag"));
+        }
+        if old_name != new_name {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
+                params![gallery_id, new_name],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::Duplicate(format!(
+                    "Tag already exists: {}",
+                    quote_for_message(new_name)
+                )));
+            }
+            tx.execute(
+                "UPDATE tags SET name = ?3 WHERE gallery_id = ?1 AND name = ?2",
+                params![gallery_id, old_name, new_name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes a tag and its links to events (the events stay); returns its mask bit, which
+    /// the caller clears from the index.
+    pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<Committed<'_, u32>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let bit: i64 = tx
+            .query_row(
+                "SELECT bit FROM tags WHERE gallery_id = ?1 AND name = ?2",
+                params![gallery_id, name],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound("Tag"))?;
+        tx.execute(
+            "DELETE FROM tags WHERE gallery_id = ?1 AND name = ?2",
+            params![gallery_id, name],
+        )?;
+        let bit = u32::try_from(bit).map_err(|_| StoreError::Corrupt("tag bit".into()))?;
+        tx.commit()?;
+        Ok(committed(conn, bit))
+    }
+
+    /// Resolves tag names; every name must exist (NOTES.md item 9).
+    pub fn resolve_tags(&self, gallery_id: &str, names: &[String]) -> Result<ResolvedTags> {
+        let conn = self.conn();
+        resolve_tags(&conn, gallery_id, names)
+    }
+}
+
+pub(super) fn resolve_tags(
+    conn: &Connection,
+    gallery_id: &str,
+    names: &[String],
+) -> Result<ResolvedTags> {
+    let mut out = ResolvedTags::default();
+    let mut stmt =
+        conn.prepare_cached("SELECT id, bit FROM tags WHERE gallery_id = ?1 AND name = ?2")?;
+    for name in names {
+        let (id, bit): (i64, i64) = stmt
+            .query_row(params![gallery_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "Tag does not exist (create it first): {}",
+                    quote_for_message(name)
+                ))
+            })?;
+        out.ids.push(id);
+        if (0..64).contains(&bit) {
+            out.mask |= 1u64 << bit;
+        }
+    }
+    Ok(out)
+}
