@@ -1,7 +1,7 @@
 //! The layers every request passes: CORS (answering `OPTIONS` on every route, as the real
 //! gateway does), then SigV4 verification (headers first, then the body's hash: see
-//! [`authenticate`]), then, for gallery-scoped routes, the `x-api-key` that names the
-//! application and so the gallery.
+//! [`authenticate`]). The `x-api-key` of gallery-scoped routes is checked after both, by the
+//! handlers' [`crate::scope::GalleryScope`] extractor.
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
@@ -13,31 +13,6 @@ use futures_util::StreamExt as _;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::sigv4;
-use crate::store::Application;
-
-/// The application (and so the gallery) a request is scoped to by its `x-api-key`.
-#[derive(Debug, Clone)]
-pub struct Scoped(pub Application);
-
-/// How a route uses `x-api-key`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyRule {
-    /// No key (portal routes, extract).
-    None,
-    /// A key is required (gallery-scoped routes).
-    Required,
-    /// A key is used when present (verify: a subject needs it, face-to-face does not).
-    Optional,
-}
-
-fn key_rule(path: &str) -> KeyRule {
-    match path {
-        "/v1.1/face/extract" => KeyRule::None,
-        "/v1.1/face/verify" => KeyRule::Optional,
-        p if p.starts_with("/v1.1/") => KeyRule::Required,
-        _ => KeyRule::None,
-    }
-}
 
 /// Routes that answer without a signature.
 fn is_public(path: &str) -> bool {
@@ -96,7 +71,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     if is_public(&path) {
         return next.run(req).await;
     }
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let headers = header_pairs(&parts.headers);
     let creds = state.credentials();
     let prechecked = match sigv4::check_headers(
@@ -134,32 +109,6 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         return ApiError::Auth(e).into_response();
     }
 
-    let rule = key_rule(&path);
-    if rule != KeyRule::None {
-        let key = parts
-            .headers
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned);
-        match key {
-            None if rule == KeyRule::Required => return ApiError::Forbidden.into_response(),
-            None => {}
-            Some(key) => {
-                let found = state
-                    .db(move |s| Ok(s.store().application_by_api_key(&key)?))
-                    .await;
-                match found {
-                    Ok(Some((tenant, app))) if tenant == state.tenant_id() => {
-                        parts.extensions.insert(Scoped(app));
-                    }
-                    Ok(_) => return ApiError::Forbidden.into_response(),
-                    Err(e) => return e.into_response(),
-                }
-            }
-        }
-    }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }

@@ -20,6 +20,7 @@ pub mod extract;
 pub mod index;
 pub mod openapi;
 pub mod routes;
+pub mod scope;
 pub mod serve;
 pub mod sigv4;
 pub mod store;

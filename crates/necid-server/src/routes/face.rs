@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Extension, State};
+use axum::extract::State;
 use axum::routing::post;
 use necid::{
     Candidate, EventId, ExtractRequest, ExtractResponse, ExtractedFace, MatchScore, ScoredEvent,
@@ -11,10 +11,10 @@ use necid::{
     VerifySubjectRequest, VerifySubjectResponse,
 };
 
-use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, decode_image_b64, parse_json};
 use crate::index::{DIM, GalleryIndex};
+use crate::scope::GalleryScope;
 use crate::{AppState, read_lock};
 use necid_face::Descriptor;
 
@@ -86,7 +86,7 @@ pub fn rank(
 
 async fn search(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiJson(body): ApiJson<SearchRequest>,
 ) -> Result<axum::Json<SearchResponse>, ApiError> {
     let threshold = body
@@ -154,7 +154,7 @@ async fn search(
 
 async fn verify(
     State(state): State<AppState>,
-    scoped: Option<Extension<Scoped>>,
+    scoped: Option<GalleryScope>,
     body: axum::body::Bytes,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
@@ -178,7 +178,7 @@ async fn verify(
         })
         .into_response());
     }
-    let Some(Extension(Scoped(app))) = scoped else {
+    let Some(GalleryScope(app)) = scoped else {
         return Err(ApiError::Forbidden);
     };
     let req: VerifySubjectRequest = parse_json(&body)?;

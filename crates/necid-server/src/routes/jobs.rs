@@ -3,7 +3,7 @@
 //! `lastEvaluatedKey` of a page is the `pagingId` of the next, empty on the last).
 
 use axum::Router;
-use axum::extract::{Extension, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use necid::{
     AttributesJson, BatchId, BulkProgress, BulkRegisterRequest, BulkRegisterResponse, EventId,
@@ -11,9 +11,9 @@ use necid::{
 };
 
 use crate::AppState;
-use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::scope::GalleryScope;
 use crate::store::BulkRecord;
 
 /// Records per progress page.
@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 
 async fn create(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiJson(body): ApiJson<BulkRegisterRequest>,
 ) -> Result<axum::Json<BulkRegisterResponse>, ApiError> {
     let max = state.limits().max_bulk_registrations;
@@ -77,7 +77,7 @@ async fn create(
 
 async fn first_page(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(batch_id): ApiPath<String>,
 ) -> Result<axum::Json<BulkProgress>, ApiError> {
     page(state, app.gallery_id, batch_id, 0).await
@@ -85,7 +85,7 @@ async fn first_page(
 
 async fn next_page(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath((batch_id, paging_id)): ApiPath<(String, String)>,
 ) -> Result<axum::Json<BulkProgress>, ApiError> {
     let after = if paging_id.is_empty() {

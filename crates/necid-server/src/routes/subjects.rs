@@ -5,7 +5,7 @@
 //! against the application's minimum, then write the row and mirror it into the search index.
 
 use axum::Router;
-use axum::extract::{Extension, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use necid::{
@@ -14,9 +14,9 @@ use necid::{
 };
 
 use crate::AppState;
-use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, decode_image_b64};
+use crate::scope::GalleryScope;
 use crate::store::{Application, EnrolTarget};
 
 pub fn router() -> Router<AppState> {
@@ -73,7 +73,7 @@ fn parse_list_query(query: Option<&str>) -> Result<(i64, i64, bool), ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     RawQuery(query): RawQuery,
 ) -> Result<axum::Json<SubjectPage>, ApiError> {
     let (start, length, desc) = parse_list_query(query.as_deref())?;
@@ -163,7 +163,7 @@ use necid::TagName;
 
 async fn register(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<(StatusCode, axum::Json<Enrolment>), ApiError> {
     let e = enrol(&state, app, EnrolTarget::NewSubject, body).await?;
@@ -172,7 +172,7 @@ async fn register(
 
 async fn update(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(subject_id): ApiPath<String>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<axum::Json<Enrolment>, ApiError> {
@@ -188,7 +188,7 @@ async fn update(
 
 async fn unregister(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(subject_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
@@ -199,7 +199,7 @@ async fn unregister(
 
 async fn events(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(subject_id): ApiPath<String>,
 ) -> Result<axum::Json<SubjectEvents>, ApiError> {
     let id = subject_id.clone();
@@ -219,7 +219,7 @@ async fn events(
 
 async fn register_event(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(subject_id): ApiPath<String>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<(StatusCode, axum::Json<Enrolment>), ApiError> {
@@ -229,7 +229,7 @@ async fn register_event(
 
 async fn update_event(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath((subject_id, event_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<axum::Json<Enrolment>, ApiError> {
@@ -248,7 +248,7 @@ async fn update_event(
 
 async fn unregister_event(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath((subject_id, event_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state

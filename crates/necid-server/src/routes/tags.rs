@@ -1,16 +1,16 @@
 //! Tags of the application's gallery: `/v1.1/tags[/{name}]`. Names are URL-decoded path
 //! segments; a gallery holds at most 64.
 
-use axum::extract::{Extension, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Router, http::StatusCode};
 use necid::{RenameTag, TagName};
 
 use super::check_name;
 use crate::AppState;
-use crate::auth::Scoped;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::scope::GalleryScope;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 
 async fn list(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
 ) -> Result<axum::Json<Vec<TagName>>, ApiError> {
     let names = state
         .db(move |s| Ok(s.store().list_tags(&app.gallery_id)?))
@@ -30,7 +30,7 @@ async fn list(
 
 async fn create(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     check_name("The tag name", &name, state.limits().max_name_chars)?;
@@ -42,7 +42,7 @@ async fn create(
 
 async fn rename(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(old_name): ApiPath<String>,
     ApiJson(body): ApiJson<RenameTag>,
 ) -> Result<StatusCode, ApiError> {
@@ -59,7 +59,7 @@ async fn rename(
 
 async fn remove(
     State(state): State<AppState>,
-    Extension(Scoped(app)): Extension<Scoped>,
+    GalleryScope(app): GalleryScope,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
