@@ -51,6 +51,8 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
         portal_base_url: base_url,
         region: "ap-southeast-2".to_owned(),
         badge_rgb: [200, 80, 80],
+        connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+        request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
     };
     ProfileList {
         profiles: vec![profile.clone()],
@@ -332,13 +334,13 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     tenant.set_failing(true);
     harness.get_by_label("Open gallery").click();
     common::wait_until(&mut harness, "the failure toast", |h| {
-        common::shows_part(h, "Could not open the gallery")
+        common::shows_part(h, "Opening gallery “Broken gallery” failed")
     });
     // The toast wraps its message inside the window rather than cutting off its start.
     let toast = harness
         .query_all_by(|node| {
             node.value()
-                .is_some_and(|v| v.starts_with("Could not open the gallery"))
+                .is_some_and(|v| v.starts_with("Opening gallery “Broken gallery” failed"))
         })
         .next()
         .expect("the toast's text")
@@ -352,7 +354,10 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     for _ in 0..200 {
         harness.step();
     }
-    assert!(!common::shows_part(&harness, "Could not open the gallery"));
+    assert!(!common::shows_part(
+        &harness,
+        "Opening gallery “Broken gallery” failed"
+    ));
 
     tenant.set_failing(false);
     tenant.set_hanging(true);
@@ -370,7 +375,10 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     harness.get_by_label("Notifications (1)").click();
     harness.step();
     harness.step();
-    assert!(common::shows_part(&harness, "Could not open the gallery"));
+    assert!(common::shows_part(
+        &harness,
+        "Opening gallery “Broken gallery” failed"
+    ));
 
     harness
         .get_by_role_and_label(Role::Button, "Cancel")
