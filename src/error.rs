@@ -81,9 +81,18 @@ impl UiError {
                     | ErrorKind::CutOff
                     | ErrorKind::Unreachable
             );
+        let advice = match error.kind() {
+            // The client's advice names an answer size setting that profiles do not have.
+            ErrorKind::TooLarge => Some(
+                "The server sent far more than this console accepts in one answer; check the \
+                 profile's URL."
+                    .to_owned(),
+            ),
+            _ => error.advice(),
+        };
         Self {
             message: sentence(&cause),
-            advice: error.advice(),
+            advice,
             detail: Some(error.detail()),
             status: error.status(),
             error_type: error.error_type().map(str::to_owned),

@@ -1,10 +1,16 @@
 //! The API-backed panes where no service answers, or one answers badly: what a person sees when
 //! the keys are missing or the host is down, that every request lands in Activity without a
 //! secret, that a pending request can be cancelled (and its connection closed), and that a
-//! failed refresh keeps what the pane had.
+//! failed refresh keeps what the pane had; and, in `fault_flows`, one flow per way a back end
+//! misbehaves.
 //! Needs a session keyring: `keyctl session - cargo test --workspace`.
 
 mod common;
+mod fault_flows;
+
+/// Held by the tests that load much into memory (the face models) and by the one that measures
+/// the process's memory, so that the measure is of its own flow.
+static MEMORY_HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -112,6 +118,9 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
 /// reaches neither the screen nor Activity (the service once put it in the message).
 #[test]
 fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activity() {
+    let _heavy = MEMORY_HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     common::require_keyring();
     let root = tempfile::tempdir().expect("temp dir");
     let paths = AppPaths::under(root.path());
