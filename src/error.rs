@@ -15,33 +15,32 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// A failure ready to be shown where the user acted, or as a toast.
+/// A failure ready to be shown where the user acted, or as a toast. Small (the rest of a
+/// request's failure is boxed), as it travels in every command's `Result`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UiError {
     /// What went wrong, in words a person understands: "Listing the galleries failed: no
     /// answer from 127.0.0.1:8080 within 60 s."
     pub message: String,
-    /// What the person can do about it, when there is something useful to say.
-    pub advice: Option<String>,
-    /// The technical account, for "Details" and Activity; never the message.
-    pub detail: Option<String>,
-    /// The HTTP status, when the failure came from the API.
-    pub status: Option<u16>,
-    /// The API's `errorType` (e.g. `PoorQuality`), when it gave one.
-    pub error_type: Option<String>,
-    /// The API's `errorCode`, when it gave one.
-    pub error_code: Option<String>,
     /// Whether trying the same thing again could help (network, timeouts, 5xx, a server that
     /// sent something unreadable and may be fixed).
     pub retryable: bool,
-    /// The server asked for fewer requests (429).
-    pub rate_limited: bool,
-    /// How long the server asked to wait (`Retry-After` of a 429 or 503).
-    pub retry_after: Option<Duration>,
-    /// When the failure happened, to count down [`UiError::retry_after`].
-    pub failed_at: Option<Instant>,
-    /// The cause alone, when the failure came from a request, so that an action can be put in
-    /// front of it.
+    /// What else is known when the failure came from a request, or an action was named.
+    more: Option<Box<Failure>>,
+}
+
+/// The parts of a [`UiError`] beyond its message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Failure {
+    advice: Option<String>,
+    detail: Option<String>,
+    status: Option<u16>,
+    error_type: Option<String>,
+    error_code: Option<String>,
+    rate_limited: bool,
+    retry_after: Option<Duration>,
+    failed_at: Option<Instant>,
+    /// The cause alone, so that an action can be put in front of it.
     cause: Option<String>,
     /// The action already named in the message.
     action: Option<String>,
@@ -52,17 +51,8 @@ impl UiError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
-            advice: None,
-            detail: None,
-            status: None,
-            error_type: None,
-            error_code: None,
             retryable: false,
-            rate_limited: false,
-            retry_after: None,
-            failed_at: None,
-            cause: None,
-            action: None,
+            more: None,
         }
     }
 
@@ -92,18 +82,24 @@ impl UiError {
         };
         Self {
             message: sentence(&cause),
-            advice,
-            detail: Some(error.detail()),
-            status: error.status(),
-            error_type: error.error_type().map(str::to_owned),
-            error_code: error.error_code().map(|code| code.code().to_string()),
             retryable,
-            rate_limited: error.is_rate_limited(),
-            retry_after: error.retry_after(),
-            failed_at: Some(Instant::now()),
-            cause: Some(cause),
-            action: None,
+            more: Some(Box::new(Failure {
+                advice,
+                detail: Some(error.detail()),
+                status: error.status(),
+                error_type: error.error_type().map(str::to_owned),
+                error_code: error.error_code().map(|code| code.code().to_string()),
+                rate_limited: error.is_rate_limited(),
+                retry_after: error.retry_after(),
+                failed_at: Some(Instant::now()),
+                cause: Some(cause),
+                action: None,
+            })),
         }
+    }
+
+    fn more(&self) -> Option<&Failure> {
+        self.more.as_deref()
     }
 
     /// The same error, marked as worth retrying.
@@ -116,28 +112,51 @@ impl UiError {
     /// gallery “Staff” failed: <cause>." Replaces an action named before.
     pub fn during(mut self, action: impl Into<String>) -> Self {
         let action = action.into();
-        let cause = self
-            .cause
-            .clone()
-            .unwrap_or_else(|| self.message.trim_end_matches('.').to_owned());
-        self.cause = Some(cause.clone());
-        self.message = format!("{action} failed: {}", sentence_end(&cause));
-        self.action = Some(action);
+        let message = self.message.trim_end_matches('.').to_owned();
+        let more = self.more.get_or_insert_with(Box::default);
+        let cause = more.cause.get_or_insert(message);
+        self.message = format!("{action} failed: {}", sentence_end(cause));
+        more.action = Some(action);
         self
     }
 
     /// Names the action unless one is named already; only a failed request gets one (other
     /// messages already say what went wrong in their own words).
     pub fn or_during(self, action: &str) -> Self {
-        if self.action.is_some() || self.cause.is_none() {
-            return self;
+        match self.more() {
+            Some(more) if more.action.is_none() && more.cause.is_some() => self.during(action),
+            _ => self,
         }
-        self.during(action)
     }
 
     /// The action named in the message, if any.
     pub fn action(&self) -> Option<&str> {
-        self.action.as_deref()
+        self.more()?.action.as_deref()
+    }
+
+    /// What the person can do about it, when there is something useful to say.
+    pub fn advice(&self) -> Option<&str> {
+        self.more()?.advice.as_deref()
+    }
+
+    /// The technical account, for "Details" and Activity; never the message.
+    pub fn detail(&self) -> Option<&str> {
+        self.more()?.detail.as_deref()
+    }
+
+    /// The HTTP status, when the failure came from the API.
+    pub fn status(&self) -> Option<u16> {
+        self.more()?.status
+    }
+
+    /// The server asked for fewer requests (429).
+    pub fn is_rate_limited(&self) -> bool {
+        self.more().is_some_and(|more| more.rate_limited)
+    }
+
+    /// How long the server asked to wait (`Retry-After` of a 429 or 503).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.more()?.retry_after
     }
 
     /// A background task that ended without an answer (it panicked or was cancelled).
@@ -147,15 +166,16 @@ impl UiError {
 
     /// How much of the server's requested wait is left, when it asked for one.
     pub fn wait_left(&self) -> Option<Duration> {
-        let wait = self.retry_after?;
-        let elapsed = self.failed_at.map_or(Duration::ZERO, |at| at.elapsed());
+        let more = self.more()?;
+        let wait = more.retry_after?;
+        let elapsed = more.failed_at.map_or(Duration::ZERO, |at| at.elapsed());
         wait.checked_sub(elapsed).filter(|left| !left.is_zero())
     }
 
     /// The wait hint of a rate-limited or unavailable server: "The server asks to wait 30 s
     /// (about 12 s left)."
     pub fn wait_hint(&self) -> Option<String> {
-        let wait = self.retry_after?;
+        let wait = self.retry_after()?;
         let asked = spoken_secs(wait);
         Some(match self.wait_left() {
             Some(left) => format!(
@@ -168,14 +188,15 @@ impl UiError {
 
     /// `errorType / errorCode / HTTP status` for the details, if any is known.
     pub fn codes(&self) -> Option<String> {
+        let more = self.more()?;
         let mut parts = Vec::new();
-        if let Some(error_type) = &self.error_type {
+        if let Some(error_type) = &more.error_type {
             parts.push(format!("errorType {error_type}"));
         }
-        if let Some(error_code) = &self.error_code {
+        if let Some(error_code) = &more.error_code {
             parts.push(format!("errorCode {error_code}"));
         }
-        if let Some(status) = self.status {
+        if let Some(status) = more.status {
             parts.push(format!("HTTP {status}"));
         }
         (!parts.is_empty()).then(|| parts.join(" · "))
@@ -183,7 +204,7 @@ impl UiError {
 
     /// The message followed by the advice, as one text for a toast or a log.
     pub fn with_advice(&self) -> String {
-        match &self.advice {
+        match self.advice() {
             Some(advice) => format!("{} {advice}", self.message),
             None => self.message.clone(),
         }
@@ -232,13 +253,20 @@ fn spoken_secs(duration: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn failed_request(cause: &str) -> UiError {
+        UiError {
+            message: sentence(cause),
+            retryable: true,
+            more: Some(Box::new(Failure {
+                cause: Some(cause.to_owned()),
+                ..Failure::default()
+            })),
+        }
+    }
+
     #[test]
     fn the_action_goes_in_front_of_the_cause_once() {
-        let error = UiError {
-            cause: Some("no answer from 127.0.0.1:1 within 2 s".to_owned()),
-            ..UiError::new("No answer from 127.0.0.1:1 within 2 s.")
-        };
-        let named = error
+        let named = failed_request("no answer from 127.0.0.1:1 within 2 s")
             .or_during("Listing the galleries")
             .or_during("Something else");
         assert_eq!(
@@ -260,18 +288,25 @@ mod tests {
 
     #[test]
     fn the_wait_hint_counts_down_to_retry_now() {
-        let mut error = UiError::new("Too many requests.");
-        error.retry_after = Some(Duration::from_secs(30));
-        error.failed_at = Some(Instant::now());
+        let mut error = failed_request("the server is receiving too many requests");
+        let more = error.more.as_mut().expect("a request failure");
+        more.retry_after = Some(Duration::from_secs(30));
+        more.failed_at = Some(Instant::now());
         let hint = error.wait_hint().expect("a hint");
         assert!(
             hint.starts_with("The server asks to wait 30 s (about "),
             "{hint}"
         );
-        error.failed_at = Instant::now().checked_sub(Duration::from_secs(31));
+        let more = error.more.as_mut().expect("a request failure");
+        more.failed_at = Instant::now().checked_sub(Duration::from_secs(31));
         assert_eq!(
             error.wait_hint().as_deref(),
             Some("The server asked to wait 30 s: you can retry now.")
         );
+    }
+
+    #[test]
+    fn an_error_stays_small_enough_to_travel_in_every_result() {
+        assert!(std::mem::size_of::<UiError>() <= 48);
     }
 }

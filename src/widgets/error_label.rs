@@ -12,7 +12,7 @@ pub fn error_label(ui: &mut Ui, error: &UiError) -> bool {
     ui.vertical(|ui| {
         let color = ui.visuals().error_fg_color;
         ui.add(Label::new(RichText::new(&error.message).color(color)).wrap());
-        if let Some(advice) = &error.advice {
+        if let Some(advice) = error.advice() {
             ui.add(Label::new(RichText::new(advice).weak()).wrap());
         }
         let hint = error.wait_hint();
@@ -45,7 +45,7 @@ pub fn error_label(ui: &mut Ui, error: &UiError) -> bool {
 
 /// The technical account of `error`, closed by default.
 pub fn details_ui(ui: &mut Ui, error: &UiError) {
-    if error.detail.is_none() && error.codes().is_none() {
+    if error.detail().is_none() && error.codes().is_none() {
         return;
     }
     egui::CollapsingHeader::new("Details")
@@ -55,7 +55,7 @@ pub fn details_ui(ui: &mut Ui, error: &UiError) {
             if let Some(codes) = error.codes() {
                 ui.label(RichText::new(codes).small());
             }
-            if let Some(detail) = &error.detail {
+            if let Some(detail) = error.detail() {
                 ui.add(Label::new(RichText::new(detail).monospace().small()).wrap());
             }
         });

@@ -72,7 +72,7 @@ impl Toasts {
         self.push_with_detail(
             NotificationKind::Error,
             error.with_advice(),
-            error.detail.clone(),
+            error.detail().map(str::to_owned),
         );
     }
 
