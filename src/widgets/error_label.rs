@@ -12,10 +12,13 @@ pub fn error_label(ui: &mut Ui, error: &UiError) -> bool {
     ui.vertical(|ui| {
         let color = ui.visuals().error_fg_color;
         ui.add(Label::new(RichText::new(&error.message).color(color)).wrap());
-        if let Some(advice) = error.advice() {
+        let hint = error.wait_hint();
+        // The hint says when to try again, better than the advice's fixed "in 30 s".
+        if let Some(advice) = error.advice()
+            && hint.is_none()
+        {
             ui.add(Label::new(RichText::new(advice).weak()).wrap());
         }
-        let hint = error.wait_hint();
         if let Some(hint) = &hint {
             ui.label(RichText::new(hint).weak());
             if error.wait_left().is_some() {
@@ -52,11 +55,15 @@ pub fn details_ui(ui: &mut Ui, error: &UiError) {
         .id_salt(("error_details", &error.message))
         .default_open(false)
         .show(ui, |ui| {
-            if let Some(codes) = error.codes() {
-                ui.label(RichText::new(codes).small());
-            }
-            if let Some(detail) = error.detail() {
-                ui.add(Label::new(RichText::new(detail).monospace().small()).wrap());
+            // A request's detail holds its status and codes already.
+            match (error.detail(), error.codes()) {
+                (Some(detail), _) => {
+                    ui.add(Label::new(RichText::new(detail).monospace().small()).wrap());
+                }
+                (None, Some(codes)) => {
+                    ui.label(RichText::new(codes).small());
+                }
+                (None, None) => {}
             }
         });
 }
