@@ -88,6 +88,8 @@ fn main() {
         portal_base_url: tenant.base_url.clone(),
         region: "ap-southeast-2".to_owned(),
         badge_rgb: [80, 160, 80],
+        connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+        request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
     };
     let mut shell = Shell {
         pane: GalleriesPane::default(),

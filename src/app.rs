@@ -14,7 +14,9 @@ use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, Command, FaceCommand, OpenedGallery, Outbox};
-use crate::connection::{ActivityEntry, ActivityReceiver, ActivitySender, Connection};
+use crate::connection::{
+    ActivityEntry, ActivityEvent, ActivityReceiver, ActivitySender, Connection, RequestInFlight,
+};
 use crate::credentials::KeyringStatus;
 use crate::local::{LocalService, LocalSettings};
 use crate::paths::AppPaths;
@@ -67,11 +69,15 @@ pub struct ConsoleApp {
     activity_receiver: ActivityReceiver,
     /// Every request made since start, oldest first (capped).
     activity: Vec<ActivityEntry>,
+    /// The requests sent and not ended yet.
+    requests_in_flight: std::collections::BTreeMap<necid::RequestId, RequestInFlight>,
     /// The gallery the gallery-scoped panes work on, and the client it was opened with.
     gallery: Option<(Connection, OpenedGallery)>,
     opening_gallery: Request<OpenedGallery>,
     /// The client `opening_gallery` was sent with: an answer for another one is dropped.
     opening_on: Option<Connection>,
+    /// The name of the gallery being opened, for the message when it fails.
+    opening_name: Option<String>,
     /// The number of the last client built (see [`Connection::generation`]).
     connection_generation: u64,
     actions: Vec<ShellAction>,
@@ -112,9 +118,11 @@ impl ConsoleApp {
             activity_sender,
             activity_receiver,
             activity: Vec::new(),
+            requests_in_flight: std::collections::BTreeMap::new(),
             gallery: None,
             opening_gallery: Request::new(),
             opening_on: None,
+            opening_name: None,
             connection_generation: 0,
             actions: Vec::new(),
             local: None,
@@ -271,6 +279,11 @@ impl ConsoleApp {
         &self.activity
     }
 
+    /// The requests sent and not ended yet, oldest first.
+    pub fn requests_in_flight(&self) -> impl Iterator<Item = &RequestInFlight> {
+        self.requests_in_flight.values()
+    }
+
     /// The gallery the gallery-scoped panes work on.
     pub fn open_gallery(&self) -> Option<&OpenedGallery> {
         self.gallery.as_ref().map(|(_, gallery)| gallery)
@@ -364,9 +377,10 @@ impl ConsoleApp {
                         self.gallery = None;
                     }
                 }
-                ShellAction::OpenGallery(gallery_id) => {
+                ShellAction::OpenGallery(gallery_id, name) => {
                     if let ConnectionState::Ready(connection) = self.active_connection() {
                         let connection = connection.clone();
+                        self.opening_name = Some(name);
                         self.open_gallery_on(connection, gallery_id);
                     }
                 }
@@ -409,6 +423,7 @@ impl ConsoleApp {
         };
         if current.same_servers(&opened_on) {
             tracing::info!("the profile's keys or region changed: opening the gallery again");
+            self.opening_name = Some(gallery.name.clone());
             self.open_gallery_on(current, gallery.gallery_id);
         } else {
             let servers = if current.profile.kind == ProfileKind::Local {
@@ -424,7 +439,31 @@ impl ConsoleApp {
     }
 
     fn poll(&mut self) {
-        self.activity.extend(self.activity_receiver.try_iter());
+        for event in self.activity_receiver.try_iter() {
+            match event {
+                ActivityEvent::Started(request) => {
+                    self.requests_in_flight.insert(request.request_id, request);
+                }
+                ActivityEvent::Retrying {
+                    request_id,
+                    attempt,
+                    wait,
+                    reason,
+                } => {
+                    if let Some(request) = self.requests_in_flight.get_mut(&request_id) {
+                        request.attempt = attempt;
+                        request.retrying_because =
+                            Some(format!("{reason}; trying again in {} s", wait.as_secs()));
+                    }
+                }
+                ActivityEvent::Finished(entry) => {
+                    if let Some(request_id) = entry.request_id {
+                        self.requests_in_flight.remove(&request_id);
+                    }
+                    self.activity.push(entry);
+                }
+            }
+        }
         if self.activity.len() > ACTIVITY_CAP {
             let excess = self.activity.len() - ACTIVITY_CAP;
             self.activity.drain(..excess);
@@ -471,8 +510,11 @@ impl ConsoleApp {
             }
             Some(Finished::Failed(error)) => {
                 self.opening_on = None;
-                self.toasts
-                    .error(format!("Could not open the gallery: {error}"));
+                let error = match self.opening_name.take() {
+                    Some(name) => error.clone().during(format!("Opening gallery “{name}”")),
+                    None => error.clone(),
+                };
+                self.toasts.failure(&error);
             }
             None => {}
         }
@@ -496,11 +538,11 @@ impl ConsoleApp {
         }
         if let Some(Finished::Failed(error)) = self.keyring.poll() {
             self.toasts
-                .error(format!("Could not check the OS keyring: {error}"));
+                .failure(&error.clone().during("Checking the OS keyring"));
         }
         if let Some(error) = self.book.poll() {
             self.toasts
-                .error(format!("The profiles were not saved: {error}"));
+                .failure(&error.clone().during("Saving the profiles"));
         }
     }
 
@@ -658,9 +700,13 @@ impl ConsoleApp {
             Pane::Face => panes.face.ui(ui, &mut cx),
             Pane::Jobs => panes.jobs.ui(ui, &mut cx),
             Pane::Activity => {
-                panes
-                    .activity
-                    .ui(ui, &mut cx, &self.activity, self.backend.in_flight());
+                panes.activity.ui(
+                    ui,
+                    &mut cx,
+                    &self.activity,
+                    self.backend.in_flight(),
+                    &self.requests_in_flight,
+                );
             }
             Pane::Settings => panes.settings.ui(
                 ui,

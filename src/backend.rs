@@ -20,13 +20,26 @@ use necid::{
     UpdatedGallery,
 };
 
-use crate::connection::{ActivityEntry, ActivitySender, Connection};
+use crate::connection::{
+    ActivityEntry, ActivityEvent, ActivitySender, Connection, RequestInFlight,
+};
 use crate::credentials::{self, KeyringStatus, Secrets};
 use crate::error::UiError;
 use crate::paths::AppPaths;
 use crate::profiles::{Profile, ProfileId, ProfileList};
 
-pub use in_flight::{InFlight, InFlightId, InFlightTask, Pending, Reply};
+pub use in_flight::{InFlight, InFlightId, InFlightTask, Pending, Reply, sentence_case};
+
+tokio::task_local! {
+    /// The command a task runs for, so that the client's request events (reported on the task
+    /// that makes the request) name the command that owns each request.
+    static OWNER: InFlightId;
+}
+
+/// The command the current task runs for, when it runs one (see [`OWNER`]).
+pub fn current_owner() -> Option<InFlightId> {
+    OWNER.try_with(|owner| *owner).ok()
+}
 
 pub use face::FaceCommand;
 pub use subjects::SubjectsCommand;
@@ -574,7 +587,8 @@ impl Backend {
         self.runtime.spawn(async move {
             let result = handle
                 .await
-                .unwrap_or_else(|_| Err(UiError::task_lost(what)));
+                .unwrap_or_else(|_| Err(UiError::task_lost(what)))
+                .map_err(|error| error.or_during(&sentence_case(what)));
             if let Err(error) = &result {
                 tracing::debug!(command = what, %error, "failed");
             }
@@ -595,14 +609,14 @@ impl Backend {
     ) {
         let link = self.cancellable.then(|| reply.link().clone());
         let listed = self.in_flight.start(what, link.clone());
-        let handle = self.runtime.spawn(work);
+        let handle = self.runtime.spawn(OWNER.scope(listed.id(), work));
         if let Some(link) = link {
             link.attach(handle.abort_handle());
         }
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
             let result = match handle.await {
-                Ok(result) => result,
+                Ok(result) => result.map_err(|error| error.or_during(&sentence_case(what))),
                 Err(error) if error.is_cancelled() => Err(in_flight::cancelled(what)),
                 Err(_) => Err(UiError::task_lost(what)),
             };
@@ -658,9 +672,37 @@ fn connect(
             ))
         })?;
     let observed = profile.clone();
-    let observer: necid::RequestObserver = std::sync::Arc::new(move |record| {
-        // The shell may be gone while a request finishes; then nobody needs the entry.
-        let _ = activity.send(ActivityEntry::from_record(&observed, record));
+    let observer: necid::RequestEventObserver = std::sync::Arc::new(move |event| {
+        let event = match event {
+            necid::RequestEvent::Started(start) => ActivityEvent::Started(RequestInFlight {
+                request_id: start.id,
+                // Events come on the task making the request: the command running there owns it.
+                owner: current_owner(),
+                method: start.method,
+                url: start.url,
+                started: std::time::Instant::now(),
+                attempt: 1,
+                retrying_because: None,
+            }),
+            necid::RequestEvent::Retrying {
+                id,
+                attempt,
+                wait,
+                reason,
+            } => ActivityEvent::Retrying {
+                request_id: id,
+                attempt,
+                wait,
+                reason,
+            },
+            necid::RequestEvent::Finished(record) => {
+                ActivityEvent::Finished(ActivityEntry::from_record(&observed, record))
+            }
+            // A newer client may report more; the log needs none of it.
+            _ => return,
+        };
+        // The shell may be gone while a request finishes; then nobody needs the event.
+        let _ = activity.send(event);
         repaint.request_repaint();
     });
     // The embedded service's own limit; a cloud profile keeps the client's, the NEC gateway's.
@@ -677,7 +719,9 @@ fn connect(
             secrets.access_key,
             secrets.secret_key,
         ))
-        .observer(observer)
+        .connect_timeout(profile.connect_timeout())
+        .request_timeout(profile.request_timeout())
+        .event_observer(observer)
         .build()
         .map_err(api_error)?;
     Ok(Connection {
@@ -728,15 +772,10 @@ async fn open_gallery(
     })
 }
 
-/// The client's error as the UI shows it, with the API's errorType and errorCode.
+/// The client's error as the UI shows it (see [`UiError::from_request`]); the backend names the
+/// command's action when the task ends.
 pub fn api_error(error: necid::Error) -> UiError {
-    UiError {
-        message: error.to_string(),
-        status: error.status(),
-        error_type: error.error_type().map(str::to_owned),
-        error_code: error.error_code().map(|code| code.code().to_string()),
-        retryable: error.is_retryable(),
-    }
+    UiError::from_request(&error)
 }
 
 fn keyring_error(error: credentials::CredentialError) -> UiError {

@@ -1,11 +1,13 @@
 //! A profile turned into a working [`necid::Client`], and the log of every request it makes.
 //!
-//! The client reports each request to an observer; the observer sends an [`ActivityEntry`] down
-//! a channel that the shell drains once per frame, so the Activity pane never locks anything the
-//! background tasks hold.
+//! The client reports each request when it starts, when it is retried and when it ends; the
+//! observer sends an [`ActivityEvent`] down a channel that the shell drains once per frame, so
+//! the Activity pane never locks anything the background tasks hold. A request is listed as in
+//! flight from its start (with the command that owns it, so Activity can cancel that command),
+//! then moves to the log as an [`ActivityEntry`] when it ends.
 
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::profiles::{Profile, ProfileId};
 
@@ -34,9 +36,48 @@ impl Connection {
     }
 }
 
+/// What a client's observer tells the shell.
+#[derive(Clone, Debug)]
+pub enum ActivityEvent {
+    /// A request was sent.
+    Started(RequestInFlight),
+    /// A try failed and the request will be sent again.
+    Retrying {
+        request_id: necid::RequestId,
+        attempt: u32,
+        wait: Duration,
+        reason: String,
+    },
+    /// The request ended: answered, failed or cancelled.
+    Finished(ActivityEntry),
+}
+
+/// A request that has not ended yet, as Activity lists it.
+#[derive(Clone, Debug)]
+pub struct RequestInFlight {
+    pub request_id: necid::RequestId,
+    /// The background command that made it (see `backend::current_owner`), which Cancel stops.
+    pub owner: Option<crate::backend::InFlightId>,
+    pub method: &'static str,
+    pub url: String,
+    pub started: Instant,
+    /// The try being made: 1 unless it is being retried.
+    pub attempt: u32,
+    /// Why the last try failed, while the request waits to be sent again.
+    pub retrying_because: Option<String>,
+}
+
+impl RequestInFlight {
+    /// The path and query, without the host.
+    pub fn path(&self) -> &str {
+        path_of(&self.url)
+    }
+}
+
 /// One request in the Activity pane. Holds no secret: the API key is only "sent" or not.
 #[derive(Clone, Debug)]
 pub struct ActivityEntry {
+    pub request_id: Option<necid::RequestId>,
     pub profile_name: String,
     pub region: String,
     pub started: SystemTime,
@@ -44,7 +85,14 @@ pub struct ActivityEntry {
     pub url: String,
     pub status: Option<u16>,
     pub latency: Duration,
+    /// The cause in plain words, when it failed (a 2xx whose body could not be read did).
     pub error: Option<String>,
+    /// The technical account of the failure, for the selected request's details.
+    pub error_detail: Option<String>,
+    /// How many times it was sent.
+    pub attempts: u32,
+    /// Its caller stopped waiting for it.
+    pub cancelled: bool,
     pub sent_api_key: bool,
     /// The JSON body when it was small enough to keep.
     pub body: Option<std::sync::Arc<str>>,
@@ -54,6 +102,7 @@ pub struct ActivityEntry {
 impl ActivityEntry {
     pub fn from_record(profile: &Profile, record: necid::RequestRecord) -> Self {
         Self {
+            request_id: Some(record.id),
             profile_name: profile.name.clone(),
             region: profile.region.clone(),
             started: record.started,
@@ -62,6 +111,9 @@ impl ActivityEntry {
             status: record.status,
             latency: record.latency,
             error: record.error,
+            error_detail: record.error_detail,
+            attempts: record.attempts,
+            cancelled: record.cancelled,
             sent_api_key: record.sent_api_key,
             body: record.body,
             body_bytes: record.body_bytes,
@@ -70,13 +122,7 @@ impl ActivityEntry {
 
     /// The path and query, without the host.
     pub fn path(&self) -> &str {
-        let after_scheme = self
-            .url
-            .split_once("://")
-            .map_or(self.url.as_str(), |(_, rest)| rest);
-        after_scheme
-            .find('/')
-            .map_or("/", |slash| &after_scheme[slash..])
+        path_of(&self.url)
     }
 
     /// The request as a curl command that signs itself. The keys stay in `$AK`, `$SK` and
@@ -109,15 +155,23 @@ impl ActivityEntry {
     }
 }
 
+/// The path and query of `url`, without the host.
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("/", |slash| &after_scheme[slash..])
+}
+
 /// Single-quotes `text` for a POSIX shell.
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// Where a client's observer sends its entries.
-pub type ActivitySender = mpsc::Sender<ActivityEntry>;
+/// Where a client's observer sends its events.
+pub type ActivitySender = mpsc::Sender<ActivityEvent>;
 /// What the shell drains.
-pub type ActivityReceiver = mpsc::Receiver<ActivityEntry>;
+pub type ActivityReceiver = mpsc::Receiver<ActivityEvent>;
 
 #[cfg(test)]
 mod tests {
@@ -125,6 +179,10 @@ mod tests {
 
     fn entry(body: Option<&str>, body_bytes: usize) -> ActivityEntry {
         ActivityEntry {
+            request_id: None,
+            error_detail: None,
+            attempts: 1,
+            cancelled: false,
             profile_name: "p".to_owned(),
             region: "ap-southeast-2".to_owned(),
             started: SystemTime::UNIX_EPOCH,

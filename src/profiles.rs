@@ -75,6 +75,40 @@ pub struct Profile {
     pub region: String,
     /// The colour of the badge shown beside the profile's name (sRGB).
     pub badge_rgb: [u8; 3],
+    /// How long a connection may take to be accepted, in seconds (profile files written
+    /// before this setting get the default).
+    #[serde(default = "default_connect_timeout_secs")]
+    pub connect_timeout_secs: u64,
+    /// How long a whole answer may take, in seconds.
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: u64,
+}
+
+/// The connect timeout a profile starts with.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+/// The request timeout a profile starts with.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 60;
+/// The longest timeout Settings offers: an hour.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
+fn default_connect_timeout_secs() -> u64 {
+    DEFAULT_CONNECT_TIMEOUT_SECS
+}
+
+fn default_request_timeout_secs() -> u64 {
+    DEFAULT_REQUEST_TIMEOUT_SECS
+}
+
+impl Profile {
+    /// The connect timeout its client uses (at least a second).
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.connect_timeout_secs.clamp(1, MAX_TIMEOUT_SECS))
+    }
+
+    /// The request timeout its client uses (at least a second).
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_secs.clamp(1, MAX_TIMEOUT_SECS))
+    }
 }
 
 impl Profile {
@@ -88,6 +122,8 @@ impl Profile {
             portal_base_url: NEC_PORTAL_BASE_URL.to_owned(),
             region: NEC_REGION.to_owned(),
             badge_rgb: [0x1f, 0x6f, 0xd0],
+            connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
         }
     }
 }
@@ -104,6 +140,8 @@ impl Profile {
             portal_base_url: LOCAL_BASE_URL.to_owned(),
             region: NEC_REGION.to_owned(),
             badge_rgb: [0x2e, 0x9e, 0x5b],
+            connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
         }
     }
 }

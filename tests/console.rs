@@ -380,3 +380,127 @@ fn a_new_region_on_the_same_servers_reopens_the_gallery_through_the_new_client()
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }
+
+/// A custom profile named "Tenant" on `base_url`, the only one in `paths`' profile file, with
+/// keys in the keyring (the caller removes them).
+fn profile_on(paths: &AppPaths, base_url: &str) -> necid_console::profiles::Profile {
+    let profile = necid_console::profiles::Profile {
+        profile_id: necid_console::profiles::ProfileId::new_random(),
+        name: "Tenant".to_owned(),
+        kind: necid_console::profiles::ProfileKind::Custom,
+        api_base_url: base_url.to_owned(),
+        portal_base_url: base_url.to_owned(),
+        region: "ap-southeast-2".to_owned(),
+        badge_rgb: [80, 120, 200],
+        connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+        request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
+    };
+    ProfileList {
+        profiles: vec![profile.clone()],
+    }
+    .save(&paths.profiles_file())
+    .expect("write the profile file");
+    let secrets = Secrets {
+        access_key: format!("AK{}", uuid::Uuid::new_v4().simple()),
+        secret_key: format!("SK{}", uuid::Uuid::new_v4().simple()),
+    };
+    credentials::store_profile_secrets(&profile.profile_id, &secrets).expect("store keys");
+    profile
+}
+
+/// How many `GET /api/applications` a fault server has seen.
+fn application_lists(server: &necid_testkit::FaultServer) -> usize {
+    server
+        .requests_seen()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/applications")
+        .count()
+}
+
+/// Applications belong to the client that listed them: after the profile's URL is edited,
+/// the pane lists them again from the new server.
+#[test]
+fn applications_are_listed_again_from_the_new_server_after_a_url_edit() {
+    use necid_testkit::{FaultMode, FaultServer};
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let server_a = FaultServer::start(FaultMode::Ok);
+    let server_b = FaultServer::start(FaultMode::Ok);
+    let profile = profile_on(&paths, server_a.base_url());
+    let mut harness = common::harness(&paths, &runtime, None);
+    harness
+        .get_by_role_and_label(Role::Button, "Applications")
+        .click();
+    common::wait_until(&mut harness, "A's applications", |_| {
+        application_lists(&server_a) == 1
+    });
+
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.get_by_label("Tenant").click();
+    harness.step();
+    common::type_into(&mut harness, "API base URL", server_b.base_url());
+    common::type_into(&mut harness, "Portal base URL", server_b.base_url());
+    harness.get_by_label("Save profile").click();
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::Button, "Applications")
+        .click();
+    common::wait_until(&mut harness, "B's applications", |_| {
+        application_lists(&server_b) == 1
+    });
+    assert_eq!(application_lists(&server_a), 1);
+    drop(harness);
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}
+
+/// The request timeout set in Settings is saved with the profile and applies to its client at
+/// once: a hanging server then fails the list after that many seconds, not the default 60.
+#[test]
+fn a_request_timeout_set_in_settings_is_saved_and_applied_to_the_profile() {
+    use necid_testkit::{FaultMode, FaultServer};
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let server = FaultServer::start(FaultMode::Hang);
+    let profile = profile_on(&paths, server.base_url());
+    let mut harness = common::harness(&paths, &runtime, None);
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.get_by_label("Tenant").click();
+    harness.step();
+    common::type_into(&mut harness, "Request timeout", "2");
+    // Leaving the field commits what was typed.
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    harness.get_by_label("Save profile").click();
+    common::wait_until(&mut harness, "the profile file", |h| !h.state().is_saving());
+    let saved = ProfileList::load(&paths.profiles_file()).expect("the profile file");
+    assert_eq!(saved.profiles[0].request_timeout_secs, 2);
+    assert_eq!(saved.profiles[0].connect_timeout_secs, 10);
+
+    harness
+        .get_by_role_and_label(Role::Button, "Galleries")
+        .click();
+    let started = std::time::Instant::now();
+    common::wait_secs(&mut harness, 30, "the timed-out list", |h| {
+        common::shows_part(h, "within 2 s")
+    });
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the 2 s timeout was not applied"
+    );
+    common::assert_shows(
+        &harness,
+        "Try again; if it keeps happening, check the network or raise the profile's timeout.",
+    );
+    drop(harness);
+    credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}

@@ -1,10 +1,16 @@
 //! The API-backed panes where no service answers, or one answers badly: what a person sees when
 //! the keys are missing or the host is down, that every request lands in Activity without a
 //! secret, that a pending request can be cancelled (and its connection closed), and that a
-//! failed refresh keeps what the pane had.
+//! failed refresh keeps what the pane had; and, in `fault_flows`, one flow per way a back end
+//! misbehaves.
 //! Needs a session keyring: `keyctl session - cargo test --workspace`.
 
 mod common;
+mod fault_flows;
+
+/// Held by the tests that load much into memory (the face models) and by the one that measures
+/// the process's memory, so that the measure is of its own flow.
+static MEMORY_HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -51,6 +57,8 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
         portal_base_url: base_url,
         region: "ap-southeast-2".to_owned(),
         badge_rgb: [200, 80, 80],
+        connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+        request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
     };
     ProfileList {
         profiles: vec![profile.clone()],
@@ -110,6 +118,9 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
 /// reaches neither the screen nor Activity (the service once put it in the message).
 #[test]
 fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activity() {
+    let _heavy = MEMORY_HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     common::require_keyring();
     let root = tempfile::tempdir().expect("temp dir");
     let paths = AppPaths::under(root.path());
@@ -332,13 +343,13 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     tenant.set_failing(true);
     harness.get_by_label("Open gallery").click();
     common::wait_until(&mut harness, "the failure toast", |h| {
-        common::shows_part(h, "Could not open the gallery")
+        common::shows_part(h, "Opening gallery “Broken gallery” failed")
     });
     // The toast wraps its message inside the window rather than cutting off its start.
     let toast = harness
         .query_all_by(|node| {
             node.value()
-                .is_some_and(|v| v.starts_with("Could not open the gallery"))
+                .is_some_and(|v| v.starts_with("Opening gallery “Broken gallery” failed"))
         })
         .next()
         .expect("the toast's text")
@@ -352,7 +363,10 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     for _ in 0..200 {
         harness.step();
     }
-    assert!(!common::shows_part(&harness, "Could not open the gallery"));
+    assert!(!common::shows_part(
+        &harness,
+        "Opening gallery “Broken gallery” failed"
+    ));
 
     tenant.set_failing(false);
     tenant.set_hanging(true);
@@ -370,7 +384,10 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     harness.get_by_label("Notifications (1)").click();
     harness.step();
     harness.step();
-    assert!(common::shows_part(&harness, "Could not open the gallery"));
+    assert!(common::shows_part(
+        &harness,
+        "Opening gallery “Broken gallery” failed"
+    ));
 
     harness
         .get_by_role_and_label(Role::Button, "Cancel")

@@ -218,6 +218,13 @@ pub(super) struct InFlightGuard {
     id: InFlightId,
 }
 
+impl InFlightGuard {
+    /// The command's id in [`InFlight`].
+    pub(super) fn id(&self) -> InFlightId {
+        self.id
+    }
+}
+
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
         self.in_flight.tasks().tasks.remove(&self.id);
@@ -226,12 +233,17 @@ impl Drop for InFlightGuard {
 
 /// What a pane is told when its read was cancelled from Activity.
 pub(super) fn cancelled(what: &str) -> UiError {
+    UiError::new(format!("{} was cancelled.", sentence_case(what))).retryable()
+}
+
+/// A command's name as the start of a sentence: "listing the galleries" → "Listing the
+/// galleries".
+pub fn sentence_case(what: &str) -> String {
     let mut chars = what.chars();
-    let sentence = chars
+    chars
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect::<String>())
-        .unwrap_or_default();
-    UiError::new(format!("{sentence} was cancelled.")).retryable()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

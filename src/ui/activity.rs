@@ -3,17 +3,18 @@
 //! latency and error, and "copy as curl" that signs with `--aws-sigv4` and never includes a
 //! secret.
 //!
-//! What runs now is the shell's list of background commands (one command may make several
-//! requests); the requests themselves appear in the table when they end.
-// FOLLOW-UP (issue 15): once `necid`'s observer reports a request when it starts, list each
-// HTTP request in flight here (method, path, elapsed) beside the command that made it.
+//! What runs now is the shell's list of background commands, each with the HTTP requests it
+//! has in flight (method, path, elapsed time, the try it is on): the client reports a request
+//! when it starts, so a request that hangs is seen from its first second, and Cancel stops the
+//! command that owns it (a read; a write runs to its end). A request moves to the table when
+//! it ends; a 200 whose answer could not be read is listed as the failure it is.
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
 use super::{PaneContext, pane_header};
-use crate::backend::InFlight;
-use crate::connection::ActivityEntry;
+use crate::backend::{InFlight, InFlightTask};
+use crate::connection::{ActivityEntry, RequestInFlight};
 use crate::widgets::NotificationKind;
 
 /// The Activity pane's view state.
@@ -31,13 +32,14 @@ impl ActivityPane {
         cx: &mut PaneContext<'_>,
         log: &[ActivityEntry],
         in_flight: &InFlight,
+        requests: &std::collections::BTreeMap<necid::RequestId, RequestInFlight>,
     ) {
         pane_header(
             ui,
             "Activity",
             "Every request this console made, with its answer. Keys are never shown.",
         );
-        in_flight_ui(ui, in_flight);
+        in_flight_ui(ui, in_flight, requests);
         notifications_ui(ui, cx);
         ui.horizontal(|ui| {
             ui.label(format!("{} requests", log.len()));
@@ -131,6 +133,16 @@ impl ActivityPane {
             if let Some(error) = &entry.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
+            if entry.attempts > 1 {
+                ui.label(format!("Sent {} times.", entry.attempts));
+            }
+            if let Some(detail) = &entry.error_detail {
+                egui::CollapsingHeader::new("Details")
+                    .id_salt("activity_error_details")
+                    .show(ui, |ui| {
+                        ui.label(RichText::new(detail).monospace().small());
+                    });
+            }
             egui::ScrollArea::vertical()
                 .id_salt("curl")
                 .max_height(80.0)
@@ -141,46 +153,101 @@ impl ActivityPane {
     }
 }
 
-/// The commands running now, each with its elapsed time and, for a read, a Cancel.
-fn in_flight_ui(ui: &mut Ui, in_flight: &InFlight) {
+/// The commands running now, each with its elapsed time and the HTTP requests it has in
+/// flight; a read has a Cancel (on each of its requests, or on the command while it has none).
+fn in_flight_ui(
+    ui: &mut Ui,
+    in_flight: &InFlight,
+    requests: &std::collections::BTreeMap<necid::RequestId, RequestInFlight>,
+) {
     let running = in_flight.snapshot();
-    if running.is_empty() {
+    let orphans: Vec<&RequestInFlight> = requests
+        .values()
+        .filter(|r| {
+            r.owner
+                .is_none_or(|owner| !running.iter().any(|t| t.id == owner))
+        })
+        .collect();
+    if running.is_empty() && orphans.is_empty() {
         return;
     }
-    egui::CollapsingHeader::new(format!("In flight ({})", running.len()))
+    egui::CollapsingHeader::new(format!("In flight ({})", running.len() + orphans.len()))
         .id_salt("in_flight")
         .default_open(true)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("in_flight_scroll")
-                .max_height(120.0)
+                .max_height(160.0)
                 .show(ui, |ui| {
                     for task in &running {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(task.what);
-                            ui.label(
-                                RichText::new(format!(
-                                    "{:.1} s",
-                                    task.started.elapsed().as_secs_f32()
-                                ))
-                                .weak(),
-                            );
-                            if task.cancellable
-                                && ui
-                                    .small_button("Cancel")
-                                    .on_hover_text("Stop waiting and close its connection")
-                                    .clicked()
-                            {
-                                in_flight.cancel(task.id);
-                            }
-                        });
+                        let own: Vec<&RequestInFlight> = requests
+                            .values()
+                            .filter(|r| r.owner == Some(task.id))
+                            .collect();
+                        command_row_ui(ui, in_flight, task, own.is_empty());
+                        for request in own {
+                            ui.horizontal(|ui| {
+                                ui.add_space(24.0);
+                                request_row_ui(ui, request);
+                                if task.cancellable
+                                    && ui
+                                        .small_button("Cancel")
+                                        .on_hover_text(format!(
+                                            "Stop {} and close its connection",
+                                            task.what
+                                        ))
+                                        .clicked()
+                                {
+                                    in_flight.cancel(task.id);
+                                }
+                            });
+                        }
+                    }
+                    for request in orphans {
+                        ui.horizontal(|ui| request_row_ui(ui, request));
                     }
                 });
         });
     // The elapsed times move on while nothing else happens.
     ui.ctx()
         .request_repaint_after(std::time::Duration::from_millis(250));
+}
+
+/// One command: what it does and for how long; its Cancel when `with_cancel`.
+fn command_row_ui(ui: &mut Ui, in_flight: &InFlight, task: &InFlightTask, with_cancel: bool) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(task.what);
+        ui.label(RichText::new(elapsed(task.started)).weak());
+        if with_cancel
+            && task.cancellable
+            && ui
+                .small_button("Cancel")
+                .on_hover_text("Stop waiting and close its connection")
+                .clicked()
+        {
+            in_flight.cancel(task.id);
+        }
+    });
+}
+
+/// One HTTP request: method, path, elapsed time, and the try it is on.
+fn request_row_ui(ui: &mut Ui, request: &RequestInFlight) {
+    ui.label(RichText::new(request.method).monospace());
+    ui.label(RichText::new(request.path()).monospace());
+    ui.label(RichText::new(elapsed(request.started)).weak());
+    if request.attempt > 1 {
+        let note = match &request.retrying_because {
+            Some(reason) => format!("try {}: {reason}", request.attempt),
+            None => format!("try {}", request.attempt),
+        };
+        ui.label(RichText::new(note).weak());
+    }
+}
+
+/// Seconds since `started`, to a tenth.
+fn elapsed(started: std::time::Instant) -> String {
+    format!("{:.1} s", started.elapsed().as_secs_f32())
 }
 
 /// The last messages shown as toasts, newest first.
@@ -204,7 +271,16 @@ fn notifications_ui(ui: &mut Ui, cx: &mut PaneContext<'_>) {
                                 NotificationKind::Info => text,
                                 NotificationKind::Error => text.color(ui.visuals().error_fg_color),
                             };
-                            ui.add(egui::Label::new(text).wrap());
+                            ui.vertical(|ui| {
+                                ui.add(egui::Label::new(text).wrap());
+                                if let Some(detail) = &notification.detail {
+                                    egui::CollapsingHeader::new("Details")
+                                        .id_salt(("notification_details", notification.at))
+                                        .show(ui, |ui| {
+                                            ui.label(RichText::new(detail).monospace().small());
+                                        });
+                                }
+                            });
                         });
                     }
                 });

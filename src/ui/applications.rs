@@ -11,7 +11,6 @@ use necid::{
 use super::{PaneContext, pane_header};
 use crate::backend::Command;
 use crate::connection::Connection;
-use crate::profiles::ProfileId;
 use crate::request::{Finished, Request};
 use crate::widgets::{Confirm, ConfirmOutcome, error_label};
 
@@ -26,7 +25,9 @@ struct NewApplication {
 /// The Applications pane's view state.
 #[derive(Debug, Default)]
 pub struct ApplicationsPane {
-    listed_for: Option<ProfileId>,
+    /// The client the lists came from ([`crate::connection::Connection::generation`]): a new
+    /// one (another profile, or this one's URL, keys or region changed) fetches them again.
+    listed_for: Option<u64>,
     list: Request<Vec<Application>>,
     galleries: Request<Vec<GallerySummary>>,
     /// Applications whose key is shown in clear.
@@ -50,9 +51,9 @@ impl ApplicationsPane {
         let Some(connection) = cx.connection_ui(ui) else {
             return;
         };
-        if self.listed_for.as_ref() != Some(&connection.profile_id) {
+        if self.listed_for != Some(connection.generation) {
             *self = Self::default();
-            self.listed_for = Some(connection.profile_id.clone());
+            self.listed_for = Some(connection.generation);
         }
         self.poll(cx, &connection);
         if self.list.is_not_requested() {

@@ -153,8 +153,10 @@ impl GalleriesPane {
                     "Gallery “{}” created; its API key is in the OS keyring.",
                     created.name
                 ));
-                cx.actions
-                    .push(ShellAction::OpenGallery(created.id.clone()));
+                cx.actions.push(ShellAction::OpenGallery(
+                    created.id.clone(),
+                    created.name.clone(),
+                ));
                 self.selected = Some(created.id.clone());
                 self.form = None;
                 refresh = true;
@@ -172,8 +174,7 @@ impl GalleriesPane {
                 refresh = true;
             }
             Some(Finished::Failed(error)) => {
-                cx.toasts
-                    .error(format!("The gallery was not deleted: {error}"));
+                cx.toasts.failure(error);
             }
             None => {}
         }
@@ -270,8 +271,10 @@ impl GalleriesPane {
         ui.horizontal(|ui| {
             ui.label(format!("“{}”:", gallery.name));
             if open_id.as_ref() != Some(&gallery.id) && ui.button("Open gallery").clicked() {
-                cx.actions
-                    .push(ShellAction::OpenGallery(gallery.id.clone()));
+                cx.actions.push(ShellAction::OpenGallery(
+                    gallery.id.clone(),
+                    gallery.name.clone(),
+                ));
             }
             if ui.button("Edit gallery").clicked() {
                 self.form = Some(GalleryForm::edit(&gallery));

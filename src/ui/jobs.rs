@@ -73,7 +73,11 @@ pub struct JobFile {
 struct Job {
     gallery_id: GalleryId,
     gallery_name: String,
+    /// The handle the job's requests go through, and the client it belongs to
+    /// ([`crate::connection::Connection::generation`]): a handle of an older client is never
+    /// used (see [`Job::follow`]).
     gallery: necid::Gallery,
+    generation: u64,
     files: Vec<JobFile>,
     tags: Vec<TagName>,
     batch: Request<BatchId>,
@@ -83,6 +87,26 @@ struct Job {
 }
 
 impl Job {
+    /// Keeps the job on the profile's current client: when the shell has built a new one, the
+    /// job takes the gallery's handle from the shell if that gallery is open there, and
+    /// otherwise sends nothing (false), so no request goes to servers the profile left.
+    fn follow(&mut self, cx: &PaneContext<'_>) -> bool {
+        let ConnectionState::Ready(connection) = cx.connection else {
+            return false;
+        };
+        if connection.generation == self.generation {
+            return true;
+        }
+        match cx.gallery.filter(|g| g.gallery_id == self.gallery_id) {
+            Some(open) => {
+                self.gallery = open.gallery.clone();
+                self.generation = connection.generation;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn by_key(&self) -> HashMap<&str, &JobFile> {
         self.files.iter().map(|f| (f.key.as_str(), f)).collect()
     }
@@ -124,8 +148,9 @@ pub struct JobsPane {
     copy: Request<Vec<BucketCopy>>,
     copied: Arc<AtomicUsize>,
     copy_total: usize,
-    /// The gallery the copy was made for: the job starts when the copy is done.
-    copy_for: Option<OpenedGallery>,
+    /// The gallery the copy was made for (id and name): the job starts in it when the copy is
+    /// done, through the handle the shell holds then.
+    copy_for: Option<(GalleryId, String)>,
     job: Option<Job>,
     export: Request<Option<PathBuf>>,
     export_path: String,
@@ -204,7 +229,7 @@ impl JobsPane {
         self.listing.poll();
         if let Some(Finished::Succeeded(copies)) = self.copy.poll() {
             let copies = copies.clone();
-            if let Some(gallery) = self.copy_for.take() {
+            if let Some((gallery_id, gallery_name)) = self.copy_for.take() {
                 let files = copies
                     .into_iter()
                     .map(|copy| JobFile {
@@ -213,7 +238,7 @@ impl JobsPane {
                         key: copy.key,
                     })
                     .collect();
-                self.start(cx, &gallery, files);
+                self.start(cx, &gallery_id, &gallery_name, files);
             }
         }
         match self.export.poll() {
@@ -240,13 +265,14 @@ impl JobsPane {
         {
             job.finished = true;
         }
-        if let Some(batch_id) = job.batch.data()
+        if let Some(batch_id) = job.batch.data().cloned()
             && !job.finished
             && !job.records.is_pending()
             && Instant::now() >= job.next_poll
+            && job.follow(cx)
         {
             job.next_poll = Instant::now() + POLL_EVERY;
-            let (gallery, batch_id) = (job.gallery.clone(), batch_id.clone());
+            let gallery = job.gallery.clone();
             job.records.send(cx.outbox, |reply| {
                 Command::Subjects(SubjectsCommand::BulkRecords {
                     gallery,
@@ -406,7 +432,7 @@ impl JobsPane {
                     Some(dir) => {
                         self.copied = Arc::new(AtomicUsize::new(0));
                         self.copy_total = files.len();
-                        self.copy_for = Some(gallery.clone());
+                        self.copy_for = Some((gallery.gallery_id.clone(), gallery.name.clone()));
                         let copied = Arc::clone(&self.copied);
                         self.copy.send(cx.outbox, |reply| {
                             Command::Subjects(SubjectsCommand::CopyToBucket {
@@ -426,7 +452,7 @@ impl JobsPane {
                                 label: self.identity.label(&f.relative),
                             })
                             .collect();
-                        self.start(cx, gallery, job_files);
+                        self.start(cx, &gallery.gallery_id, &gallery.name, job_files);
                     }
                 }
             }
@@ -468,7 +494,25 @@ impl JobsPane {
         }
     }
 
-    fn start(&mut self, cx: &mut PaneContext<'_>, gallery: &OpenedGallery, files: Vec<JobFile>) {
+    /// Starts a job in the gallery `gallery_id` through the handle the shell holds now: never
+    /// one kept from before, which may belong to a client whose profile has changed since.
+    fn start(
+        &mut self,
+        cx: &mut PaneContext<'_>,
+        gallery_id: &GalleryId,
+        gallery_name: &str,
+        files: Vec<JobFile>,
+    ) {
+        let open = cx.gallery.filter(|g| g.gallery_id == *gallery_id).cloned();
+        let (Some(gallery), ConnectionState::Ready(connection)) = (open, cx.connection) else {
+            cx.toasts.error(format!(
+                "The job was not started: the gallery “{gallery_name}” is no longer open \
+                 (its profile changed, or another gallery was opened). Open it again in \
+                 Galleries."
+            ));
+            return;
+        };
+        let generation = connection.generation;
         let tags = chosen(self.tags.data().map_or(&[], Vec::as_slice), &self.tags_on);
         let registrations = files
             .iter()
@@ -481,6 +525,7 @@ impl JobsPane {
             gallery_id: gallery.gallery_id.clone(),
             gallery_name: gallery.name.clone(),
             gallery: gallery.gallery.clone(),
+            generation,
             files,
             tags,
             batch: Request::new(),
@@ -547,14 +592,8 @@ impl JobsPane {
         }
         if retry_start {
             let files = job.files.clone();
-            let gallery = OpenedGallery {
-                gallery_id: job.gallery_id.clone(),
-                name: job.gallery_name.clone(),
-                size: 0,
-                count: 0,
-                gallery: job.gallery.clone(),
-            };
-            self.start(cx, &gallery, files);
+            let (gallery_id, gallery_name) = (job.gallery_id.clone(), job.gallery_name.clone());
+            self.start(cx, &gallery_id, &gallery_name, files);
             return;
         }
         if retry_poll && let Some(job) = &mut self.job {

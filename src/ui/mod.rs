@@ -78,8 +78,9 @@ impl Pane {
 /// What a pane asks of the shell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ShellAction {
-    /// Make this gallery the one the gallery-scoped panes work on.
-    OpenGallery(necid::GalleryId),
+    /// Make this gallery the one the gallery-scoped panes work on (its id, and its name for
+    /// the messages).
+    OpenGallery(necid::GalleryId, String),
     /// This gallery is gone; stop using it.
     ForgetGallery(necid::GalleryId),
     /// Build the active profile's client again.

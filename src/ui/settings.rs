@@ -67,6 +67,8 @@ struct ProfileForm {
     portal_base_url: String,
     region: String,
     badge_rgb: [u8; 3],
+    connect_timeout_secs: u64,
+    request_timeout_secs: u64,
     access_key: String,
     secret_key: String,
 }
@@ -92,6 +94,8 @@ impl ProfileForm {
             portal_base_url: NEC_PORTAL_BASE_URL.to_owned(),
             region: NEC_REGION.to_owned(),
             badge_rgb: [0x2e, 0x9e, 0x5b],
+            connect_timeout_secs: profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+            request_timeout_secs: profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
             access_key: String::new(),
             secret_key: String::new(),
         }
@@ -107,6 +111,8 @@ impl ProfileForm {
             portal_base_url: profile.portal_base_url.clone(),
             region: profile.region.clone(),
             badge_rgb: profile.badge_rgb,
+            connect_timeout_secs: profile.connect_timeout_secs,
+            request_timeout_secs: profile.request_timeout_secs,
             access_key: String::new(),
             secret_key: String::new(),
         }
@@ -121,6 +127,8 @@ impl ProfileForm {
             portal_base_url: self.portal_base_url.trim().trim_end_matches('/').to_owned(),
             region: self.region.trim().to_owned(),
             badge_rgb: self.badge_rgb,
+            connect_timeout_secs: self.connect_timeout_secs,
+            request_timeout_secs: self.request_timeout_secs,
         }
     }
 
@@ -400,6 +408,8 @@ impl SettingsPane {
                         .labelled_by(label.id)
                         .changed();
                     ui.end_row();
+                    changed |= seconds_row(ui, "Connect timeout", &mut form.connect_timeout_secs);
+                    changed |= seconds_row(ui, "Request timeout", &mut form.request_timeout_secs);
                     changed |= text_row(ui, "AccessKey", &mut form.access_key, false);
                     changed |= text_row(ui, "SecretKey", &mut form.secret_key, true);
                 });
@@ -596,4 +606,19 @@ fn theme_ui(ui: &mut Ui, theme: &mut Theme) {
             ui.ctx().set_theme(theme.preference());
         }
     });
+}
+
+/// A labelled number of seconds (1 s to an hour); true when it changed.
+fn seconds_row(ui: &mut Ui, label: &str, secs: &mut u64) -> bool {
+    let label = ui.label(label);
+    let changed = ui
+        .add(
+            egui::DragValue::new(secs)
+                .range(1..=profiles::MAX_TIMEOUT_SECS)
+                .suffix(" s"),
+        )
+        .labelled_by(label.id)
+        .changed();
+    ui.end_row();
+    changed
 }

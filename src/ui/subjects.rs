@@ -441,7 +441,11 @@ impl SubjectsPane {
             }
             Some(Finished::Failed(error)) => {
                 cx.toasts
-                    .error(format!("{} failed: {error}", self.change_label));
+                    .failure(&error.clone().during(self.change_label.replacen(
+                        "Unregistered",
+                        "Unregistering",
+                        1,
+                    )));
             }
             None => {}
         }

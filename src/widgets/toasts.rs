@@ -30,6 +30,8 @@ pub struct Notification {
     pub kind: NotificationKind,
     pub text: String,
     pub at: SystemTime,
+    /// The technical account of a failure, for Activity (never on the toast).
+    pub detail: Option<String>,
 }
 
 #[derive(Debug)]
@@ -65,7 +67,20 @@ impl Toasts {
         self.push(NotificationKind::Error, text.into());
     }
 
+    /// A failure: its message and advice on the toast, its technical detail kept for Activity.
+    pub fn failure(&mut self, error: &crate::error::UiError) {
+        self.push_with_detail(
+            NotificationKind::Error,
+            error.with_advice(),
+            error.detail().map(str::to_owned),
+        );
+    }
+
     fn push(&mut self, kind: NotificationKind, text: String) {
+        self.push_with_detail(kind, text, None);
+    }
+
+    fn push_with_detail(&mut self, kind: NotificationKind, text: String, detail: Option<String>) {
         if self.history.len() == HISTORY_CAP {
             self.history.pop_front();
         }
@@ -73,6 +88,7 @@ impl Toasts {
             kind,
             text: text.clone(),
             at: SystemTime::now(),
+            detail,
         });
         self.toasts.push(Toast {
             kind,

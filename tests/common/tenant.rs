@@ -119,6 +119,8 @@ impl FakeTenant {
             portal_base_url: self.base_url.clone(),
             region: "ap-southeast-2".to_owned(),
             badge_rgb: [80, 120, 200],
+            connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+            request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
         };
         necid_console::profiles::ProfileList {
             profiles: vec![profile.clone()],

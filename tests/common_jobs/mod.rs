@@ -132,6 +132,8 @@ impl Service {
             portal_base_url: self.base_url.clone(),
             region: "ap-southeast-2".to_owned(),
             badge_rgb: [80, 160, 80],
+            connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
+            request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
         };
         Connection {
             profile_id: profile.profile_id.clone(),
