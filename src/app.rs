@@ -689,9 +689,6 @@ impl ConsoleApp {
             data_dir: &self.backend.paths().data_dir,
         };
         let panes = &mut self.panes;
-        panes
-            .face
-            .set_local_models_dir(self.local_service.data().map(|s| s.models_dir.clone()));
         match self.remembered.pane {
             Pane::Galleries => panes.galleries.ui(ui, &mut cx),
             Pane::Applications => panes.applications.ui(ui, &mut cx),

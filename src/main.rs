@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
         Box::new(move |cc| {
             let app = ConsoleApp::new(paths, handle, cc.storage);
             // The built-in Local profile: the service embedded in the console.
-            Ok(Box::new(match necid_face::default_models_dir() {
+            Ok(Box::new(match necid_server::engine::default_models_dir() {
                 Some(models_dir) => app.with_local_service(models_dir),
                 None => {
                     tracing::warn!("no models folder (HOME is not set): no Local profile");

@@ -60,10 +60,9 @@ fn every_face_of_a_group_photo_is_drawn_listed_and_inspected() {
         );
     }
     common::assert_shows(&harness, "faceQualityScore");
-    // The landmarks come from the Local engine run directly, after the API's answer.
-    common::wait_secs(&mut harness, 60, "the landmarks", |h| {
-        common::shows(h, "68 landmarks from the Local engine.")
-    });
+    // The Local profile asks the Local service's Extract for the landmarks (a local extension):
+    // the pane says so only when every face came with its 68, and draws them.
+    common::assert_shows(&harness, necid_console::ui::face::LANDMARKS_NOTE);
     common::snapshot(&mut harness, "local_face_extract");
     forget_local_keys(harness);
 }
@@ -257,6 +256,7 @@ fn a_photo_over_the_request_limit_is_extracted_from_a_copy_with_its_face_in_plac
 }
 
 /// The faceArea the face engine finds on a test face, run directly.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // the engine itself, which src/ never runs
 fn engine_face_area(face: &str) -> necid::FaceRect {
     let engine = necid_face::FaceEngine::load(common::models_dir()).expect("the face engine");
     let bytes = std::fs::read(common::face(face)).expect("the test face");

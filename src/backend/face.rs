@@ -5,11 +5,15 @@
 //! without touching them; [`Backend::execute`] hands every [`FaceCommand`] here. Decoding an
 //! image for display happens here too, so the UI thread only turns finished pixels into a
 //! texture.
+//!
+//! The console sees faces only through the API: the landmarks it draws for the Local profile come
+//! from the Local service's Extract (`?landmarks=68`, a local extension), never from an engine of
+//! its own.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use necid::{FaceAttributes, FaceImage, MatchScore, ScaledCopy, SubjectId, TagName};
+use necid::{ExtractedFace, FaceAttributes, FaceImage, MatchScore, ScaledCopy, SubjectId, TagName};
 
 use super::{Backend, Reply, api_error};
 use crate::error::UiError;
@@ -64,10 +68,11 @@ pub struct FoundSubject {
     pub events: Vec<FoundEvent>,
 }
 
-/// Extract's answer: the faces, on the original image's pixels.
+/// Extract's answer: the faces, on the original image's pixels, with their landmarks when they
+/// were asked for and the back end offers them.
 #[derive(Clone, Debug, Default)]
 pub struct ExtractOutcome {
-    pub faces: Vec<FaceAttributes>,
+    pub faces: Vec<ExtractedFace>,
     /// Set when the image was too large for a request and a smaller copy was sent.
     pub sent_copy: Option<ScaledCopy>,
 }
@@ -79,14 +84,6 @@ pub struct SearchOutcome {
     pub probe_face: Option<FaceAttributes>,
     /// Set when the probe was too large for a request and a smaller copy was sent.
     pub sent_copy: Option<ScaledCopy>,
-}
-
-/// One face as the Local engine sees it: its faceArea centre (to match it to the API's face)
-/// and its 68 landmarks, in image pixels.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LocalLandmarks {
-    pub centre: [f32; 2],
-    pub landmarks: Vec<[f32; 2]>,
 }
 
 /// Verify's answer: the score when it reached 7000 (the API says only "below" otherwise).
@@ -114,16 +111,12 @@ pub enum FaceCommand {
         source: ImageSource,
         reply: Reply<LoadedImage>,
     },
-    /// The 68 landmarks of every face, from the Local profile's engine run directly (the API's
-    /// Extract does not return them).
-    Landmarks {
-        models_dir: PathBuf,
-        image: FaceImage,
-        reply: Reply<Vec<LocalLandmarks>>,
-    },
+    /// Every face of an image; with `landmarks`, each face's 68 landmarks too, which only the
+    /// Local service offers (`extract?landmarks=68`; the NEC cloud answers 400).
     Extract {
         client: necid::Client,
         image: FaceImage,
+        landmarks: bool,
         reply: Reply<ExtractOutcome>,
     },
     Search {
@@ -162,7 +155,6 @@ impl FaceCommand {
             Self::StartLocal { .. } => "starting the Local service",
             Self::PickImage { .. } => "choosing an image",
             Self::LoadImage { .. } => "reading the image",
-            Self::Landmarks { .. } => "finding the landmarks",
             Self::Extract { .. } => "extracting the faces",
             Self::Search { .. } => "searching the gallery",
             Self::VerifySubject { .. } => "verifying against the subject",
@@ -204,24 +196,23 @@ impl FaceCommand {
             Self::LoadImage { source, reply } => {
                 backend.blocking(ctx, what, reply, move || load_image(source));
             }
-            Self::Landmarks {
-                models_dir,
-                image,
-                reply,
-            } => {
-                backend.blocking(ctx, what, reply, move || landmarks(&models_dir, &image));
-            }
             Self::Extract {
                 client,
                 image,
+                landmarks,
                 reply,
             } => {
                 let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
                     let [image] = fit_for_request(&runtime, &client, [image]).await?;
-                    let extracted = client.extract(&image).await.map_err(api_error)?;
+                    let extracted = if landmarks {
+                        client.extract_with_landmarks(&image).await
+                    } else {
+                        client.extract(&image).await
+                    }
+                    .map_err(api_error)?;
                     Ok(ExtractOutcome {
-                        faces: extracted.faces.into_iter().map(|f| f.attributes).collect(),
+                        faces: extracted.faces,
                         sent_copy: image.copy_of().copied(),
                     })
                 });
@@ -347,83 +338,18 @@ pub fn load_image(source: ImageSource) -> Result<LoadedImage, UiError> {
             (name, face)
         }
     };
-    // Decoded as the face engine decodes it (EXIF orientation applied), so the faces' coordinates
-    // the service returns fall on the right pixels.
-    let decoded = necid_face::decode_image(face.bytes(), &display_limits())
-        .map(image::DynamicImage::ImageRgb8)
+    // Upright as the face engine decodes it (EXIF orientation applied), so the faces'
+    // coordinates the service returns fall on the right pixels.
+    let shown = face
+        .decode_for_display(DISPLAY_MAX_SIDE)
         .map_err(|error| UiError::new(format!("{name} could not be decoded: {error}")))?;
-    let original_size = [decoded.width(), decoded.height()];
-    let shown = if decoded.width().max(decoded.height()) > DISPLAY_MAX_SIDE {
-        decoded.thumbnail(DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE)
-    } else {
-        decoded
-    };
+    let size = [shown.size.0 as usize, shown.size.1 as usize];
     Ok(LoadedImage {
         name,
         face,
-        pixels: Arc::new(color_image(&shown)),
-        original_size,
+        pixels: Arc::new(egui::ColorImage::from_rgba_unmultiplied(size, &shown.rgba)),
+        original_size: [shown.upright_size.0, shown.upright_size.1],
     })
-}
-
-/// The client's own limits, in the engine's terms.
-fn display_limits() -> necid_face::DecodeLimits {
-    let client = necid::ImageLimits::default();
-    necid_face::DecodeLimits {
-        max_bytes: client.max_bytes as u64,
-        max_pixels: client.max_pixels,
-        ..necid_face::DecodeLimits::default()
-    }
-}
-
-/// The engine of the last models folder used, loaded once (a few hundred milliseconds).
-static ENGINE: std::sync::Mutex<Option<(PathBuf, Arc<necid_face::FaceEngine>)>> =
-    std::sync::Mutex::new(None);
-
-fn engine(models_dir: &std::path::Path) -> Result<Arc<necid_face::FaceEngine>, UiError> {
-    let mut cached = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((dir, engine)) = cached.as_ref()
-        && dir == models_dir
-    {
-        return Ok(Arc::clone(engine));
-    }
-    let engine = Arc::new(necid_face::FaceEngine::load(models_dir).map_err(|error| {
-        UiError::new(format!(
-            "{} ({error})",
-            crate::local::models_hint(models_dir)
-        ))
-    })?);
-    *cached = Some((models_dir.to_path_buf(), Arc::clone(&engine)));
-    Ok(engine)
-}
-
-fn landmarks(
-    models_dir: &std::path::Path,
-    image: &FaceImage,
-) -> Result<Vec<LocalLandmarks>, UiError> {
-    let engine = engine(models_dir)?;
-    let rgb = necid_face::decode_image(image.bytes(), &display_limits())
-        .map_err(|error| UiError::new(format!("The image could not be decoded: {error}")))?;
-    let faces = engine
-        .detect(&rgb)
-        .map_err(|error| UiError::new(format!("The face engine failed: {error}")))?;
-    Ok(faces
-        .iter()
-        .map(|face| {
-            let area = &face.attributes.face_area;
-            LocalLandmarks {
-                centre: [
-                    (area.left + area.right) as f32 / 2.0,
-                    (area.top + area.bottom) as f32 / 2.0,
-                ],
-                landmarks: face
-                    .landmarks
-                    .iter()
-                    .map(|p| [p.x as f32, p.y as f32])
-                    .collect(),
-            }
-        })
-        .collect())
 }
 
 fn color_image(image: &image::DynamicImage) -> egui::ColorImage {

@@ -14,7 +14,7 @@ use necid::{FaceAttributes, MatchScore, SubjectId, TagName};
 
 use super::{PaneContext, pane_header};
 use crate::backend::face::{
-    ExtractOutcome, ImageSource, LoadedImage, LocalLandmarks, SearchOutcome, VerifyOutcome,
+    ExtractOutcome, ImageSource, LoadedImage, SearchOutcome, VerifyOutcome,
 };
 use crate::backend::{Command, FaceCommand};
 use crate::request::{Finished, Request};
@@ -24,6 +24,8 @@ use crate::widgets::image_view::{FaceOverlay, ImageView};
 
 /// The score both Search's default threshold and Verify's pass mark are.
 const PASS_SCORE: u16 = 7000;
+/// Shown under Extract's answer when every face came with its landmarks (the Local service).
+pub const LANDMARKS_NOTE: &str = "68 landmarks on each face, from the Local service.";
 
 /// The pane's three tabs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -118,10 +120,6 @@ pub struct FacePane {
 
     extract_image: Picture,
     extract: Request<ExtractOutcome>,
-    /// The 68 landmarks per face, when the Local engine could be asked.
-    landmarks: Request<Vec<LocalLandmarks>>,
-    /// The running Local service's models folder (the shell sets it every frame).
-    local_models_dir: Option<std::path::PathBuf>,
     extract_view: ImageView,
 
     search_probe: Picture,
@@ -161,8 +159,6 @@ impl Default for FacePane {
             pick_slot: None,
             extract_image: Picture::default(),
             extract: Request::new(),
-            landmarks: Request::new(),
-            local_models_dir: None,
             extract_view: ImageView::default(),
             search_probe: Picture::default(),
             search: Request::new(),
@@ -183,12 +179,6 @@ impl Default for FacePane {
 }
 
 impl FacePane {
-    /// The Local service's models folder, for the landmarks the API does not return; `None`
-    /// when no Local service runs.
-    pub fn set_local_models_dir(&mut self, models_dir: Option<std::path::PathBuf>) {
-        self.local_models_dir = models_dir;
-    }
-
     /// The selected tab.
     pub fn mode(&self) -> FaceMode {
         self.mode
@@ -259,7 +249,6 @@ impl FacePane {
         if self.extract_image.poll(ctx) {
             self.extract_view.reset();
             self.extract.reset();
-            self.landmarks.reset();
             self.run_extract(cx);
         }
         if self.search_probe.poll(ctx) {
@@ -286,15 +275,7 @@ impl FacePane {
             self.verify.reset();
             self.run_verify(cx);
         }
-        if let Some(Finished::Succeeded(extracted)) = self.extract.poll()
-            && !extracted.faces.is_empty()
-        {
-            self.run_landmarks(cx);
-        }
-        // Landmarks are a bonus: a failure only means the overlay has none.
-        if let Some(Finished::Failed(error)) = self.landmarks.poll() {
-            tracing::debug!(%error, "no landmarks");
-        }
+        self.extract.poll();
         self.verify.poll();
         self.tags.poll();
     }
@@ -319,33 +300,14 @@ impl FacePane {
         };
         let client = connection.client.clone();
         let image = image.face.clone();
+        // Only the Local service offers landmarks (a local extension of Extract); the NEC
+        // cloud would refuse the whole request.
+        let landmarks = connection.profile.kind == crate::profiles::ProfileKind::Local;
         self.extract.send(cx.outbox, |reply| {
             Command::Face(FaceCommand::Extract {
                 client,
                 image,
-                reply,
-            })
-        });
-    }
-
-    /// Asks the Local engine for the landmarks, when the active profile is the Local one.
-    fn run_landmarks(&mut self, cx: &mut PaneContext<'_>) {
-        let local = matches!(
-            cx.connection,
-            super::ConnectionState::Ready(c) if c.profile.kind == crate::profiles::ProfileKind::Local
-        );
-        let (true, Some(models_dir), Some(image)) = (
-            local,
-            self.local_models_dir.clone(),
-            self.extract_image.image(),
-        ) else {
-            return;
-        };
-        let image = image.face.clone();
-        self.landmarks.send(cx.outbox, |reply| {
-            Command::Face(FaceCommand::Landmarks {
-                models_dir,
-                image,
+                landmarks,
                 reply,
             })
         });
@@ -386,10 +348,9 @@ impl FacePane {
             self.run_extract(cx);
         }
         let faces: Vec<FaceOverlay> = if self.extract.error().is_none() {
-            let landmarks = self.landmarks.data().map_or(&[][..], Vec::as_slice);
             self.extract
                 .data()
-                .map(|extracted| with_landmarks(overlays(&extracted.faces), landmarks))
+                .map(|extracted| extracted_overlays(&extracted.faces))
                 .unwrap_or_default()
         } else {
             Vec::new()
@@ -405,14 +366,16 @@ impl FacePane {
                     n => format!("{n} faces found."),
                 });
                 sent_copy_ui(ui, found.sent_copy.as_ref());
-                if self.landmarks.is_pending() {
-                    ui.spinner();
-                    ui.label(RichText::new("Finding the landmarks…").weak());
-                } else if self.landmarks.data().is_some_and(|l| !l.is_empty()) {
-                    ui.label(RichText::new("68 landmarks from the Local engine.").weak())
+                if !faces.is_empty()
+                    && faces
+                        .iter()
+                        .all(|face| face.landmarks.len() == necid::LANDMARK_COUNT)
+                {
+                    ui.label(RichText::new(LANDMARKS_NOTE).weak())
                         .on_hover_text(
-                            "The API's Extract returns no landmarks; the Local profile's face \
-                             engine was run on the image directly.",
+                            "The Local service returns each face's landmarks when asked \
+                         (extract?landmarks=68, a local extension of the API); the NEC \
+                         cloud does not offer them.",
                         );
                 }
             });
@@ -765,29 +728,20 @@ fn overlays(faces: &[FaceAttributes]) -> Vec<FaceOverlay> {
         .collect()
 }
 
-/// Gives each face the landmarks of the Local engine's face nearest its centre, if that face
-/// lies inside it (the API and the engine may order faces differently).
-fn with_landmarks(mut faces: Vec<FaceOverlay>, local: &[LocalLandmarks]) -> Vec<FaceOverlay> {
-    for face in &mut faces {
-        let area = &face.attributes.face_area;
-        let centre = [
-            (area.left + area.right) as f32 / 2.0,
-            (area.top + area.bottom) as f32 / 2.0,
-        ];
-        let reach = (area.width().max(area.height()) as f32 / 2.0).max(1.0);
-        let nearest = local
-            .iter()
-            .map(|l| {
-                let d = (l.centre[0] - centre[0]).hypot(l.centre[1] - centre[1]);
-                (d, l)
-            })
-            .filter(|(d, _)| *d <= reach)
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, found)) = nearest {
-            face.landmarks = found.landmarks.clone();
-        }
-    }
+/// Extract's faces as overlays, with their landmarks when the back end returned them.
+fn extracted_overlays(faces: &[necid::ExtractedFace]) -> Vec<FaceOverlay> {
     faces
+        .iter()
+        .map(|face| FaceOverlay {
+            attributes: face.attributes.clone(),
+            landmarks: face
+                .landmarks
+                .iter()
+                .flatten()
+                .map(|point| [point.x as f32, point.y as f32])
+                .collect(),
+        })
+        .collect()
 }
 
 /// "12.3 MB photo sent as a 2.1 MB copy", when the image was too large for one request.

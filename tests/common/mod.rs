@@ -160,7 +160,7 @@ pub fn face(rel: &str) -> std::path::PathBuf {
 
 /// The fetched face models (`scripts/fetch-models`), or a clear failure.
 pub fn models_dir() -> std::path::PathBuf {
-    let dir = necid_face::default_models_dir().expect("a models folder (HOME is set)");
+    let dir = necid_server::engine::default_models_dir().expect("a models folder (HOME is set)");
     assert!(
         dir.join("ssd_mobilenetv1_model-weights_manifest.json")
             .is_file(),

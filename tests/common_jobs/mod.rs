@@ -48,7 +48,7 @@ pub fn start_service(
     size: u64,
     tags: &[&str],
 ) -> Service {
-    let models = necid_face::default_models_dir()
+    let models = necid_server::engine::default_models_dir()
         .expect("no models folder: run scripts/test once to fetch the face models");
     let limits = necid_server::Limits::default();
     let engine = necid_server::engine::RealEngine::load(&models, limits.decode_limits())

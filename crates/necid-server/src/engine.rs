@@ -3,7 +3,7 @@
 //! loading models. The service runs [`RealEngine`]; everything here is synchronous and is called
 //! from `spawn_blocking`.
 
-use necid::{FaceAttributes, FacePoint, FaceRect};
+use necid::{ExtractedFace, FaceAttributes, FacePoint, FaceRect, Landmark};
 use necid_face::{DecodeLimits, Descriptor};
 
 use crate::index::DIM;
@@ -33,8 +33,9 @@ pub struct OneFace {
 
 /// What the routes need of a face engine.
 pub trait FaceAnalyser: Send + Sync + std::fmt::Debug + 'static {
-    /// Up to 20 faces of an image, largest first.
-    fn extract(&self, image: &[u8]) -> Result<Vec<FaceAttributes>, FaceError>;
+    /// Up to 20 faces of an image, largest first, each with its 68 landmarks (which the route
+    /// returns only when asked, `?landmarks=68`).
+    fn extract(&self, image: &[u8]) -> Result<Vec<ExtractedFace>, FaceError>;
     /// The one face of an image with its descriptor; none or several is an error.
     fn one_face(&self, image: &[u8]) -> Result<OneFace, FaceError>;
     /// The 0..=9999 match score of two descriptors.
@@ -93,8 +94,28 @@ pub fn wire_attributes(a: &necid_face::FaceAttributes) -> FaceAttributes {
     }
 }
 
+/// `necid-face`'s landmarks in the wire type, to a hundredth of a pixel (finer is noise, and
+/// 68 points a face for 20 faces should stay a small answer).
+pub fn wire_landmarks(points: &[necid_face::Point]) -> Vec<Landmark> {
+    let hundredths = |v: f64| (v * 100.0).round() / 100.0;
+    points
+        .iter()
+        .map(|p| Landmark {
+            x: hundredths(p.x),
+            y: hundredths(p.y),
+        })
+        .collect()
+}
+
+/// Where the face models are looked for by default: `$NECID_MODELS_DIR` if set, else the user's
+/// data folder (`necid/models`). Here so that the console, which embeds this service, need not
+/// depend on the engine to know it.
+pub fn default_models_dir() -> Option<std::path::PathBuf> {
+    necid_face::default_models_dir()
+}
+
 impl FaceAnalyser for RealEngine {
-    fn extract(&self, image: &[u8]) -> Result<Vec<FaceAttributes>, FaceError> {
+    fn extract(&self, image: &[u8]) -> Result<Vec<ExtractedFace>, FaceError> {
         let img = self.decode(image)?;
         let faces = self
             .engine
@@ -103,7 +124,10 @@ impl FaceAnalyser for RealEngine {
         Ok(faces
             .iter()
             .take(20)
-            .map(|f| wire_attributes(&f.attributes))
+            .map(|f| ExtractedFace {
+                attributes: wire_attributes(&f.attributes),
+                landmarks: Some(wire_landmarks(&f.landmarks)),
+            })
             .collect())
     }
 

@@ -45,17 +45,43 @@ impl Client {
     /// An image too large for one request is sent as a smaller copy, and the faces' coordinates
     /// are those of the image given ([`Client::fit_images`]).
     pub async fn extract(&self, image: &FaceImage) -> Result<ExtractResponse> {
+        self.extract_faces(image, false).await
+    }
+
+    /// Extract with each face's 68 landmarks (`POST /v1.1/face/extract?landmarks=68`), a local
+    /// extension: only the local service (`necid-server`) offers it; the NEC cloud answers 400.
+    /// Every face's [`ExtractedFace::landmarks`](crate::ExtractedFace::landmarks) is then set,
+    /// in the pixels of the image given, as its attributes are.
+    ///
+    /// ```no_run
+    /// # async fn run(client: necid::Client) -> necid::Result<()> {
+    /// let image = necid::FaceImage::from_path("group.jpg")?;
+    /// for face in client.extract_with_landmarks(&image).await?.faces {
+    ///     let landmarks = face.landmarks.unwrap_or_default();
+    ///     println!("nose tip at {:?}", landmarks.get(30));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn extract_with_landmarks(&self, image: &FaceImage) -> Result<ExtractResponse> {
+        self.extract_faces(image, true).await
+    }
+
+    async fn extract_faces(&self, image: &FaceImage, landmarks: bool) -> Result<ExtractResponse> {
         let mut body = ExtractRequest {
             faces: String::new(),
         };
         let [image] = self.fit_request(&body, [image]).await?;
         body.faces = image.to_base64();
-        let mut extracted: ExtractResponse = self
-            .execute(Call::new(Surface::Biometric, Method::POST, "/v1.1/face/extract").json(&body)?)
-            .await?
-            .json()?;
+        let mut call = Call::new(Surface::Biometric, Method::POST, "/v1.1/face/extract");
+        if landmarks {
+            call = call.query("landmarks", crate::model::LANDMARK_COUNT);
+        }
+        let mut extracted: ExtractResponse = self.execute(call.json(&body)?).await?.json()?;
         for face in &mut extracted.faces {
             to_original(&image, &mut face.attributes);
+            if let (Some(copy), Some(points)) = (image.copy_of(), face.landmarks.as_mut()) {
+                copy.map_landmarks_to_original(points);
+            }
         }
         Ok(extracted)
     }

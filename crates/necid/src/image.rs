@@ -10,7 +10,7 @@
 //! came from ([`ScaledCopy`]), so the coordinates a back end measures on the copy can be mapped
 //! back onto the original.
 
-use crate::model::FaceAttributes;
+use crate::model::{FaceAttributes, Landmark};
 use base64::Engine as _;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::fmt;
@@ -116,6 +116,14 @@ impl ScaledCopy {
         let (across, down) = self.scale();
         attributes.scale_coordinates(across, down);
     }
+
+    /// Maps landmarks measured on the copy onto the original's pixels.
+    pub fn map_landmarks_to_original(&self, landmarks: &mut [Landmark]) {
+        let (across, down) = self.scale();
+        for landmark in landmarks {
+            *landmark = landmark.scale(across, down);
+        }
+    }
 }
 
 impl fmt::Display for ScaledCopy {
@@ -126,6 +134,28 @@ impl fmt::Display for ScaledCopy {
             "{:.1} MB photo sent as a {:.1} MB copy",
             self.original_bytes as f64 / 1e6,
             self.copy_bytes as f64 / 1e6
+        )
+    }
+}
+
+/// An image decoded for display by [`FaceImage::decode_for_display`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct DisplayPixels {
+    /// 8-bit RGBA, unpremultiplied, row by row: `size.0 × size.1 × 4` bytes.
+    pub rgba: Vec<u8>,
+    /// Width and height of `rgba`, in pixels.
+    pub size: (u32, u32),
+    /// Width and height of the whole upright image: the space of the coordinates a back end
+    /// returns (faces, eyes, landmarks).
+    pub upright_size: (u32, u32),
+}
+
+impl fmt::Debug for DisplayPixels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "DisplayPixels({}x{} of {}x{})",
+            self.size.0, self.size.1, self.upright_size.0, self.upright_size.1
         )
     }
 }
@@ -313,6 +343,42 @@ impl FaceImage {
         Err(cannot_fit())
     }
 
+    /// The image's pixels for display: upright (the EXIF orientation applied, as the face engine
+    /// decodes, so the coordinates a back end returns fall on the right pixels), as 8-bit RGBA,
+    /// scaled down when its longest side is over `max_side` (never up).
+    ///
+    /// Decoding a large photo takes a moment: keep it off async threads and the UI thread.
+    ///
+    /// ```no_run
+    /// let photo = necid::FaceImage::from_path("camera.jpg")?;
+    /// let shown = photo.decode_for_display(2048)?;
+    /// assert_eq!(shown.rgba.len(), (shown.size.0 * shown.size.1 * 4) as usize);
+    /// # Ok::<(), necid::ImageError>(())
+    /// ```
+    pub fn decode_for_display(&self, max_side: u32) -> Result<DisplayPixels, ImageError> {
+        let pixels = u64::from(self.width) * u64::from(self.height);
+        let upright = decode(
+            &self.bytes,
+            self.format,
+            self.width,
+            self.height,
+            pixels,
+            true,
+        )?;
+        let upright_size = (upright.width(), upright.height());
+        let shown = if upright_size.0.max(upright_size.1) > max_side.max(1) {
+            upright.thumbnail(max_side.max(1), max_side.max(1))
+        } else {
+            upright
+        };
+        let size = (shown.width(), shown.height());
+        Ok(DisplayPixels {
+            rgba: shown.into_rgba8().into_raw(),
+            size,
+            upright_size,
+        })
+    }
+
     /// Set on a copy made by [`FaceImage::fit_within`]: the original it stands for.
     pub fn copy_of(&self) -> Option<&ScaledCopy> {
         self.copy_of.as_ref()
@@ -497,6 +563,51 @@ mod tests {
         assert_eq!(made.original_size, (600, 900));
         assert_eq!(copy.dimensions(), made.copy_size);
         assert!(made.copy_size.1 > made.copy_size.0, "upright: {made:?}");
+    }
+
+    #[test]
+    fn pixels_for_display_are_upright_as_the_face_engine_decodes_and_scaled_down() {
+        let sideways = image::load_from_memory(&noisy_png(900, 600)).expect("pixels");
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100)
+            .encode_image(&sideways)
+            .expect("encode");
+        let tagged = std::fs::read(testdata("face_exif_orientation6.jpg")).expect("test file");
+        let exif = &tagged[20..20 + 2 + 34];
+        assert_eq!(&exif[..2], &[0xff, 0xe1], "the APP1 (EXIF) segment");
+        jpeg.splice(2..2, exif.iter().copied());
+        let photo = FaceImage::from_bytes(jpeg).expect("a photo");
+        assert_eq!(photo.dimensions(), (900, 600), "as stored");
+
+        let whole = photo.decode_for_display(4096).expect("decoded");
+        assert_eq!(whole.upright_size, (600, 900), "turned upright");
+        assert_eq!(whole.size, (600, 900), "not scaled up");
+        assert_eq!(whole.rgba.len(), 600 * 900 * 4);
+
+        let shown = photo.decode_for_display(300).expect("decoded");
+        assert_eq!(shown.upright_size, (600, 900));
+        assert_eq!(
+            shown.size,
+            (200, 300),
+            "longest side at most 300, aspect kept"
+        );
+        assert_eq!(shown.rgba.len(), 200 * 300 * 4);
+    }
+
+    #[test]
+    fn landmarks_measured_on_a_copy_are_mapped_onto_the_original() {
+        let copy = ScaledCopy {
+            original_bytes: 10,
+            copy_bytes: 5,
+            original_size: (6000, 4000),
+            copy_size: (3000, 2000),
+        };
+        let mut landmarks = [Landmark { x: 10.5, y: 20.25 }, Landmark { x: 0.0, y: 1.0 }];
+        copy.map_landmarks_to_original(&mut landmarks);
+        assert_eq!(
+            landmarks,
+            [Landmark { x: 21.0, y: 40.5 }, Landmark { x: 0.0, y: 2.0 }]
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ pub use error::{
 };
 pub use gallery::{Gallery, ListSubjects, MAX_SUBJECT_PAGE, Search};
 pub use ids::{ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName};
-pub use image::{FaceImage, ImageError, ImageLimits, MAX_COPY_SIDE, MIN_COPY_SIDE, ScaledCopy};
+pub use image::{
+    DisplayPixels, FaceImage, ImageError, ImageLimits, MAX_COPY_SIDE, MIN_COPY_SIDE, ScaledCopy,
+};
 pub use model::*;
 pub use portal::{Applications, Galleries};
 pub use signing::{Credentials, PathStyle, SigningScope};

@@ -367,6 +367,35 @@ impl fmt::Debug for ExtractRequest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExtractedFace {
     pub attributes: FaceAttributes,
+    /// The face's 68 landmarks (the iBUG 300-W layout), when asked for with
+    /// `?landmarks=68`: a local extension that only the local service offers. Absent from the
+    /// NEC response, and left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landmarks: Option<Vec<Landmark>>,
+}
+
+/// Landmarks per face in the local extension `POST /v1.1/face/extract?landmarks=68`.
+pub const LANDMARK_COUNT: usize = 68;
+
+/// One landmark in image pixels of the upright image (EXIF orientation applied), fractional, as
+/// plain JSON numbers (unlike the attributes' numbers, which the reference writes as strings).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Landmark {
+    /// Column.
+    pub x: f64,
+    /// Row.
+    pub y: f64,
+}
+
+impl Landmark {
+    /// Multiplies the point by `across` horizontally and `down` vertically: a landmark measured
+    /// on a scaled copy, mapped onto the original ([`crate::ScaledCopy::map_landmarks_to_original`]).
+    pub fn scale(self, across: f64, down: f64) -> Self {
+        Self {
+            x: self.x * across,
+            y: self.y * down,
+        }
+    }
 }
 
 /// The answer to Extract: up to 20 faces.

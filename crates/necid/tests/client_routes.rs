@@ -628,6 +628,41 @@ async fn extract_needs_no_api_key_and_returns_every_face() {
 }
 
 #[tokio::test]
+async fn extract_with_landmarks_asks_for_68_and_reads_each_faces_points() {
+    let image = face();
+    let points: Vec<Value> = (0..68)
+        .map(|i| json!({"x": 150.0 + f64::from(i), "y": 160.5}))
+        .collect();
+    let (request, result) = exchange(
+        200,
+        json!({"faces": [{"attributes": attributes(), "landmarks": points}]}),
+        |c| async move { c.extract_with_landmarks(&image).await },
+    )
+    .await;
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/v1.1/face/extract")
+    );
+    assert_eq!(request.query.as_deref(), Some("landmarks=68"));
+    assert_signed(&request);
+    let faces = result.expect("faces").faces;
+    let landmarks = faces[0].landmarks.as_ref().expect("landmarks");
+    assert_eq!(landmarks.len(), LANDMARK_COUNT);
+    assert_eq!(landmarks[3], Landmark { x: 153.0, y: 160.5 });
+
+    // Plain Extract asks for nothing beyond the NEC API and reads the NEC answer as no landmarks.
+    let image = face();
+    let (request, result) = exchange(
+        200,
+        json!({"faces": [{"attributes": attributes()}]}),
+        |c| async move { c.extract(&image).await },
+    )
+    .await;
+    assert_eq!(request.query, None);
+    assert_eq!(result.expect("faces").faces[0].landmarks, None);
+}
+
+#[tokio::test]
 async fn search_sends_threshold_limit_and_tags_and_reads_no_candidate_as_none() {
     let image = face();
     let probe = image.clone();
@@ -1165,6 +1200,38 @@ async fn a_large_probe_and_a_large_enrolment_answer_on_the_original_photo() {
     );
     assert!(pair.0.0 < face_sent.0 && pair.1.0 < face_sent.0, "{pair:?}");
     assert_eq!(verified.score.get(), 9100);
+}
+
+#[tokio::test]
+async fn landmarks_measured_on_a_copy_are_mapped_back_onto_the_photo_as_its_face_is() {
+    let photo = large_photo(1600, 1200);
+    let (base, server) = serve(vec![(
+        200,
+        json!({"faces": [{"attributes": attributes(), "landmarks": [{"x": 161, "y": 156}, {"x": 318.0, "y": 313.0}]}]})
+            .to_string(),
+    )])
+    .await;
+    let extracted = client_with_limit(&base, 400_000)
+        .extract_with_landmarks(&photo)
+        .await
+        .expect("extracted");
+    let request = server.await.expect("served").remove(0);
+    let sent = sent_size(&request, "faces");
+    assert!(sent.0 < 1600, "a copy was sent: {sent:?}");
+    let face = &extracted.faces[0];
+    let area = face_area_on((1600, 1200), sent);
+    let landmarks = face.landmarks.as_ref().expect("landmarks");
+    assert_eq!(face.attributes.face_area, area);
+    // The faceArea's corners as landmarks land on the mapped faceArea's corners.
+    for (point, (x, y)) in landmarks
+        .iter()
+        .zip([(area.left, area.top), (area.right, area.bottom)])
+    {
+        assert!(
+            (point.x - f64::from(x)).abs() <= 0.5 && (point.y - f64::from(y)).abs() <= 0.5,
+            "{point:?} vs ({x}, {y})"
+        );
+    }
 }
 
 #[tokio::test]

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::routing::post;
 use necid::{
-    Candidate, EventId, ExtractRequest, ExtractResponse, ExtractedFace, MatchScore, ScoredEvent,
-    SearchRequest, SearchResponse, SubjectId, VerifyFaceRequest, VerifyFaceResponse,
+    Candidate, EventId, ExtractRequest, ExtractResponse, ExtractedFace, LANDMARK_COUNT, MatchScore,
+    ScoredEvent, SearchRequest, SearchResponse, SubjectId, VerifyFaceRequest, VerifyFaceResponse,
     VerifySubjectRequest, VerifySubjectResponse,
 };
 
@@ -30,16 +30,41 @@ pub fn router() -> Router<AppState> {
 
 async fn extract(
     State(state): State<AppState>,
+    RawQuery(query): RawQuery,
     ApiJson(body): ApiJson<ExtractRequest>,
 ) -> Result<axum::Json<ExtractResponse>, ApiError> {
+    let with_landmarks = wants_landmarks(query.as_deref())?;
     let image = decode_image_b64("faces", &body.faces, state.limits().max_image_bytes)?;
     let faces = state.face(move |s| Ok(s.engine().extract(&image)?)).await?;
     Ok(axum::Json(ExtractResponse {
         faces: faces
             .into_iter()
-            .map(|attributes| ExtractedFace { attributes })
+            .map(|face| ExtractedFace {
+                landmarks: face.landmarks.filter(|_| with_landmarks),
+                ..face
+            })
             .collect(),
     }))
+}
+
+/// Whether Extract was asked for landmarks, the local extension `?landmarks=68` (docs/api.md).
+/// Without it the answer is exactly the NEC one; any other value is a 400.
+fn wants_landmarks(query: Option<&str>) -> Result<bool, ApiError> {
+    let mut wanted = false;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key != "landmarks" {
+            continue;
+        }
+        let value = crate::sigv4::percent_decode(value);
+        if value != LANDMARK_COUNT.to_string().as_bytes() {
+            return Err(ApiError::InvalidRequest(format!(
+                "landmarks must be {LANDMARK_COUNT} (the only landmark set offered)."
+            )));
+        }
+        wanted = true;
+    }
+    Ok(wanted)
 }
 
 /// One scored event of a search, before grouping.
