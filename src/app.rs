@@ -328,13 +328,16 @@ impl ConsoleApp {
         else {
             return;
         };
+        let mut bucket_dir = None;
         if profile.kind == ProfileKind::Local {
-            // The Local profile's address is wherever its service runs this time.
+            // The Local profile's address is wherever its service runs this time; its bulk
+            // jobs read from the service's bucket folder.
             let Some(service) = self.local_service.data() else {
                 return;
             };
             profile.api_base_url = service.base_url.clone();
             profile.portal_base_url = service.base_url.clone();
+            bucket_dir = Some(service.bucket_dir.clone());
         }
         let request = self
             .connections
@@ -352,6 +355,7 @@ impl ConsoleApp {
                 profile,
                 generation,
                 activity,
+                bucket_dir,
                 reply,
             });
         }

@@ -93,6 +93,8 @@ pub enum Command {
         profile: Profile,
         generation: u64,
         activity: ActivitySender,
+        /// The Local service's bucket folder (the Jobs pane copies images there).
+        bucket_dir: Option<std::path::PathBuf>,
         reply: Reply<Connection>,
     },
     ListGalleries {
@@ -366,12 +368,10 @@ impl Backend {
                 profile,
                 generation,
                 activity,
+                bucket_dir,
                 reply,
             } => {
                 let repaint = ctx.clone();
-                // The Local profile's bulk jobs read from the embedded service's bucket folder.
-                let bucket_dir = (profile.kind == crate::profiles::ProfileKind::Local)
-                    .then(|| crate::local::bucket_dir(&self.paths.data_dir));
                 self.blocking(ctx, what, reply, move || {
                     connect(profile, generation, activity, repaint, bucket_dir)
                 });

@@ -163,31 +163,22 @@ fn assert_near(found: necid::FaceRect, expected: necid::FaceRect, percent: i32, 
     }
 }
 
-/// The embedded service with the real engine, accepting bodies up to 64 MiB, on 127.0.0.1.
+/// The embedded service with the real engine, accepting bodies up to 64 MiB, on 127.0.0.1,
+/// started through the server's door; it runs until the returned handle is dropped.
 #[allow(clippy::disallowed_methods)] // no UI here: the test itself starts and waits
-fn serve_local(runtime: &tokio::runtime::Runtime, data_dir: &Path) -> (String, necid::Credentials) {
-    let limits = necid_server::Limits {
+fn serve_local(runtime: &tokio::runtime::Runtime, data_dir: &Path) -> necid_server::Running {
+    let mut options = necid_server::LocalOptions::new(
+        data_dir,
+        necid_server::EngineSource::ModelsDir(common::models_dir()),
+    );
+    options.limits = necid_server::Limits {
         max_body_bytes: 64 << 20,
         max_image_bytes: 48 << 20,
         ..necid_server::Limits::default()
     };
-    let engine =
-        necid_server::engine::RealEngine::load(&common::models_dir(), limits.decode_limits())
-            .expect("the face engine");
-    let mut config = necid_server::Config::from_data_dir(data_dir, std::sync::Arc::new(engine))
-        .expect("a service configuration");
-    config.limits = limits;
-    let credentials = necid::Credentials::new(
-        config.credentials.access_key_id.clone(),
-        config.credentials.secret_access_key.clone(),
-    );
-    let app = necid_server::app(necid_server::AppState::new(config).expect("a service"));
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("a loopback port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    runtime.spawn(async move { axum::serve(listener, app).await });
-    (base, credentials)
+    runtime
+        .block_on(necid_server::LocalService::start(options))
+        .expect("the local service starts")
 }
 
 #[test]
@@ -195,7 +186,14 @@ fn serve_local(runtime: &tokio::runtime::Runtime, data_dir: &Path) -> (String, n
 fn a_photo_over_the_request_limit_is_extracted_from_a_copy_with_its_face_in_place() {
     let root = tempfile::tempdir().expect("temp dir");
     let runtime = common::runtime();
-    let (base, credentials) = serve_local(&runtime, &root.path().join("service"));
+    let service = serve_local(&runtime, &root.path().join("service"));
+    let (base, credentials) = (
+        service.base_url.clone(),
+        necid::Credentials::new(
+            service.credentials().access_key_id.clone(),
+            service.credentials().secret_access_key.clone(),
+        ),
+    );
     let client = |limit: usize| {
         necid::Client::builder()
             .base_url(&base)

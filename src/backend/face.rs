@@ -99,7 +99,7 @@ pub struct VerifyOutcome {
 /// Something the Face pane or the shell's Local profile wants done in the background.
 #[non_exhaustive]
 pub enum FaceCommand {
-    /// Load the models, open the store, find the keys and serve on 127.0.0.1.
+    /// Find the keys and start the Local service (models, store, listener on 127.0.0.1).
     StartLocal {
         settings: LocalSettings,
         reply: Reply<LocalService>,
@@ -168,16 +168,12 @@ impl FaceCommand {
             Self::StartLocal { settings, reply } => {
                 let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
-                    let models_dir = settings.models_dir.clone();
-                    let prepared = runtime
-                        .spawn_blocking(move || crate::local::prepare(&settings))
+                    let profile_id = settings.profile_id.clone();
+                    let keys = runtime
+                        .spawn_blocking(move || crate::local::tenant_keys(&profile_id))
                         .await
                         .map_err(|_| UiError::task_lost("starting the Local service"))??;
-                    let spawner = runtime.clone();
-                    crate::local::serve(prepared, models_dir, move |server| {
-                        spawner.spawn(server);
-                    })
-                    .await
+                    crate::local::start(settings, keys).await
                 });
             }
             Self::PickImage { reply } => {

@@ -13,7 +13,6 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use necid::{CreateGallery, GalleryId, TagName};
@@ -33,6 +32,9 @@ pub fn runtime() -> tokio::runtime::Runtime {
 #[derive(Debug)]
 pub struct Service {
     pub state: necid_server::AppState,
+    /// The service itself (listener and bulk worker), started through the server's door;
+    /// dropping it stops all of it.
+    pub running: necid_server::Running,
     pub client: necid::Client,
     pub gallery: OpenedGallery,
     /// The service's bucket folder, where bulk jobs read their files.
@@ -50,29 +52,17 @@ pub fn start_service(
 ) -> Service {
     let models = necid_server::engine::default_models_dir()
         .expect("no models folder: run scripts/test once to fetch the face models");
-    let limits = necid_server::Limits::default();
-    let engine = necid_server::engine::RealEngine::load(&models, limits.decode_limits())
-        .expect("the face models load (run scripts/test once to fetch them)");
-    let config =
-        necid_server::Config::from_data_dir(data_dir, Arc::new(engine)).expect("a service config");
-    let state = necid_server::AppState::new(config).expect("the service state");
-    let credentials = state.credentials().clone();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("a port on 127.0.0.1");
-    let base_url = format!(
-        "http://{}",
-        listener.local_addr().expect("the listener's address")
-    );
-    let router = {
-        let _entered = runtime.enter();
-        necid_server::app(state.clone())
-    };
-    runtime.spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
-            panic!("the local service stopped: {error}");
-        }
-    });
+    let running = runtime
+        .block_on(necid_server::LocalService::start(
+            necid_server::LocalOptions::new(
+                data_dir,
+                necid_server::EngineSource::ModelsDir(models),
+            ),
+        ))
+        .expect("the local service starts (run scripts/test once to fetch the face models)");
+    let state = running.state().clone();
+    let credentials = running.credentials().clone();
+    let base_url = running.base_url.clone();
     let client = necid::Client::builder()
         .base_url(base_url.clone())
         .credentials(necid::Credentials::new(
@@ -111,8 +101,9 @@ pub fn start_service(
         state,
         client,
         gallery,
-        bucket_dir: data_dir.join("bucket"),
+        bucket_dir: running.bucket_dir.clone(),
         base_url,
+        running,
     }
 }
 

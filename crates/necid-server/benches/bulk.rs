@@ -16,7 +16,7 @@ use anyhow::Context;
 use futures_util::TryStreamExt;
 use necid::{BulkRegistration, CreateGallery, FaceImage, RecordStatus, RegisterStatus};
 use necid_server::engine::{FaceAnalyser, RealEngine};
-use necid_server::{AppState, Config, Limits};
+use necid_server::{EngineSource, Limits, LocalOptions, LocalService};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/faces")
@@ -114,14 +114,14 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let (job, job_beside, search_quiet, health, search) = runtime.block_on(async {
         let data = tempfile::tempdir()?;
-        let state = AppState::new(Config::from_data_dir(data.path(), engine.clone())?)?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        let app = necid_server::app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let creds = state.credentials();
+        let service = LocalService::start(LocalOptions::new(
+            data.path(),
+            EngineSource::Loaded(engine.clone()),
+        ))
+        .await?;
+        let creds = service.credentials();
         let client = necid::Client::builder()
-            .base_url(base_url)
+            .base_url(service.base_url.clone())
             .credentials(necid::Credentials::new(
                 creds.access_key_id.clone(),
                 creds.secret_access_key.clone(),
@@ -141,7 +141,7 @@ fn main() -> anyhow::Result<()> {
         let mut registrations = Vec::with_capacity(copies);
         for i in 0..copies {
             let name = format!("copy-{i:05}.{ext}");
-            std::fs::write(data.path().join("bucket").join(&name), &bytes)?;
+            std::fs::write(service.bucket_dir.join(&name), &bytes)?;
             registrations.push(BulkRegistration {
                 filename: name,
                 tags: vec![],

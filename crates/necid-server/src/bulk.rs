@@ -15,9 +15,15 @@
 //! - A database that refuses work (a full disk, a locked or vanished file) is retried with a
 //!   back-off that grows to [`MAX_BACKOFF`] ([`StoreHealth`]), logged when it starts, at most
 //!   once a minute while it lasts, and when it ends. The worker then resumes by itself.
+//!
+//! Nothing starts the worker behind the caller's back: [`spawn`] starts it and returns the
+//! [`BulkWorker`] that stops it when dropped (the service's door, [`crate::LocalService`], owns
+//! one). [`running_workers`] says how many run in this process, so a test can show that a
+//! restart never leaves a second worker on the same database.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
@@ -43,8 +49,68 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// While the database keeps refusing, a reminder is logged at most this often.
 const STILL_FAILING_LOG_EVERY: Duration = Duration::from_secs(60);
 
-/// Runs forever; spawn it once per service.
-pub async fn run(state: AppState) {
+/// Bulk workers whose loop is running in this process.
+static RUNNING_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many bulk workers run in this process right now: each worker counts from [`spawn`] until
+/// its task is gone (stopped, or its [`BulkWorker`] dropped).
+pub fn running_workers() -> usize {
+    RUNNING_WORKERS.load(Ordering::SeqCst)
+}
+
+/// Counts a worker for as long as its task (and so the record tasks it owns) exists.
+struct CountedWorker;
+
+impl CountedWorker {
+    fn new() -> Self {
+        RUNNING_WORKERS.fetch_add(1, Ordering::SeqCst);
+        Self
+    }
+}
+
+impl Drop for CountedWorker {
+    fn drop(&mut self) {
+        RUNNING_WORKERS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A running bulk worker. Dropping it stops the worker: its loop and every record task it
+/// started are aborted (a record cut short is still `New` and is taken up by the next worker;
+/// the store refuses to enrol a record twice).
+#[derive(Debug)]
+pub struct BulkWorker {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BulkWorker {
+    /// Stops the worker and returns once its task is gone.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        // Cancelled (or, had it panicked, failed): either way it is gone.
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for BulkWorker {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the bulk worker of `state` on the current tokio runtime; it resumes any job a
+/// restart cut short. Start one per service (per database): the door does.
+pub fn spawn(state: AppState) -> BulkWorker {
+    let counted = CountedWorker::new();
+    BulkWorker {
+        task: tokio::spawn(async move {
+            let _counted = counted;
+            run(state).await;
+        }),
+    }
+}
+
+/// The worker's loop; it never returns. [`spawn`] runs it.
+async fn run(state: AppState) {
     let lanes = Arc::new(FaceLanes::new(state.face_workers()));
     let health = Arc::new(StoreHealth::default());
     // Twice the face threads: while a face is worked on, the next record's file is read.

@@ -7,7 +7,9 @@
 //! through `necid-face` ([`engine`]) on blocking threads; bulk registrations read the tenant's
 //! bucket ([`bucket`]) and run in the background ([`bulk`]).
 //!
-//! [`app`] is the seam: the console embeds it, the tests drive it, `necid-server serve` runs it.
+//! [`LocalService`] is the one door: it runs the whole service in-process on a data dir and
+//! stops all of it when dropped; `necid-server serve`, the console and the tests come in through
+//! it. [`app`] is the router alone, without side effects (the tests also drive it directly).
 
 pub mod auth;
 pub mod bucket;
@@ -18,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod index;
+pub mod local_service;
 pub mod openapi;
 pub mod routes;
 pub mod scope;
@@ -39,6 +42,7 @@ use crate::index::GalleryIndex;
 use crate::store::Store;
 
 pub use credentials::TenantCredentials;
+pub use local_service::{EngineSource, LocalOptions, LocalService, Running, TenantKeys};
 
 /// Size limits, each refused with a 400 and a clear message (a body over its limit: 413).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +113,9 @@ struct Inner {
     face_permits: Semaphore,
     face_workers: usize,
     bulk_wakeup: Notify,
-    worker_started: std::sync::atomic::AtomicBool,
     limits: Limits,
+    /// The data dir, held by this service until its last part lets go of the state.
+    _lease: Option<local_service::DataDirLease>,
 }
 
 /// How to build an [`AppState`].
@@ -218,11 +223,27 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error("bucket: {0}")]
     Bucket(String),
+    #[error("face models in {path}: {source}", path = .0.display(), source = .1)]
+    Models(PathBuf, #[source] necid_face::EngineError),
+    #[error("listening on {0}: {1}")]
+    Listen(std::net::SocketAddr, #[source] std::io::Error),
+    #[error("the data folder is still used by a service that does not stop")]
+    DataDirInUse,
+    #[error("a start-up task was lost")]
+    TaskLost,
 }
 
 impl AppState {
     /// Builds the state: creates the tenant row and loads every gallery's search index.
     pub fn new(config: Config) -> Result<Self, StartError> {
+        Self::with_lease(config, None)
+    }
+
+    /// [`AppState::new`], holding the data dir's lease for as long as the state lives.
+    pub(crate) fn with_lease(
+        config: Config,
+        lease: Option<local_service::DataDirLease>,
+    ) -> Result<Self, StartError> {
         let tenant_id = config
             .store
             .ensure_tenant(&config.credentials.access_key_id)?;
@@ -243,8 +264,8 @@ impl AppState {
                 face_permits: Semaphore::new(config.face_workers.max(1)),
                 face_workers: config.face_workers.max(1),
                 bulk_wakeup: Notify::new(),
-                worker_started: std::sync::atomic::AtomicBool::new(false),
                 limits: config.limits,
+                _lease: lease,
             }),
         })
     }
@@ -343,18 +364,8 @@ pub fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The service: every route of both surfaces on one router, behind CORS and SigV4.
-///
-/// Called inside a tokio runtime, it also starts the bulk-registration worker (once per
-/// state), which resumes any job a restart cut short.
+/// The service: every route of both surfaces on one router, behind CORS and SigV4. It starts
+/// nothing: bulk jobs are worked on by [`bulk::spawn`] (which [`LocalService::start`] calls).
 pub fn app(state: AppState) -> Router {
-    if tokio::runtime::Handle::try_current().is_ok()
-        && !state
-            .inner
-            .worker_started
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-    {
-        tokio::spawn(bulk::run(state.clone()));
-    }
     routes::router(state)
 }

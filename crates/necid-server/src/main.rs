@@ -7,13 +7,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use necid_server::credentials;
 use necid_server::index::{DIM, GalleryIndex, RowMeta};
-use necid_server::{AppState, Config, credentials};
 
 #[derive(Debug, Parser)]
 #[command(name = "necid-server", version, about = "The local NEC ID service")]
@@ -174,30 +173,29 @@ fn serve(
         max_body_bytes: bounds.max_body_bytes,
         ..necid_server::Limits::default()
     };
-    let options = bounds.serve_options();
-    let engine = necid_server::engine::RealEngine::load(&models_dir, limits.decode_limits())
-        .with_context(|| format!("loading the face models from {}", models_dir.display()))?;
-    let mut config = Config::from_data_dir(&data_dir, Arc::new(engine))?;
-    config.limits = limits;
-    let state = AppState::new(config)?;
-    if first_start {
-        println!(
-            "created tenant credentials in {} (show them with `necid-server credentials --data-dir {}`)",
-            data_dir.join(credentials::FILE_NAME).display(),
-            data_dir.display()
-        );
-    }
+    let mut options = necid_server::LocalOptions::new(
+        &data_dir,
+        necid_server::EngineSource::ModelsDir(models_dir),
+    );
+    options.listen = listen;
+    options.limits = limits;
+    options.serve = bounds.serve_options();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("binding {listen}"))?;
-        println!("listening on http://{}", listener.local_addr()?);
+        let running = necid_server::LocalService::start(options).await?;
+        if first_start {
+            println!(
+                "created tenant credentials in {} (show them with `necid-server credentials --data-dir {}`)",
+                data_dir.join(credentials::FILE_NAME).display(),
+                data_dir.display()
+            );
+        }
+        println!("listening on {}", running.base_url);
         // No graceful shutdown: every acknowledged write is already committed, so SIGTERM or
         // SIGKILL lose nothing (the kill -9 test checks it).
-        necid_server::serve::serve(listener, necid_server::app(state), options).await;
+        running.serve_forever().await;
         anyhow::Ok(())
     })
 }

@@ -444,3 +444,37 @@ async fn wait_for_job(
     }
     panic!("the bulk job did not finish within a minute");
 }
+
+/// Two services on one data dir would race over the same SQLite file (two bulk workers), and
+/// the first one's late writes would miss the second one's search index: the door's second
+/// start waits until the first service is gone, then starts on the data the first one left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_start_on_the_same_data_dir_waits_until_the_first_service_is_gone() {
+    use necid_server::{EngineSource, LocalOptions, LocalService};
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = || LocalOptions::new(data.path(), EngineSource::Loaded(common::engine()));
+    let first = LocalService::start(options()).await.expect("first start");
+    let base_url = first.base_url.clone();
+    let second = tokio::spawn(LocalService::start(options()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second service waits while the first runs"
+    );
+    drop(first);
+    let second = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("the second service starts once the first is gone")
+        .expect("the start task")
+        .expect("second start");
+    assert_ne!(second.base_url, base_url);
+    let client = necid::Client::builder()
+        .base_url(second.base_url.clone())
+        .credentials(necid::Credentials::new(
+            second.credentials().access_key_id.clone(),
+            second.credentials().secret_access_key.clone(),
+        ))
+        .build()
+        .expect("client");
+    client.health().await.expect("the second service answers");
+}

@@ -315,6 +315,8 @@ async fn no_error_shows_a_key_a_secret_or_a_server_path() {
 
     let log = captured_log();
     let (state, dir) = common::state();
+    // The bulk records below fail in the background, on this state's worker.
+    let _worker = necid_server::bulk::spawn(state.clone());
     let api_key = common::create_gallery(&state, "Staff").await;
     let creds = state.credentials().clone();
     let b64 = |path: &std::path::Path| {

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 
 use necid_server::engine::{FaceAnalyser, RealEngine};
 use necid_server::serve::ServeOptions;
-use necid_server::{AppState, Config, Limits};
+use necid_server::{AppState, Config, EngineSource, Limits, LocalOptions, LocalService};
 
 /// ../shared/testdata
 pub fn testdata() -> PathBuf {
@@ -41,12 +41,13 @@ pub fn engine() -> Arc<dyn FaceAnalyser> {
         .clone()
 }
 
-/// A running service on 127.0.0.1 and a random port.
+/// A running service on 127.0.0.1 and a random port, started through the service's door.
 pub struct Service {
     pub base_url: String,
     pub state: AppState,
     pub data_dir: tempfile::TempDir,
-    pub server: tokio::task::JoinHandle<()>,
+    /// The service itself (listener and bulk worker); `None` once stopped.
+    pub running: Option<necid_server::Running>,
 }
 
 impl Service {
@@ -65,20 +66,15 @@ impl Service {
         limits: Limits,
         options: ServeOptions,
     ) -> Self {
-        let mut config = Config::from_data_dir(data_dir.path(), engine()).expect("config");
-        config.limits = limits;
-        let state = AppState::new(config).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = necid_server::app(state.clone());
-        let server = tokio::spawn(necid_server::serve::serve(listener, app, options));
+        let mut door = LocalOptions::new(data_dir.path(), EngineSource::Loaded(engine()));
+        door.limits = limits;
+        door.serve = options;
+        let running = LocalService::start(door).await.expect("the service starts");
         Self {
-            base_url: format!("http://{addr}"),
-            state,
+            base_url: running.base_url.clone(),
+            state: running.state().clone(),
             data_dir,
-            server,
+            running: Some(running),
         }
     }
 
@@ -100,17 +96,14 @@ impl Service {
     }
 
     pub fn bucket_dir(&self) -> PathBuf {
-        self.data_dir.path().join("bucket")
+        self.running
+            .as_ref()
+            .map(|r| r.bucket_dir.clone())
+            .expect("a running service")
     }
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-/// A fresh state over a temp data dir (no listener), for `oneshot` tests.
+/// A fresh state over a temp data dir (no listener, no bulk worker), for `oneshot` tests.
 pub fn state() -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let state =
@@ -221,8 +214,9 @@ impl Service {
     /// Stops the listener and starts a new service over the same data: the indexes are rebuilt
     /// from the database.
     pub async fn restart(mut self) -> Self {
-        self.server.abort();
-        let _ = (&mut self.server).await;
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
         let dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("tempdir"));
         drop(self);
         Self::start_on(dir).await
