@@ -87,7 +87,10 @@ fn bad_files_dropped_on_the_face_pane_are_explained_not_a_panic() {
         common::drop_file(&mut harness, &path);
         common::wait_secs(&mut harness, 60, "the answer", |h| !busy(h));
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        // Decoded here for display but refused by the service (a truncated JPEG), or refused
+        // here already: either way the reason is on screen.
         let answered = common::shows_part(&harness, "cannot be used")
+            || common::shows_part(&harness, "could not be used")
             || common::shows_part(&harness, "could not be decoded")
             || common::shows_part(&harness, "found")
             || harness.query_all_by_label("Retry").next().is_some()
