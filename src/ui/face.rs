@@ -23,7 +23,7 @@ use crate::widgets::error_label;
 use crate::widgets::image_view::{FaceOverlay, ImageView};
 
 /// The score both Search's default threshold and Verify's pass mark are.
-const PASS_SCORE: u16 = 7000;
+const PASS_SCORE: u16 = necid::MatchScore::DEFAULT_THRESHOLD.get();
 /// Shown under Extract's answer when every face came with its landmarks (the Local service).
 pub const LANDMARKS_NOTE: &str = "68 landmarks on each face, from the Local service.";
 

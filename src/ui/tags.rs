@@ -9,7 +9,7 @@ use crate::request::{Finished, Request};
 use crate::widgets::{Confirm, ConfirmOutcome, error_label};
 
 /// The API's limit of tags per gallery.
-pub const MAX_TAGS: usize = 64;
+pub const MAX_TAGS: usize = necid::MAX_TAGS;
 
 /// The Tags pane's view state.
 #[derive(Debug, Default)]

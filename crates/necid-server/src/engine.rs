@@ -3,8 +3,8 @@
 //! loading models. The service runs [`RealEngine`]; everything here is synchronous and is called
 //! from `spawn_blocking`.
 
-use necid::{ExtractedFace, FaceAttributes, FacePoint, FaceRect, Landmark};
 use necid_face::{DecodeLimits, Descriptor};
+use necid_wire::{ExtractedFace, FaceAttributes, FacePoint, FaceRect, Landmark};
 
 use crate::index::DIM;
 

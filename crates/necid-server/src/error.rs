@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use necid::{ErrorBody, ErrorCode};
+use necid_wire::{ErrorBody, ErrorCode};
 
 use crate::engine::FaceError;
 use crate::sigv4::AuthError;

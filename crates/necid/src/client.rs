@@ -22,10 +22,10 @@
 //!   ([`RequestEvent`]), so an activity log can list requests in flight.
 
 use crate::error::{Error, RequestLine, Result, TimeoutPhase, TransportFailure};
-use crate::ids::ApiKey;
 use crate::image::{FaceImage, bytes_for_base64};
-use crate::model::Health;
 use crate::signing::{Credentials, SigningScope, sign_request};
+use necid_wire::ApiKey;
+use necid_wire::Health;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;

@@ -16,7 +16,7 @@
 //! [`Error::advice`] adds what a person can do about it, when there is something to say.
 
 use crate::image::ImageError;
-use crate::model::{ErrorBody, ErrorCode};
+use necid_wire::{ErrorBody, ErrorCode};
 use std::fmt;
 use std::time::Duration;
 

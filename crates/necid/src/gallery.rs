@@ -3,16 +3,16 @@
 
 use crate::client::{Call, Client, Surface, encode_component};
 use crate::error::{Error, Result};
-use crate::ids::{ApiKey, BatchId, EventId, SubjectId, TagName};
 use crate::image::FaceImage;
-use crate::model::{
+use futures_util::stream::{self, Stream};
+use http::Method;
+use necid_wire::{ApiKey, BatchId, EventId, SubjectId, TagName};
+use necid_wire::{
     BulkProgress, BulkRegisterRequest, BulkRegisterResponse, BulkRegistration, Enrolment,
     ExtractRequest, ExtractResponse, FaceAttributes, FaceEnrolment, MatchScore, RegisterSummary,
     RenameTag, SearchRequest, SearchResponse, SortDirection, SubjectEvents, SubjectPage,
     SubjectRow, VerifyFaceRequest, VerifyFaceResponse, VerifySubjectRequest, VerifySubjectResponse,
 };
-use futures_util::stream::{self, Stream};
-use http::Method;
 
 /// The most rows List Subjects returns at once.
 pub const MAX_SUBJECT_PAGE: u32 = 1000;
@@ -74,7 +74,7 @@ impl Client {
         body.faces = image.to_base64();
         let mut call = Call::new(Surface::Biometric, Method::POST, "/v1.1/face/extract");
         if landmarks {
-            call = call.query("landmarks", crate::model::LANDMARK_COUNT);
+            call = call.query("landmarks", necid_wire::LANDMARK_COUNT);
         }
         let mut extracted: ExtractResponse = self.execute(call.json(&body)?).await?.json()?;
         for face in &mut extracted.faces {

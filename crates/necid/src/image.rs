@@ -10,9 +10,9 @@
 //! came from ([`ScaledCopy`]), so the coordinates a back end measures on the copy can be mapped
 //! back onto the original.
 
-use crate::model::{FaceAttributes, Landmark};
 use base64::Engine as _;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use necid_wire::{FaceAttributes, Landmark};
 use std::fmt;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -467,7 +467,7 @@ fn scaled_size(width: u32, height: u32, longest: u32) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FacePoint, FaceRect};
+    use necid_wire::{FacePoint, FaceRect};
 
     /// A PNG of noise: it compresses badly, as a large photo's file is large.
     fn noisy_png(width: u32, height: u32) -> Vec<u8> {

@@ -27,12 +27,9 @@
 mod client;
 mod error;
 mod gallery;
-mod ids;
 mod image;
-mod model;
 mod portal;
 pub mod signing;
-pub mod wire;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -44,10 +41,11 @@ pub use error::{
     Error, ErrorKind, ForbiddenReason, RequestLine, Result, TimeoutPhase, TransportFailure,
 };
 pub use gallery::{Gallery, ListSubjects, MAX_SUBJECT_PAGE, Search};
-pub use ids::{ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName};
 pub use image::{
     DisplayPixels, FaceImage, ImageError, ImageLimits, MAX_COPY_SIDE, MIN_COPY_SIDE, ScaledCopy,
 };
-pub use model::*;
+/// The wire types (ids, bodies, attributes, errors, limits), from `necid-wire`, which the local
+/// service shares.
+pub use necid_wire::*;
 pub use portal::{Applications, Galleries};
 pub use signing::{Credentials, PathStyle, SigningScope};

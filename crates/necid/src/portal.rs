@@ -2,13 +2,13 @@
 
 use crate::client::{Call, Client, Surface, encode_component};
 use crate::error::Result;
-use crate::ids::{ApplicationId, GalleryId};
-use crate::model::{
+use http::Method;
+use necid_wire::{
     Application, ApplicationList, ApplicationSummary, CreateApplication, CreateGallery,
     CreatedGallery, GalleryDetail, GalleryList, GallerySummary, UpdateApplication, UpdateGallery,
     UpdatedGallery,
 };
-use http::Method;
+use necid_wire::{ApplicationId, GalleryId};
 
 impl Client {
     /// The tenant's galleries.

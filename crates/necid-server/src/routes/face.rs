@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::post;
-use necid::{
+use necid_wire::{
     Candidate, EventId, ExtractRequest, ExtractResponse, ExtractedFace, LANDMARK_COUNT, MatchScore,
     ScoredEvent, SearchRequest, SearchResponse, SubjectId, VerifyFaceRequest, VerifyFaceResponse,
     VerifySubjectRequest, VerifySubjectResponse,
@@ -19,7 +19,7 @@ use crate::{AppState, read_lock};
 use necid_face::Descriptor;
 
 /// The threshold of verify, which has no threshold field (NOTES.md item 7).
-pub const VERIFY_THRESHOLD: u16 = 7000;
+pub const VERIFY_THRESHOLD: u16 = MatchScore::DEFAULT_THRESHOLD.get();
 
 pub fn router() -> Router<AppState> {
     Router::new()

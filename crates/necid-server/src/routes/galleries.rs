@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use necid::{
+use necid_wire::{
     ApiKey, ApplicationId, ApplicationSummary, CreateGallery, CreatedGallery, GalleryDetail,
     GalleryId, GalleryList, GallerySummary, UpdateGallery, UpdatedGallery,
 };

@@ -13,8 +13,8 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
-async fn health() -> axum::Json<necid::Health> {
-    axum::Json(necid::Health {
+async fn health() -> axum::Json<necid_wire::Health> {
+    axum::Json(necid_wire::Health {
         status: "OK".into(),
     })
 }

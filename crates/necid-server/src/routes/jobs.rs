@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use necid::{
+use necid_wire::{
     AttributesJson, BatchId, BulkProgress, BulkRegisterRequest, BulkRegisterResponse, EventId,
     FaceAttributes, RecordId, RecordStatus, RegisterStatus, RegisterSummary, SubjectId,
 };

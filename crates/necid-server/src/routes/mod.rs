@@ -49,7 +49,7 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> impl IntoResponse {
     (
         StatusCode::METHOD_NOT_ALLOWED,
-        axum::Json(necid::ErrorBody::message(
+        axum::Json(necid_wire::ErrorBody::message(
             "Method not allowed on this route.",
         )),
     )

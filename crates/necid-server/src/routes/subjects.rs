@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use necid::{
+use necid_wire::{
     Enrolment, EventId, EventRef, EventStatus, FaceEnrolment, SubjectEvents, SubjectId,
     SubjectPage, SubjectRow,
 };
@@ -159,7 +159,7 @@ async fn enrol(
     })
 }
 
-use necid::TagName;
+use necid_wire::TagName;
 
 async fn register(
     State(state): State<AppState>,

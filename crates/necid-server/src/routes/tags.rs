@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Router, http::StatusCode};
-use necid::{RenameTag, TagName};
+use necid_wire::{RenameTag, TagName};
 
 use super::check_name;
 use crate::AppState;

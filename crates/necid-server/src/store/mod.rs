@@ -40,7 +40,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Most tags a gallery may hold (the reference's hard limit).
-pub const MAX_TAGS: usize = 64;
+pub const MAX_TAGS: usize = necid_wire::MAX_TAGS;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

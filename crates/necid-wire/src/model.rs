@@ -126,7 +126,7 @@ impl MatchScore {
     }
 
     /// The score as a number.
-    pub fn get(self) -> u16 {
+    pub const fn get(self) -> u16 {
         self.0
     }
 }
