@@ -395,16 +395,7 @@ fn profile_on(paths: &AppPaths, base_url: &str) -> necid_console::profiles::Prof
         connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
         request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
     };
-    ProfileList {
-        profiles: vec![profile.clone()],
-    }
-    .save(&paths.profiles_file())
-    .expect("write the profile file");
-    let secrets = Secrets {
-        access_key: format!("AK{}", uuid::Uuid::new_v4().simple()),
-        secret_key: format!("SK{}", uuid::Uuid::new_v4().simple()),
-    };
-    credentials::store_profile_secrets(&profile.profile_id, &secrets).expect("store keys");
+    common::save_only_profile(paths, &profile);
     profile
 }
 

@@ -17,8 +17,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use necid_console::AppPaths;
 use necid_console::ConsoleApp;
-use necid_console::credentials::{self, Secrets};
-use necid_console::profiles::{Profile, ProfileKind, ProfileList};
+use necid_console::credentials;
+use necid_console::profiles::{Profile, ProfileKind};
 
 #[test]
 fn a_profile_without_keys_says_to_add_them_in_settings() {
@@ -60,16 +60,7 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
         connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
         request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
     };
-    ProfileList {
-        profiles: vec![profile.clone()],
-    }
-    .save(&paths.profiles_file())
-    .expect("write the profile file");
-    let secrets = Secrets {
-        access_key: format!("AK{}", uuid::Uuid::new_v4().simple()),
-        secret_key: format!("SK{}", uuid::Uuid::new_v4().simple()),
-    };
-    credentials::store_profile_secrets(&profile.profile_id, &secrets).expect("store keys");
+    let secrets = common::save_only_profile(&paths, &profile);
 
     let runtime = common::runtime();
     let mut harness = common::harness(&paths, &runtime, None);

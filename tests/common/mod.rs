@@ -4,6 +4,9 @@
 
 pub mod tenant;
 
+#[allow(unused_imports)] // each test binary uses a different part
+pub use tenant::save_only_profile;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};

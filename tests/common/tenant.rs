@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use necid_console::credentials::{self, Secrets};
+use necid_console::credentials;
 use necid_console::profiles::{Profile, ProfileId, ProfileKind};
 use serde_json::json;
 
@@ -123,16 +123,7 @@ impl FakeTenant {
             connect_timeout_secs: necid_console::profiles::DEFAULT_CONNECT_TIMEOUT_SECS,
             request_timeout_secs: necid_console::profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
         };
-        necid_console::profiles::ProfileList {
-            profiles: vec![profile.clone()],
-        }
-        .save(&paths.profiles_file())
-        .expect("write the profile file");
-        let secrets = Secrets {
-            access_key: format!("AK{}", uuid::Uuid::new_v4().simple()),
-            secret_key: format!("SK{}", uuid::Uuid::new_v4().simple()),
-        };
-        credentials::store_profile_secrets(&profile.profile_id, &secrets).expect("store keys");
+        save_only_profile(paths, &profile);
         profile
     }
 }
@@ -212,4 +203,23 @@ async fn list_subjects(State(tenant): State<Arc<Tenant>>) -> Json<serde_json::Va
 
 async fn list_tags() -> Json<serde_json::Value> {
     Json(json!([]))
+}
+
+/// Writes `profile` as the console's only profile and files random keys for it in the OS
+/// keyring (the caller removes them); returns the keys.
+pub fn save_only_profile(
+    paths: &necid_console::AppPaths,
+    profile: &necid_console::profiles::Profile,
+) -> credentials::Secrets {
+    necid_console::profiles::ProfileList {
+        profiles: vec![profile.clone()],
+    }
+    .save(&paths.profiles_file())
+    .expect("write the profile file");
+    let secrets = credentials::Secrets {
+        access_key: format!("AK{}", uuid::Uuid::new_v4().simple()),
+        secret_key: format!("SK{}", uuid::Uuid::new_v4().simple()),
+    };
+    credentials::store_profile_secrets(&profile.profile_id, &secrets).expect("store keys");
+    secrets
 }

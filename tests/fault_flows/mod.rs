@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use necid_console::credentials::{self, Secrets};
-use necid_console::profiles::{Profile, ProfileId, ProfileKind, ProfileList};
+use necid_console::credentials;
+use necid_console::profiles::{Profile, ProfileId, ProfileKind};
 use necid_console::{AppPaths, ConsoleApp};
 use necid_testkit::{FaultMode, FaultServer};
 
@@ -58,16 +58,7 @@ fn console_on(server: &FaultServer, request_timeout_secs: u64) -> FaultConsole<'
         connect_timeout_secs: 2,
         request_timeout_secs,
     };
-    ProfileList {
-        profiles: vec![profile.clone()],
-    }
-    .save(&paths.profiles_file())
-    .expect("write the profile file");
-    let secrets = Secrets {
-        access_key: format!("AK{}", uuid::Uuid::new_v4().simple()),
-        secret_key: format!("SK{}", uuid::Uuid::new_v4().simple()),
-    };
-    credentials::store_profile_secrets(&profile.profile_id, &secrets).expect("store keys");
+    common::save_only_profile(&paths, &profile);
     let runtime = common::runtime();
     let harness = common::harness(&paths, &runtime, None);
     FaultConsole {

@@ -18,24 +18,10 @@ fn tag(name: &str) -> TagName {
     TagName::new(name)
 }
 
-async fn gallery(client: &necid::Client, name: &str) -> necid::Gallery {
-    let created = client
-        .galleries()
-        .create(&CreateGallery {
-            name: name.into(),
-            description: String::new(),
-            face_minimum_quality_score: 0.45,
-            size: 10_000,
-        })
-        .await
-        .expect("create gallery");
-    client.gallery(created.api_key)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_tags_events_never_move_to_the_next_tag_created() {
     let service = common::Service::start().await;
-    let staff = gallery(&service.client(), "Staff").await;
+    let staff = service.gallery("Staff").await;
     for name in ["a", "b", "x"] {
         staff.create_tag(&tag(name)).await.expect("create tag");
     }
@@ -76,7 +62,7 @@ async fn a_deleted_tags_events_never_move_to_the_next_tag_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updating_a_subject_always_replaces_the_same_first_event() {
     let service = common::Service::start().await;
-    let staff = gallery(&service.client(), "Staff").await;
+    let staff = service.gallery("Staff").await;
     let first = staff
         .register_subject(&img("obama/1.jpg"), &[])
         .await
@@ -110,7 +96,7 @@ async fn updating_a_subject_always_replaces_the_same_first_event() {
 async fn a_duplicate_gallery_name_is_refused_without_showing_any_api_key() {
     let service = common::Service::start().await;
     let client = service.client();
-    let staff = gallery(&client, "Staff <b>").await;
+    let staff = service.gallery("Staff <b>").await;
     let dup = client
         .galleries()
         .create(&CreateGallery {
@@ -211,7 +197,7 @@ async fn under_six_concurrent_clients_the_index_always_equals_the_database() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(120);
     let service = common::Service::start().await;
-    let staff = gallery(&service.client(), "Soak").await;
+    let staff = service.gallery("Soak").await;
     for t in ["t0", "t1", "t2", "t3"] {
         staff.create_tag(&tag(t)).await.expect("tag");
     }

@@ -542,10 +542,9 @@ mod tests {
         assert!(made.copy_size.0 < first.dimensions().0);
     }
 
-    #[test]
-    fn a_copy_is_upright_as_the_face_engine_decodes_the_photo() {
-        // A photo stored sideways with EXIF orientation 6 (the test file's EXIF segment on a
-        // larger picture): the engine turns it upright before looking for faces.
+    /// A 900×600 photo stored sideways with EXIF orientation 6 (the test file's EXIF segment on a
+    /// larger picture): the engine turns it upright, 600×900, before looking for faces.
+    fn stored_sideways() -> FaceImage {
         let sideways = image::load_from_memory(&noisy_png(900, 600)).expect("pixels");
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100)
@@ -555,8 +554,12 @@ mod tests {
         let exif = &tagged[20..20 + 2 + 34];
         assert_eq!(&exif[..2], &[0xff, 0xe1], "the APP1 (EXIF) segment");
         jpeg.splice(2..2, exif.iter().copied());
+        FaceImage::from_bytes(jpeg).expect("a photo")
+    }
 
-        let photo = FaceImage::from_bytes(jpeg).expect("a photo");
+    #[test]
+    fn a_copy_is_upright_as_the_face_engine_decodes_the_photo() {
+        let photo = stored_sideways();
         assert_eq!(photo.dimensions(), (900, 600), "as stored");
         let copy = photo.fit_within(photo.bytes().len() / 3).expect("a copy");
         let made = copy.copy_of().expect("a copy");
@@ -567,16 +570,7 @@ mod tests {
 
     #[test]
     fn pixels_for_display_are_upright_as_the_face_engine_decodes_and_scaled_down() {
-        let sideways = image::load_from_memory(&noisy_png(900, 600)).expect("pixels");
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100)
-            .encode_image(&sideways)
-            .expect("encode");
-        let tagged = std::fs::read(testdata("face_exif_orientation6.jpg")).expect("test file");
-        let exif = &tagged[20..20 + 2 + 34];
-        assert_eq!(&exif[..2], &[0xff, 0xe1], "the APP1 (EXIF) segment");
-        jpeg.splice(2..2, exif.iter().copied());
-        let photo = FaceImage::from_bytes(jpeg).expect("a photo");
+        let photo = stored_sideways();
         assert_eq!(photo.dimensions(), (900, 600), "as stored");
 
         let whole = photo.decode_for_display(4096).expect("decoded");

@@ -78,6 +78,23 @@ impl Service {
         }
     }
 
+    /// A new gallery (10,000 slots, minimum quality 0.45) through the portal; its biometric
+    /// handle.
+    pub async fn gallery(&self, name: &str) -> necid::Gallery {
+        let client = self.client();
+        let created = client
+            .galleries()
+            .create(&necid::CreateGallery {
+                name: name.into(),
+                description: String::new(),
+                face_minimum_quality_score: 0.45,
+                size: 10_000,
+            })
+            .await
+            .expect("create gallery");
+        client.gallery(created.api_key)
+    }
+
     pub fn client(&self) -> necid::Client {
         let c = self.state.credentials();
         necid::Client::builder()

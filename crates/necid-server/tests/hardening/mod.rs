@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
-use necid::{BulkRegistration, CreateGallery, RecordStatus, RegisterStatus, RegisterSummary};
+use necid::{BulkRegistration, RecordStatus, RegisterStatus, RegisterSummary};
 use necid_server::{AppState, Config};
 
 use crate::common;
@@ -80,22 +80,6 @@ fn a_data_folder_left_readable_by_all_is_made_private_on_start() {
     assert_private(&data_dir);
 }
 
-/// A gallery through the portal; its biometric handle.
-async fn gallery(service: &common::Service, name: &str) -> necid::Gallery {
-    let client = service.client();
-    let created = client
-        .galleries()
-        .create(&CreateGallery {
-            name: name.into(),
-            description: String::new(),
-            face_minimum_quality_score: 0.45,
-            size: 1000,
-        })
-        .await
-        .expect("gallery");
-    client.gallery(created.api_key)
-}
-
 /// Copies `face` into the bucket under each name; the registrations for them.
 fn copies(service: &common::Service, face: &str, names: &[String]) -> Vec<BulkRegistration> {
     names
@@ -147,7 +131,7 @@ fn record<'a>(records: &'a [RegisterSummary], filename: &str) -> &'a RegisterSum
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_out_of_the_bucket_are_refused_with_a_reason_that_names_no_server_path() {
     let service = common::Service::start().await;
-    let gallery = gallery(&service, "Links").await;
+    let gallery = service.gallery("Links").await;
     let bucket = service.bucket_dir();
     let outside = service.data_dir.path().join("outside.jpg");
     std::fs::copy(common::face("john_schneider/1.jpg"), &outside).expect("copy");
@@ -211,8 +195,8 @@ fn mkfifo(path: &Path) {
 async fn a_fifo_in_one_job_fails_at_once_and_does_not_stall_another_gallerys_job() {
     let service = common::Service::start().await;
     let (first, second) = (
-        gallery(&service, "First").await,
-        gallery(&service, "Second").await,
+        service.gallery("First").await,
+        service.gallery("Second").await,
     );
     mkfifo(&service.bucket_dir().join("pipe.jpg"));
     let mut stuck = vec![BulkRegistration {
@@ -252,10 +236,7 @@ async fn a_fifo_in_one_job_fails_at_once_and_does_not_stall_another_gallerys_job
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_of_different_galleries_progress_side_by_side() {
     let service = common::Service::start().await;
-    let (big, small) = (
-        gallery(&service, "Big").await,
-        gallery(&service, "Small").await,
-    );
+    let (big, small) = (service.gallery("Big").await, service.gallery("Small").await);
     let big_names: Vec<String> = (0..16).map(|i| format!("big-{i}.jpg")).collect();
     let small_names: Vec<String> = (0..2).map(|i| format!("small-{i}.jpg")).collect();
     let big_batch = big
@@ -354,7 +335,7 @@ fn on_a_full_disk_the_bulk_worker_waits_quietly_and_resumes_when_space_returns()
     };
     runtime.block_on(async {
         let service = common::Service::start().await;
-        let gallery = gallery(&service, "Full").await;
+        let gallery = service.gallery("Full").await;
         let names: Vec<String> = (0..12).map(|i| format!("face-{i}.jpg")).collect();
         let batch = gallery
             .bulk_register(copies(&service, "john_schneider/3.jpg", &names))
