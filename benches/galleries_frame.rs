@@ -27,7 +27,7 @@ use necid_console::backend::{Backend, Outbox};
 use necid_console::connection::Connection;
 use necid_console::profiles::{Profile, ProfileId, ProfileKind};
 use necid_console::ui::galleries::GalleriesPane;
-use necid_console::ui::{ConnectionState, PaneContext, ShellAction};
+use necid_console::ui::{ConnectionState, Pane, PaneContext, ShellAction};
 use necid_console::widgets::Toasts;
 
 const GALLERIES: usize = 10_000;
@@ -58,6 +58,7 @@ impl Shell {
                 gallery: None,
                 opening_gallery: false,
                 data_dir: &data_dir,
+                shell: None,
             };
             self.pane.ui(ui, &mut cx);
         });

@@ -13,24 +13,25 @@ use std::collections::HashMap;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Backend, Command, FaceCommand, OpenedGallery, Outbox};
+use crate::backend::{Backend, Command, OpenedGallery, Outbox};
 use crate::connection::{
     ActivityEntry, ActivityEvent, ActivityReceiver, ActivitySender, Connection, RequestInFlight,
 };
 use crate::credentials::KeyringStatus;
 use crate::local::{LocalService, LocalSettings};
+use crate::open_gallery::GalleryCache;
 use crate::paths::AppPaths;
 use crate::profiles::{ProfileBook, ProfileId, ProfileKind};
 use crate::request::{Finished, Request};
 use crate::ui::settings::{SettingsShell, Theme};
-use crate::ui::{self, ConnectionState, Pane, PaneContext, ShellAction};
+use crate::ui::{self, ConnectionState, Pane, PaneContext, PaneId, ShellAction, ShellParts};
 use crate::widgets::{Toasts, badge};
 
 /// What eframe remembers between starts. Nothing secret and no request state lives here.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Remembered {
-    pub pane: Pane,
+    pub pane: PaneId,
     pub active_profile_id: Option<ProfileId>,
     pub theme: Theme,
     /// The Local service's models folder when Settings overrides the default (not secret).
@@ -48,6 +49,36 @@ struct Panes {
     jobs: ui::jobs::JobsPane,
     activity: ui::activity::ActivityPane,
     settings: ui::settings::SettingsPane,
+}
+
+impl Panes {
+    /// The pane shown for `id`.
+    fn get(&mut self, id: PaneId) -> &mut dyn Pane {
+        match id {
+            PaneId::Galleries => &mut self.galleries,
+            PaneId::Applications => &mut self.applications,
+            PaneId::Subjects => &mut self.subjects,
+            PaneId::Tags => &mut self.tags,
+            PaneId::Face => &mut self.face,
+            PaneId::Jobs => &mut self.jobs,
+            PaneId::Activity => &mut self.activity,
+            PaneId::Settings => &mut self.settings,
+        }
+    }
+
+    /// Every pane, in the navigation's order.
+    fn all(&mut self) -> [&mut dyn Pane; 8] {
+        [
+            &mut self.galleries,
+            &mut self.applications,
+            &mut self.subjects,
+            &mut self.tags,
+            &mut self.face,
+            &mut self.jobs,
+            &mut self.activity,
+            &mut self.settings,
+        ]
+    }
 }
 
 /// The console.
@@ -71,8 +102,9 @@ pub struct ConsoleApp {
     activity: Vec<ActivityEntry>,
     /// The requests sent and not ended yet.
     requests_in_flight: std::collections::BTreeMap<necid::RequestId, RequestInFlight>,
-    /// The gallery the gallery-scoped panes work on, and the client it was opened with.
-    gallery: Option<(Connection, OpenedGallery)>,
+    /// The gallery the gallery-scoped panes work on, with what they show of it (its tags), and
+    /// the client it was opened with.
+    gallery: Option<(Connection, GalleryCache)>,
     opening_gallery: Request<OpenedGallery>,
     /// The client `opening_gallery` was sent with: an answer for another one is dropped.
     opening_on: Option<Connection>,
@@ -217,9 +249,11 @@ impl ConsoleApp {
             self.gallery = None;
         }
         self.local_service.reset();
-        self.local_service.send(&mut self.outbox, |reply| {
-            Command::Face(FaceCommand::StartLocal { settings, reply })
-        });
+        self.local_service
+            .send(&mut self.outbox, |reply| Command::StartLocal {
+                settings,
+                reply,
+            });
     }
 
     /// The state eframe saves.
@@ -232,7 +266,7 @@ impl ConsoleApp {
     }
 
     /// The selected pane.
-    pub fn pane(&self) -> Pane {
+    pub fn pane(&self) -> PaneId {
         self.remembered.pane
     }
 
@@ -269,6 +303,9 @@ impl ConsoleApp {
         self.toasts.ui(ui);
 
         self.apply_actions();
+        if let Some((_, gallery)) = &mut self.gallery {
+            gallery.update(&mut self.outbox);
+        }
         for command in self.outbox.drain() {
             self.backend.execute(command, ui.ctx());
         }
@@ -286,7 +323,7 @@ impl ConsoleApp {
 
     /// The gallery the gallery-scoped panes work on.
     pub fn open_gallery(&self) -> Option<&OpenedGallery> {
-        self.gallery.as_ref().map(|(_, gallery)| gallery)
+        self.gallery.as_ref().map(|(_, gallery)| gallery.opened())
     }
 
     /// The messages shown as toasts so far, oldest first (the last 100).
@@ -381,6 +418,11 @@ impl ConsoleApp {
                         self.gallery = None;
                     }
                 }
+                ShellAction::GalleryChanged(change) => {
+                    if let Some((_, gallery)) = &mut self.gallery {
+                        gallery.invalidate(change);
+                    }
+                }
                 ShellAction::OpenGallery(gallery_id, name) => {
                     if let ConnectionState::Ready(connection) = self.active_connection() {
                         let connection = connection.clone();
@@ -428,7 +470,7 @@ impl ConsoleApp {
         if current.same_servers(&opened_on) {
             tracing::info!("the profile's keys or region changed: opening the gallery again");
             self.opening_name = Some(gallery.name.clone());
-            self.open_gallery_on(current, gallery.gallery_id);
+            self.open_gallery_on(current, gallery.gallery_id.clone());
         } else {
             let servers = if current.profile.kind == ProfileKind::Local {
                 "another Local service".to_owned()
@@ -509,7 +551,7 @@ impl ConsoleApp {
                 if let Some(opened_on) = self.opening_on.take()
                     && Some(opened_on.generation) == current
                 {
-                    self.gallery = Some((opened_on, opened.clone()));
+                    self.gallery = Some((opened_on, GalleryCache::new(opened.clone())));
                 }
             }
             Some(Finished::Failed(error)) => {
@@ -523,7 +565,6 @@ impl ConsoleApp {
             None => {}
         }
         self.follow_profile();
-        self.panes.settings.poll(&mut self.toasts);
         if let Some(local) = &mut self.local {
             let wanted = self
                 .remembered
@@ -551,7 +592,7 @@ impl ConsoleApp {
     }
 
     fn shortcuts(&mut self, ui: &Ui) {
-        for pane in Pane::ALL {
+        for pane in PaneId::ALL {
             if ui.input_mut(|i| i.consume_shortcut(&pane.shortcut())) {
                 self.remembered.pane = pane;
             }
@@ -651,7 +692,7 @@ impl ConsoleApp {
 
     fn navigation_ui(&mut self, ui: &mut Ui) {
         ui.add_space(6.0);
-        for pane in Pane::ALL {
+        for pane in PaneId::ALL {
             let selected = self.remembered.pane == pane;
             let shortcut = ui.ctx().format_shortcut(&pane.shortcut());
             let response = ui
@@ -666,6 +707,7 @@ impl ConsoleApp {
         }
     }
 
+    /// Lets every pane take its answers (see [`ui::Pane::poll`]), then draws the selected one.
     fn pane_ui(&mut self, ui: &mut Ui) {
         let connection = connection_state(
             &self.connections,
@@ -691,42 +733,30 @@ impl ConsoleApp {
                 .map(|(_, gallery)| gallery),
             opening_gallery: self.opening_gallery.is_pending(),
             data_dir: &self.backend.paths().data_dir,
+            shell: None,
         };
-        let panes = &mut self.panes;
-        match self.remembered.pane {
-            Pane::Galleries => panes.galleries.ui(ui, &mut cx),
-            Pane::Applications => panes.applications.ui(ui, &mut cx),
-            Pane::Subjects => panes.subjects.ui(ui, &mut cx),
-            Pane::Tags => panes.tags.ui(ui, &mut cx),
-            Pane::Face => panes.face.ui(ui, &mut cx),
-            Pane::Jobs => panes.jobs.ui(ui, &mut cx),
-            Pane::Activity => {
-                panes.activity.ui(
-                    ui,
-                    &mut cx,
-                    &self.activity,
-                    self.backend.in_flight(),
-                    &self.requests_in_flight,
-                );
-            }
-            Pane::Settings => panes.settings.ui(
-                ui,
-                &mut cx,
-                SettingsShell {
-                    book: &mut self.book,
-                    active_profile_id: &mut self.remembered.active_profile_id,
-                    keyring: &mut self.keyring,
-                    theme: &mut self.remembered.theme,
-                    local: self.default_models_dir.as_deref().map(|default| {
-                        crate::ui::settings::LocalShell {
-                            default_models_dir: default,
-                            models_dir: &mut self.remembered.models_dir,
-                            status: self.local_service.phase(),
-                        }
-                    }),
-                },
-            ),
+        for pane in self.panes.all() {
+            pane.poll(&mut cx);
         }
+        cx.shell = Some(ShellParts {
+            activity: &self.activity,
+            in_flight: self.backend.in_flight(),
+            requests_in_flight: &self.requests_in_flight,
+            settings: SettingsShell {
+                book: &mut self.book,
+                active_profile_id: &mut self.remembered.active_profile_id,
+                keyring: &mut self.keyring,
+                theme: &mut self.remembered.theme,
+                local: self.default_models_dir.as_deref().map(|default| {
+                    crate::ui::settings::LocalShell {
+                        default_models_dir: default,
+                        models_dir: &mut self.remembered.models_dir,
+                        status: self.local_service.phase(),
+                    }
+                }),
+            },
+        });
+        self.panes.get(self.remembered.pane).ui(ui, &mut cx);
     }
 }
 

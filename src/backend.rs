@@ -5,29 +5,34 @@
 //! built by `main.rs`; blocking work such as the keyring on its blocking pool). Each command carries the sending
 //! half of a `poll_promise` promise; the task fills it and asks egui for a repaint, and the pane
 //! polls its [`crate::request::Request`] on the next frame. The UI thread never waits.
+//!
+//! An API call has no command of its own: a pane hands [`Command::Call`] a future built from the
+//! client (see [`crate::request::Request::read`]), and this module runs it like any other task
+//! (request events owned by it, listed in Activity, aborted when unwanted if it only reads).
+//! Named commands remain only for what is more than a call: the keyring, files and dialogs
+//! (`backend/files.rs`), the profile file and the Local service.
 #![allow(clippy::disallowed_methods)] // spawning is what this module is for
 
-pub mod face;
+mod call;
+pub mod files;
+mod gallery_keys;
 mod in_flight;
-pub mod subjects;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use necid::{
-    Application, ApplicationId, CreateApplication, CreateGallery, CreatedGallery, GalleryId,
-    GallerySummary, SortDirection, SubjectPage, TagName, UpdateApplication, UpdateGallery,
-    UpdatedGallery,
-};
+use necid::{CreateGallery, CreatedGallery, GalleryId};
 
-use crate::connection::{
-    ActivityEntry, ActivityEvent, ActivitySender, Connection, RequestInFlight,
-};
+use crate::connection::{ActivitySender, Connection};
 use crate::credentials::{self, KeyringStatus, Secrets};
 use crate::error::UiError;
+use crate::local::{LocalService, LocalSettings};
 use crate::paths::AppPaths;
 use crate::profiles::{Profile, ProfileId, ProfileList};
 
+pub use call::{Access, Call, Worker};
+pub use files::FileCommand;
+pub use gallery_keys::OpenedGallery;
 pub use in_flight::{InFlight, InFlightId, InFlightTask, Pending, Reply, sentence_case};
 
 tokio::task_local! {
@@ -40,9 +45,6 @@ tokio::task_local! {
 pub fn current_owner() -> Option<InFlightId> {
     OWNER.try_with(|owner| *owner).ok()
 }
-
-pub use face::FaceCommand;
-pub use subjects::SubjectsCommand;
 
 /// The console's one tokio runtime, which every background task runs on. Two workers match the
 /// machines this runs on; blocking work (keyring, files) has its own pool.
@@ -97,21 +99,11 @@ pub enum Command {
         bucket_dir: Option<std::path::PathBuf>,
         reply: Reply<Connection>,
     },
-    ListGalleries {
-        client: necid::Client,
-        reply: Reply<Vec<GallerySummary>>,
-    },
     /// Create a gallery and file its API key in the keyring.
     CreateGallery {
         connection: Connection,
         gallery: CreateGallery,
         reply: Reply<CreatedGallery>,
-    },
-    UpdateGallery {
-        client: necid::Client,
-        gallery_id: GalleryId,
-        change: UpdateGallery,
-        reply: Reply<UpdatedGallery>,
     },
     /// Delete a gallery and its API key in the keyring.
     DeleteGallery {
@@ -126,59 +118,15 @@ pub enum Command {
         gallery_id: GalleryId,
         reply: Reply<OpenedGallery>,
     },
-    ListTags {
-        gallery: necid::Gallery,
-        reply: Reply<Vec<TagName>>,
+    /// Find the keys and start the Local service (models, store, listener on 127.0.0.1).
+    StartLocal {
+        settings: LocalSettings,
+        reply: Reply<LocalService>,
     },
-    CreateTag {
-        gallery: necid::Gallery,
-        name: TagName,
-        reply: Reply<()>,
-    },
-    RenameTag {
-        gallery: necid::Gallery,
-        old_name: TagName,
-        new_name: TagName,
-        reply: Reply<()>,
-    },
-    DeleteTag {
-        gallery: necid::Gallery,
-        name: TagName,
-        reply: Reply<()>,
-    },
-    /// Every application with its details (the list alone has no minimum quality).
-    ListApplications {
-        client: necid::Client,
-        reply: Reply<Vec<Application>>,
-    },
-    CreateApplication {
-        client: necid::Client,
-        application: CreateApplication,
-        reply: Reply<Application>,
-    },
-    UpdateApplication {
-        client: necid::Client,
-        application_id: ApplicationId,
-        change: UpdateApplication,
-        reply: Reply<Application>,
-    },
-    DeleteApplication {
-        client: necid::Client,
-        application_id: ApplicationId,
-        reply: Reply<()>,
-    },
-    /// One page of List Subjects.
-    ListSubjects {
-        gallery: necid::Gallery,
-        start: u64,
-        length: u32,
-        dir: SortDirection,
-        reply: Reply<SubjectPage>,
-    },
-    /// The Face pane's work (see `backend/face.rs`).
-    Face(FaceCommand),
-    /// The Subjects and Jobs panes' work (see `backend/subjects.rs`).
-    Subjects(SubjectsCommand),
+    /// A dialog, or a file read or written (see `backend/files.rs`).
+    Files(FileCommand),
+    /// One API call, or a few in a row, built by a pane (see [`Call`]).
+    Call(Call),
 }
 
 impl Command {
@@ -192,22 +140,12 @@ impl Command {
             Self::DeleteSecrets { .. } => "removing the keys from the OS keyring",
             Self::SaveProfiles { .. } => "saving the profile list",
             Self::Connect { .. } => "connecting",
-            Self::ListGalleries { .. } => "listing the galleries",
             Self::CreateGallery { .. } => "creating the gallery",
-            Self::UpdateGallery { .. } => "saving the gallery",
             Self::DeleteGallery { .. } => "deleting the gallery",
             Self::OpenGallery { .. } => "opening the gallery",
-            Self::ListTags { .. } => "listing the tags",
-            Self::CreateTag { .. } => "creating the tag",
-            Self::RenameTag { .. } => "renaming the tag",
-            Self::DeleteTag { .. } => "deleting the tag",
-            Self::ListApplications { .. } => "listing the applications",
-            Self::CreateApplication { .. } => "creating the application",
-            Self::UpdateApplication { .. } => "saving the application",
-            Self::DeleteApplication { .. } => "deleting the application",
-            Self::ListSubjects { .. } => "listing the subjects",
-            Self::Face(command) => command.name(),
-            Self::Subjects(command) => command.name(),
+            Self::StartLocal { .. } => "starting the Local service",
+            Self::Files(command) => command.name(),
+            Self::Call(call) => call.what(),
         }
     }
 }
@@ -216,23 +154,11 @@ impl Command {
     /// Whether the command only reads, so that stopping it half-way loses nothing: its task is
     /// aborted when nobody wants the answer any more, and Activity offers to cancel it.
     pub fn only_reads(&self) -> bool {
-        matches!(
-            self,
-            Self::ListGalleries { .. }
-                | Self::OpenGallery { .. }
-                | Self::ListTags { .. }
-                | Self::ListApplications { .. }
-                | Self::ListSubjects { .. }
-                | Self::Subjects(
-                    SubjectsCommand::ListEvents { .. } | SubjectsCommand::BulkRecords { .. },
-                )
-                | Self::Face(
-                    FaceCommand::Extract { .. }
-                        | FaceCommand::Search { .. }
-                        | FaceCommand::VerifySubject { .. }
-                        | FaceCommand::VerifyFaces { .. },
-                )
-        )
+        match self {
+            Self::OpenGallery { .. } => true,
+            Self::Call(call) => call.access() == Access::Read,
+            _ => false,
+        }
     }
 }
 
@@ -373,12 +299,7 @@ impl Backend {
             } => {
                 let repaint = ctx.clone();
                 self.blocking(ctx, what, reply, move || {
-                    connect(profile, generation, activity, repaint, bucket_dir)
-                });
-            }
-            Command::ListGalleries { client, reply } => {
-                self.task(ctx, what, reply, async move {
-                    client.galleries().list().await.map_err(api_error)
+                    gallery_keys::connect(profile, generation, activity, repaint, bucket_dir)
                 });
             }
             Command::CreateGallery {
@@ -386,43 +307,9 @@ impl Backend {
                 gallery,
                 reply,
             } => {
-                let runtime = self.runtime.clone();
+                let worker = self.worker();
                 self.task(ctx, what, reply, async move {
-                    let created = connection
-                        .client
-                        .galleries()
-                        .create(&gallery)
-                        .await
-                        .map_err(api_error)?;
-                    let profile_id = connection.profile_id.clone();
-                    let owner = gallery_owner(&created.id);
-                    let api_key = created.api_key.clone();
-                    runtime
-                        .spawn_blocking(move || {
-                            credentials::store_api_key(&profile_id, &owner, api_key.expose())
-                        })
-                        .await
-                        .map_err(|_| UiError::task_lost("storing the API key"))?
-                        .map_err(|error| {
-                            UiError::new(format!(
-                                "The gallery was created, but its API key could not be kept: {error}"
-                            ))
-                        })?;
-                    Ok(created)
-                });
-            }
-            Command::UpdateGallery {
-                client,
-                gallery_id,
-                change,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    client
-                        .galleries()
-                        .update(&gallery_id, &change)
-                        .await
-                        .map_err(api_error)
+                    gallery_keys::create_gallery(connection, gallery, worker).await
                 });
             }
             Command::DeleteGallery {
@@ -430,25 +317,9 @@ impl Backend {
                 gallery_id,
                 reply,
             } => {
-                let runtime = self.runtime.clone();
+                let worker = self.worker();
                 self.task(ctx, what, reply, async move {
-                    connection
-                        .client
-                        .galleries()
-                        .delete(&gallery_id)
-                        .await
-                        .map_err(api_error)?;
-                    let profile_id = connection.profile_id.clone();
-                    let owner = gallery_owner(&gallery_id);
-                    // The gallery is gone either way; a key left behind is harmless and is
-                    // overwritten if the id ever comes back.
-                    let removed = runtime
-                        .spawn_blocking(move || credentials::delete_api_key(&profile_id, &owner))
-                        .await;
-                    if let Ok(Err(error)) = removed {
-                        tracing::warn!(%error, "the deleted gallery's API key stayed in the keyring");
-                    }
-                    Ok(())
+                    gallery_keys::delete_gallery(connection, gallery_id, worker).await
                 });
             }
             Command::OpenGallery {
@@ -456,124 +327,34 @@ impl Backend {
                 gallery_id,
                 reply,
             } => {
-                let runtime = self.runtime.clone();
+                let worker = self.worker();
                 self.task(ctx, what, reply, async move {
-                    open_gallery(connection, gallery_id, runtime).await
+                    gallery_keys::open_gallery(connection, gallery_id, worker).await
                 });
             }
-            Command::ListTags { gallery, reply } => {
+            Command::StartLocal { settings, reply } => {
+                let worker = self.worker();
                 self.task(ctx, what, reply, async move {
-                    gallery.tags().await.map_err(api_error)
+                    let profile_id = settings.profile_id.clone();
+                    let keys = worker
+                        .blocking(what, move || crate::local::tenant_keys(&profile_id))
+                        .await?;
+                    crate::local::start(settings, keys).await
                 });
             }
-            Command::CreateTag {
-                gallery,
-                name,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    gallery.create_tag(&name).await.map_err(api_error)
-                });
-            }
-            Command::RenameTag {
-                gallery,
-                old_name,
-                new_name,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    gallery
-                        .rename_tag(&old_name, &new_name)
-                        .await
-                        .map_err(api_error)
-                });
-            }
-            Command::DeleteTag {
-                gallery,
-                name,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    gallery.delete_tag(&name).await.map_err(api_error)
-                });
-            }
-            Command::ListApplications { client, reply } => {
-                self.task(ctx, what, reply, async move {
-                    let applications = client.applications();
-                    let summaries = applications.list().await.map_err(api_error)?;
-                    let mut details = Vec::with_capacity(summaries.len());
-                    for summary in summaries {
-                        details.push(applications.get(&summary.id).await.map_err(api_error)?);
-                    }
-                    Ok(details)
-                });
-            }
-            Command::CreateApplication {
-                client,
-                application,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    client
-                        .applications()
-                        .create(&application)
-                        .await
-                        .map_err(api_error)
-                });
-            }
-            Command::UpdateApplication {
-                client,
-                application_id,
-                change,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    client
-                        .applications()
-                        .update(&application_id, &change)
-                        .await
-                        .map_err(api_error)
-                });
-            }
-            Command::DeleteApplication {
-                client,
-                application_id,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    client
-                        .applications()
-                        .delete(&application_id)
-                        .await
-                        .map_err(api_error)
-                });
-            }
-            Command::ListSubjects {
-                gallery,
-                start,
-                length,
-                dir,
-                reply,
-            } => {
-                self.task(ctx, what, reply, async move {
-                    gallery
-                        .list_subjects()
-                        .start(start)
-                        .length(length)
-                        .dir(dir)
-                        .send()
-                        .await
-                        .map_err(api_error)
-                });
-            }
-            Command::Face(command) => command.execute(self, ctx),
-            Command::Subjects(command) => command.execute(self, ctx),
+            Command::Files(command) => command.execute(self, ctx),
+            Command::Call(call) => call.start(self, ctx),
         }
+    }
+
+    /// What a pane's call may use besides the client: the blocking pool.
+    pub(crate) fn worker(&self) -> Worker {
+        Worker::new(self.runtime.clone())
     }
 
     /// Runs blocking `work` on the blocking pool, then fills `reply` and repaints. A panic in
     /// `work` becomes an error reply instead of a dropped promise (which would panic the UI).
-    fn blocking<T: Send + 'static>(
+    pub(crate) fn blocking<T: Send + 'static>(
         &self,
         ctx: &egui::Context,
         what: &'static str,
@@ -600,7 +381,7 @@ impl Backend {
 
     /// Runs `work` on the runtime, then fills `reply` and repaints; a panic becomes an error.
     /// A read is aborted when its answer is no longer wanted (see [`in_flight`]).
-    fn task<T: Send + 'static>(
+    pub(crate) fn task<T: Send + 'static>(
         &self,
         ctx: &egui::Context,
         what: &'static str,
@@ -630,154 +411,6 @@ impl Backend {
     }
 }
 
-/// A gallery ready for the gallery-scoped panes.
-#[derive(Clone, Debug)]
-pub struct OpenedGallery {
-    pub gallery_id: GalleryId,
-    pub name: String,
-    pub size: u64,
-    pub count: u64,
-    pub gallery: necid::Gallery,
-}
-
-impl OpenedGallery {
-    /// The same gallery over `client` (a profile's new keys or region on the same server): the
-    /// handle keeps the gallery's API key and takes everything else from the new client.
-    pub fn on_client(&self, client: &necid::Client) -> Self {
-        Self {
-            gallery: client.gallery(self.gallery.api_key().clone()),
-            ..self.clone()
-        }
-    }
-}
-
-/// The keyring owner name of a gallery's API key.
-fn gallery_owner(gallery_id: &GalleryId) -> String {
-    format!("gallery/{gallery_id}")
-}
-
-fn connect(
-    profile: Profile,
-    generation: u64,
-    activity: ActivitySender,
-    repaint: egui::Context,
-    bucket_dir: Option<std::path::PathBuf>,
-) -> Result<Connection, UiError> {
-    let secrets = credentials::load_profile_secrets(&profile.profile_id)
-        .map_err(keyring_error)?
-        .ok_or_else(|| {
-            UiError::new(format!(
-                "No AccessKey and SecretKey are stored for “{}”: add them in Settings.",
-                profile.name
-            ))
-        })?;
-    let observed = profile.clone();
-    let observer: necid::RequestEventObserver = std::sync::Arc::new(move |event| {
-        let event = match event {
-            necid::RequestEvent::Started(start) => ActivityEvent::Started(RequestInFlight {
-                request_id: start.id,
-                // Events come on the task making the request: the command running there owns it.
-                owner: current_owner(),
-                method: start.method,
-                url: start.url,
-                started: std::time::Instant::now(),
-                attempt: 1,
-                retrying_because: None,
-            }),
-            necid::RequestEvent::Retrying {
-                id,
-                attempt,
-                wait,
-                reason,
-            } => ActivityEvent::Retrying {
-                request_id: id,
-                attempt,
-                wait,
-                reason,
-            },
-            necid::RequestEvent::Finished(record) => {
-                ActivityEvent::Finished(ActivityEntry::from_record(&observed, record))
-            }
-            // A newer client may report more; the log needs none of it.
-            _ => return,
-        };
-        // The shell may be gone while a request finishes; then nobody needs the event.
-        let _ = activity.send(event);
-        repaint.request_repaint();
-    });
-    // The embedded service's own limit; a cloud profile keeps the client's, the NEC gateway's.
-    let max_request_bytes = match profile.kind {
-        crate::profiles::ProfileKind::Local => necid_server::Limits::default().max_body_bytes,
-        _ => necid::NEC_MAX_REQUEST_BYTES,
-    };
-    let client = necid::Client::builder()
-        .max_request_bytes(max_request_bytes)
-        .api_base_url(profile.api_base_url.clone())
-        .portal_base_url(profile.portal_base_url.clone())
-        .region(profile.region.clone())
-        .credentials(necid::Credentials::new(
-            secrets.access_key,
-            secrets.secret_key,
-        ))
-        .connect_timeout(profile.connect_timeout())
-        .request_timeout(profile.request_timeout())
-        .event_observer(observer)
-        .build()
-        .map_err(api_error)?;
-    Ok(Connection {
-        profile_id: profile.profile_id.clone(),
-        profile,
-        client,
-        bucket_dir,
-        generation,
-    })
-}
-
-async fn open_gallery(
-    connection: Connection,
-    gallery_id: GalleryId,
-    runtime: tokio::runtime::Handle,
-) -> Result<OpenedGallery, UiError> {
-    let detail = connection
-        .client
-        .galleries()
-        .get(&gallery_id)
-        .await
-        .map_err(api_error)?;
-    // The key filed when this console created the gallery, else its first application's.
-    let profile_id = connection.profile_id.clone();
-    let owner = gallery_owner(&gallery_id);
-    let filed = runtime
-        .spawn_blocking(move || credentials::load_api_key(&profile_id, &owner))
-        .await
-        .map_err(|_| UiError::task_lost("reading the API key"))?
-        .map_err(keyring_error)?;
-    let api_key = match (filed, detail.applications.first()) {
-        (Some(key), _) => necid::ApiKey::new(key),
-        (None, Some(application)) => application.api_key.clone(),
-        (None, None) => {
-            return Err(UiError::new(format!(
-                "The gallery “{}” has no application, so there is no API key to use it with: \
-                 create one in Applications.",
-                detail.name
-            )));
-        }
-    };
-    Ok(OpenedGallery {
-        gallery: connection.client.gallery(api_key),
-        gallery_id,
-        name: detail.name,
-        size: detail.size,
-        count: detail.count,
-    })
-}
-
-/// The client's error as the UI shows it (see [`UiError::from_request`]); the backend names the
-/// command's action when the task ends.
-pub fn api_error(error: necid::Error) -> UiError {
-    UiError::from_request(&error)
-}
-
-fn keyring_error(error: credentials::CredentialError) -> UiError {
+pub(crate) fn keyring_error(error: credentials::CredentialError) -> UiError {
     UiError::new(error.to_string())
 }

@@ -220,6 +220,14 @@ impl fmt::Display for UiError {
 
 impl std::error::Error for UiError {}
 
+/// Every API call's failure reaches the UI through this one mapping (see
+/// [`UiError::from_request`]), so a call written with `?` needs no `map_err`.
+impl From<necid::Error> for UiError {
+    fn from(error: necid::Error) -> Self {
+        Self::from_request(&error)
+    }
+}
+
 /// `text` with a capital first letter and a full stop.
 fn sentence(text: &str) -> String {
     let mut chars = text.chars();

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod credentials;
 pub mod error;
 pub mod local;
+pub mod open_gallery;
 pub mod paths;
 pub mod profiles;
 pub mod request;

@@ -1,7 +1,7 @@
 //! A request as the UI sees it: not requested, pending, ready or failed, each keeping the last
 //! good data so a refresh does not make the pane flicker.
 
-use crate::backend::{Command, Outbox, Pending, Reply};
+use crate::backend::{Access, Call, Command, Outbox, Pending, Reply, Worker};
 use crate::error::UiError;
 
 /// Which of the four states a [`Request`] is in.
@@ -61,6 +61,33 @@ impl<T: Send + 'static> Request<T> {
         outbox.push(make(reply));
         self.pending = Some(pending);
         self.requested = true;
+    }
+
+    /// Runs an API call that only reads: `work` gets a [`Worker`] for blocking steps and
+    /// returns the answer; `what` names the action ("listing the tags") for Activity and for
+    /// the error. A superseded or cancelled read is aborted (see `backend::in_flight`).
+    pub fn read<E, F, Fut>(&mut self, outbox: &mut Outbox, what: &'static str, work: F)
+    where
+        E: Into<UiError>,
+        F: FnOnce(Worker) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.send(outbox, |reply| {
+            Command::Call(Call::new(what, Access::Read, reply, work))
+        });
+    }
+
+    /// Runs an API call that changes something; it runs to its end even if nobody waits for
+    /// the answer any more.
+    pub fn write<E, F, Fut>(&mut self, outbox: &mut Outbox, what: &'static str, work: F)
+    where
+        E: Into<UiError>,
+        F: FnOnce(Worker) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.send(outbox, |reply| {
+            Command::Call(Call::new(what, Access::Write, reply, work))
+        });
     }
 
     /// Takes the reply if it has arrived; call once per frame before drawing.

@@ -8,7 +8,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use necid_console::AppPaths;
 use necid_console::credentials::{self, KeyringStatus, Secrets};
 use necid_console::profiles::ProfileList;
-use necid_console::ui::Pane;
+use necid_console::ui::PaneId as Pane;
 
 const NAVIGATION: [&str; 8] = [
     "Galleries",

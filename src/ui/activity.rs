@@ -12,7 +12,7 @@
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::{PaneContext, pane_header};
+use super::{Pane, PaneContext, PaneId, pane_header};
 use crate::backend::{InFlight, InFlightTask};
 use crate::connection::{ActivityEntry, RequestInFlight};
 use crate::widgets::NotificationKind;
@@ -25,8 +25,27 @@ pub struct ActivityPane {
     only_failures: bool,
 }
 
+impl Pane for ActivityPane {
+    fn id(&self) -> PaneId {
+        PaneId::Activity
+    }
+
+    /// Draws nothing when the pane is drawn without a shell (`cx.shell` is `None`).
+    fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        if let Some(shell) = cx.shell.take() {
+            self.log_ui(
+                ui,
+                cx,
+                shell.activity,
+                shell.in_flight,
+                shell.requests_in_flight,
+            );
+        }
+    }
+}
+
 impl ActivityPane {
-    pub fn ui(
+    fn log_ui(
         &mut self,
         ui: &mut Ui,
         cx: &mut PaneContext<'_>,

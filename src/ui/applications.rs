@@ -8,11 +8,10 @@ use necid::{
     Application, ApplicationId, CreateApplication, GalleryId, GallerySummary, UpdateApplication,
 };
 
-use super::{PaneContext, pane_header};
-use crate::backend::Command;
+use super::{Pane, PaneContext, PaneId, pane_header};
 use crate::connection::Connection;
 use crate::request::{Finished, Request};
-use crate::widgets::{Confirm, ConfirmOutcome, error_label};
+use crate::widgets::{ConfirmSlot, error_label};
 
 #[derive(Debug, Default)]
 struct NewApplication {
@@ -38,11 +37,15 @@ pub struct ApplicationsPane {
     change: Request<Application>,
     create: Request<Application>,
     delete: Request<()>,
-    confirm_delete: Option<Application>,
+    confirm_delete: ConfirmSlot<Application>,
 }
 
-impl ApplicationsPane {
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+impl Pane for ApplicationsPane {
+    fn id(&self) -> PaneId {
+        PaneId::Applications
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         pane_header(
             ui,
             "Applications",
@@ -89,17 +92,27 @@ impl ApplicationsPane {
         self.new_application_ui(ui, cx, &connection);
         self.confirm_delete_ui(ui, cx, &connection);
     }
+}
 
+impl ApplicationsPane {
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        // Every application with its details: the list alone has no minimum quality.
         let client = connection.client.clone();
         self.list
-            .send(cx.outbox, |reply| Command::ListApplications {
-                client,
-                reply,
+            .read(cx.outbox, "listing the applications", move |_| async move {
+                let applications = client.applications();
+                let summaries = applications.list().await?;
+                let mut details = Vec::with_capacity(summaries.len());
+                for summary in summaries {
+                    details.push(applications.get(&summary.id).await?);
+                }
+                Ok::<_, necid::Error>(details)
             });
         let client = connection.client.clone();
         self.galleries
-            .send(cx.outbox, |reply| Command::ListGalleries { client, reply });
+            .read(cx.outbox, "listing the galleries", move |_| async move {
+                client.galleries().list().await
+            });
     }
 
     fn poll(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
@@ -223,7 +236,7 @@ impl ApplicationsPane {
                             .on_hover_text(format!("Delete “{}”", application.name))
                             .clicked()
                         {
-                            self.confirm_delete = Some(application.clone());
+                            self.confirm_delete.ask(application.clone());
                         }
                     });
                     ui.end_row();
@@ -236,11 +249,8 @@ impl ApplicationsPane {
                 ..UpdateApplication::default()
             };
             self.change
-                .send(cx.outbox, |reply| Command::UpdateApplication {
-                    client,
-                    application_id,
-                    change,
-                    reply,
+                .write(cx.outbox, "saving the application", move |_| async move {
+                    client.applications().update(&application_id, &change).await
                 });
         }
     }
@@ -313,10 +323,8 @@ impl ApplicationsPane {
                         gallery_id,
                     };
                     self.create
-                        .send(cx.outbox, |reply| Command::CreateApplication {
-                            client,
-                            application,
-                            reply,
+                        .write(cx.outbox, "creating the application", move |_| async move {
+                            client.applications().create(&application).await
                         });
                 }
                 if ui.button("Cancel").clicked() {
@@ -344,33 +352,24 @@ impl ApplicationsPane {
         cx: &mut PaneContext<'_>,
         connection: &Connection,
     ) {
-        let Some(application) = self.confirm_delete.clone() else {
-            return;
-        };
-        let title = format!("Delete the application “{}”?", application.name);
-        let consequences = "Its API key stops working at once: every program that uses it loses \
-                            access to its gallery. The gallery and its subjects stay.";
-        match Confirm::new(
-            egui::Id::unique("confirm_delete_application"),
-            &title,
-            consequences,
-            "Delete application",
-        )
-        .ui(ui)
-        {
-            ConfirmOutcome::Waiting => {}
-            ConfirmOutcome::Cancelled => self.confirm_delete = None,
-            ConfirmOutcome::Confirmed => {
-                self.confirm_delete = None;
-                let client = connection.client.clone();
-                let application_id = application.id.clone();
-                self.delete
-                    .send(cx.outbox, |reply| Command::DeleteApplication {
-                        client,
-                        application_id,
-                        reply,
-                    });
-            }
+        let confirmed = self
+            .confirm_delete
+            .ui(ui, "confirm_delete_application", |application| {
+                (
+                    format!("Delete the application “{}”?", application.name),
+                    "Its API key stops working at once: every program that uses it loses access \
+                     to its gallery. The gallery and its subjects stay."
+                        .to_owned(),
+                    "Delete application",
+                )
+            });
+        if let Some(application) = confirmed {
+            let client = connection.client.clone();
+            let application_id = application.id.clone();
+            self.delete
+                .write(cx.outbox, "deleting the application", move |_| async move {
+                    client.applications().delete(&application_id).await
+                });
         }
     }
 }

@@ -10,11 +10,11 @@ use egui::{DragValue, Grid, ProgressBar, RichText, Slider, TextEdit, Ui};
 use egui_extras::{Column, TableBuilder};
 use necid::{CreateGallery, GalleryId, GallerySummary, UpdateGallery};
 
-use super::{PaneContext, ShellAction, pane_header};
+use super::{Pane, PaneContext, PaneId, ShellAction, pane_header};
 use crate::backend::Command;
 use crate::connection::Connection;
 use crate::request::{Finished, Request};
-use crate::widgets::{Confirm, ConfirmOutcome, error_label};
+use crate::widgets::{ConfirmSlot, error_label};
 
 /// The largest gallery size the form offers.
 const MAX_GALLERY_SIZE: u64 = 10_000_000;
@@ -66,11 +66,15 @@ pub struct GalleriesPane {
     create: Request<necid::CreatedGallery>,
     update: Request<necid::UpdatedGallery>,
     delete: Request<()>,
-    confirm_delete: Option<GallerySummary>,
+    confirm_delete: ConfirmSlot<GallerySummary>,
 }
 
-impl GalleriesPane {
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+impl Pane for GalleriesPane {
+    fn id(&self) -> PaneId {
+        PaneId::Galleries
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         pane_header(
             ui,
             "Galleries",
@@ -132,7 +136,9 @@ impl GalleriesPane {
         ui.add_space(4.0);
         self.list_ui(ui, cx);
     }
+}
 
+impl GalleriesPane {
     /// How many galleries the list on screen holds, once one arrived.
     pub fn listed(&self) -> Option<usize> {
         self.list.data().map(Vec::len)
@@ -141,7 +147,9 @@ impl GalleriesPane {
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
         let client = connection.client.clone();
         self.list
-            .send(cx.outbox, |reply| Command::ListGalleries { client, reply });
+            .read(cx.outbox, "listing the galleries", move |_| async move {
+                client.galleries().list().await
+            });
     }
 
     fn poll(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
@@ -280,7 +288,7 @@ impl GalleriesPane {
                 self.form = Some(GalleryForm::edit(&gallery));
             }
             if ui.button("Delete gallery…").clicked() {
-                self.confirm_delete = Some(gallery.clone());
+                self.confirm_delete.ask(gallery.clone());
             }
         });
     }
@@ -371,40 +379,33 @@ impl GalleriesPane {
         cx: &mut PaneContext<'_>,
         connection: &Connection,
     ) {
-        let Some(gallery) = self.confirm_delete.clone() else {
+        let confirmed = self
+            .confirm_delete
+            .ui(ui, "confirm_delete_gallery", |gallery| {
+                (
+                    format!("Delete the gallery “{}”?", gallery.name),
+                    format!(
+                        "Its {} enrolled face records, its tags and the applications' access to it \
+                     will be lost for good, on the server. This cannot be undone.",
+                        gallery.count
+                    ),
+                    "Delete gallery",
+                )
+            });
+        let Some(gallery) = confirmed else {
             return;
         };
-        let title = format!("Delete the gallery “{}”?", gallery.name);
-        let consequences = format!(
-            "Its {} enrolled face records, its tags and the applications' access to it will be \
-             lost for good, on the server. This cannot be undone.",
-            gallery.count
-        );
-        match Confirm::new(
-            egui::Id::unique("confirm_delete_gallery"),
-            &title,
-            &consequences,
-            "Delete gallery",
-        )
-        .ui(ui)
-        {
-            ConfirmOutcome::Waiting => {}
-            ConfirmOutcome::Cancelled => self.confirm_delete = None,
-            ConfirmOutcome::Confirmed => {
-                self.confirm_delete = None;
-                let connection = connection.clone();
-                let gallery_id = gallery.id.clone();
-                self.delete.send(cx.outbox, |reply| Command::DeleteGallery {
-                    connection,
-                    gallery_id,
-                    reply,
-                });
-                cx.actions
-                    .push(ShellAction::ForgetGallery(gallery.id.clone()));
-                if self.selected.as_ref() == Some(&gallery.id) {
-                    self.selected = None;
-                }
-            }
+        let connection = connection.clone();
+        let gallery_id = gallery.id.clone();
+        self.delete.send(cx.outbox, |reply| Command::DeleteGallery {
+            connection,
+            gallery_id,
+            reply,
+        });
+        cx.actions
+            .push(ShellAction::ForgetGallery(gallery.id.clone()));
+        if self.selected.as_ref() == Some(&gallery.id) {
+            self.selected = None;
         }
     }
 }
@@ -459,11 +460,8 @@ fn submit(
             };
             let client = connection.client.clone();
             let gallery_id = gallery_id.clone();
-            update.send(cx.outbox, |reply| Command::UpdateGallery {
-                client,
-                gallery_id,
-                change,
-                reply,
+            update.write(cx.outbox, "saving the gallery", move |_| async move {
+                client.galleries().update(&gallery_id, &change).await
             });
         }
     }

@@ -1,4 +1,9 @@
-//! The panes, one file each, and what the shell hands them every frame.
+//! The panes, one module each, and what the shell hands them every frame.
+//!
+//! Every pane implements [`Pane`]: the shell draws whichever is selected through it and lets
+//! every pane take its answers every frame ([`PaneId::poll`]), shown or not. A pane gets what it
+//! may use through a [`PaneContext`]: where to send commands and API calls, the toasts, the
+//! active connection and the open gallery with its tags ([`GalleryCache`], kept by the shell).
 
 pub mod activity;
 pub mod applications;
@@ -11,14 +16,28 @@ pub mod tags;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{OpenedGallery, Outbox};
-use crate::connection::Connection;
+use crate::backend::{InFlight, OpenedGallery, Outbox};
+use crate::connection::{ActivityEntry, Connection, RequestInFlight};
 use crate::error::UiError;
+use crate::open_gallery::GalleryCache;
 use crate::widgets::Toasts;
+
+/// What the shell asks of every pane.
+pub trait Pane {
+    /// Which entry of the navigation it is (its title and shortcut).
+    fn id(&self) -> PaneId;
+
+    /// Draws the pane; only the selected one is drawn.
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut PaneContext<'_>);
+
+    /// Takes what finished in the background; called every frame for every pane, shown or
+    /// not, so that work a pane started goes on while another is shown.
+    fn poll(&mut self, _cx: &mut PaneContext<'_>) {}
+}
 
 /// The left navigation's entries, in order; `Ctrl+1` … `Ctrl+8` select them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Pane {
+pub enum PaneId {
     #[default]
     Galleries,
     Applications,
@@ -30,43 +49,43 @@ pub enum Pane {
     Settings,
 }
 
-impl Pane {
-    pub const ALL: [Pane; 8] = [
-        Pane::Galleries,
-        Pane::Applications,
-        Pane::Subjects,
-        Pane::Tags,
-        Pane::Face,
-        Pane::Jobs,
-        Pane::Activity,
-        Pane::Settings,
+impl PaneId {
+    pub const ALL: [PaneId; 8] = [
+        PaneId::Galleries,
+        PaneId::Applications,
+        PaneId::Subjects,
+        PaneId::Tags,
+        PaneId::Face,
+        PaneId::Jobs,
+        PaneId::Activity,
+        PaneId::Settings,
     ];
 
     /// The navigation label.
     pub fn label(self) -> &'static str {
         match self {
-            Pane::Galleries => "Galleries",
-            Pane::Applications => "Applications",
-            Pane::Subjects => "Subjects",
-            Pane::Tags => "Tags",
-            Pane::Face => "Face",
-            Pane::Jobs => "Jobs",
-            Pane::Activity => "Activity",
-            Pane::Settings => "Settings",
+            PaneId::Galleries => "Galleries",
+            PaneId::Applications => "Applications",
+            PaneId::Subjects => "Subjects",
+            PaneId::Tags => "Tags",
+            PaneId::Face => "Face",
+            PaneId::Jobs => "Jobs",
+            PaneId::Activity => "Activity",
+            PaneId::Settings => "Settings",
         }
     }
 
     /// The digit key of its shortcut.
     pub fn shortcut_key(self) -> egui::Key {
         match self {
-            Pane::Galleries => egui::Key::Num1,
-            Pane::Applications => egui::Key::Num2,
-            Pane::Subjects => egui::Key::Num3,
-            Pane::Tags => egui::Key::Num4,
-            Pane::Face => egui::Key::Num5,
-            Pane::Jobs => egui::Key::Num6,
-            Pane::Activity => egui::Key::Num7,
-            Pane::Settings => egui::Key::Num8,
+            PaneId::Galleries => egui::Key::Num1,
+            PaneId::Applications => egui::Key::Num2,
+            PaneId::Subjects => egui::Key::Num3,
+            PaneId::Tags => egui::Key::Num4,
+            PaneId::Face => egui::Key::Num5,
+            PaneId::Jobs => egui::Key::Num6,
+            PaneId::Activity => egui::Key::Num7,
+            PaneId::Settings => egui::Key::Num8,
         }
     }
 
@@ -85,6 +104,17 @@ pub enum ShellAction {
     ForgetGallery(necid::GalleryId),
     /// Build the active profile's client again.
     Reconnect,
+    /// Something of the open gallery changed: what the panes show of it is fetched again.
+    GalleryChanged(GalleryChange),
+}
+
+/// What a pane changed in the open gallery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GalleryChange {
+    /// A tag was created, renamed or deleted (or the list is to be fetched again).
+    Tags,
+    /// A subject or an event was enrolled, replaced or unregistered.
+    Subjects,
 }
 
 /// The active profile's connection as the panes see it.
@@ -103,13 +133,28 @@ pub struct PaneContext<'a> {
     pub toasts: &'a mut Toasts,
     pub actions: &'a mut Vec<ShellAction>,
     pub connection: ConnectionState<'a>,
-    /// The gallery opened in Galleries, with its API key.
-    pub gallery: Option<&'a OpenedGallery>,
+    /// The gallery opened in Galleries, with its API key and its tags.
+    pub gallery: Option<&'a GalleryCache>,
     /// Set while the shell is opening a gallery.
     pub opening_gallery: bool,
     /// The console's data folder (thumbnails live under it); for paths handed to commands,
     /// never read here.
     pub data_dir: &'a std::path::Path,
+    /// What only the Activity and Settings panes use of the shell; `None` when a pane is drawn
+    /// on its own (tests, benches).
+    pub shell: Option<ShellParts<'a>>,
+}
+
+/// The shell's own state that the Activity and Settings panes show and change.
+#[derive(Debug)]
+pub struct ShellParts<'a> {
+    /// Every request made since start, oldest first.
+    pub activity: &'a [ActivityEntry],
+    /// The commands running now.
+    pub in_flight: &'a InFlight,
+    /// The requests sent and not ended yet.
+    pub requests_in_flight: &'a std::collections::BTreeMap<necid::RequestId, RequestInFlight>,
+    pub settings: settings::SettingsShell<'a>,
 }
 
 impl PaneContext<'_> {
@@ -139,11 +184,26 @@ impl PaneContext<'_> {
         }
     }
 
+    /// The open gallery's tags as the shell last fetched them (none before the first answer).
+    pub fn tags(&self) -> &[necid::TagName] {
+        self.gallery.map_or(&[], |g| g.tag_names())
+    }
+
+    /// The open gallery's version (see [`GalleryCache::version`]); 0 with no gallery.
+    pub fn gallery_version(&self) -> u64 {
+        self.gallery.map_or(0, |g| g.version())
+    }
+
+    /// Tells the shell that this pane changed the open gallery, so every pane sees it.
+    pub fn gallery_changed(&mut self, change: GalleryChange) {
+        self.actions.push(ShellAction::GalleryChanged(change));
+    }
+
     /// The opened gallery, or a line saying how to open one.
     pub fn gallery_ui(&mut self, ui: &mut egui::Ui) -> Option<OpenedGallery> {
         self.connection_ui(ui)?;
         match self.gallery {
-            Some(gallery) => Some(gallery.clone()),
+            Some(gallery) => Some(gallery.opened().clone()),
             None if self.opening_gallery => {
                 ui.horizontal(|ui| {
                     ui.spinner();

@@ -8,7 +8,7 @@ use std::fmt;
 use egui::{Grid, RichText, TextEdit, Ui};
 use serde::{Deserialize, Serialize};
 
-use super::{PaneContext, pane_header};
+use super::{Pane, PaneContext, PaneId, pane_header};
 use crate::backend::Command;
 use crate::credentials::{self, KeyringStatus, Secrets};
 use crate::profiles::{
@@ -16,7 +16,7 @@ use crate::profiles::{
     ProfileKind,
 };
 use crate::request::{Finished, Phase, Request};
-use crate::widgets::{Confirm, ConfirmOutcome, badge, error_label};
+use crate::widgets::{ConfirmSlot, badge, error_label};
 
 /// The colour theme, remembered across starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +164,7 @@ pub struct SettingsPane {
     store_keys: Request<()>,
     delete_keys: Request<()>,
     /// The profile whose deletion waits for confirmation.
-    confirm_delete: Option<ProfileId>,
+    confirm_delete: ConfirmSlot<ProfileId>,
     /// Set after Save until the form changes, to say what happened.
     saved: bool,
     /// The profile whose keys `store_keys` is storing.
@@ -173,6 +173,23 @@ pub struct SettingsPane {
     keys_saved: Option<ProfileId>,
     /// The models folder as typed, before "Use this folder".
     models_dir_text: Option<String>,
+}
+
+impl Pane for SettingsPane {
+    fn id(&self) -> PaneId {
+        PaneId::Settings
+    }
+
+    fn poll(&mut self, cx: &mut PaneContext<'_>) {
+        self.poll_requests(cx.toasts);
+    }
+
+    /// Draws nothing when the pane is drawn without a shell (`cx.shell` is `None`).
+    fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        if let Some(shell) = cx.shell.take() {
+            self.settings_ui(ui, cx, shell.settings);
+        }
+    }
 }
 
 impl SettingsPane {
@@ -190,7 +207,7 @@ impl SettingsPane {
             });
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, shell: SettingsShell<'_>) {
+    fn settings_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, shell: SettingsShell<'_>) {
         pane_header(
             ui,
             "Settings",
@@ -266,7 +283,7 @@ impl SettingsPane {
     }
 
     /// Takes what finished in the background; the shell calls this every frame, shown or not.
-    pub fn poll(&mut self, toasts: &mut crate::widgets::Toasts) {
+    fn poll_requests(&mut self, toasts: &mut crate::widgets::Toasts) {
         self.keys_present.poll();
         if let Some(Finished::Succeeded(())) = self.store_keys.poll() {
             self.keys_saved = self.storing_keys_for.take();
@@ -472,7 +489,7 @@ impl SettingsPane {
                     && form.kind != ProfileKind::Local
                     && ui.button("Delete profile…").clicked()
                 {
-                    self.confirm_delete = Some(form.profile_id.clone());
+                    self.confirm_delete.ask(form.profile_id.clone());
                 }
                 if ui.button("Close").clicked() {
                     close = true;
@@ -494,45 +511,42 @@ impl SettingsPane {
         book: &mut ProfileBook,
         active_profile_id: &mut Option<ProfileId>,
     ) {
-        let Some(profile_id) = self.confirm_delete.clone() else {
-            return;
-        };
-        let Some(profile) = book.find(&profile_id) else {
-            self.confirm_delete = None;
-            return;
-        };
-        let title = format!("Delete the profile “{}”?", profile.name);
-        let consequences = format!(
-            "Its settings ({}) and its AccessKey, SecretKey and any API keys stored in the OS \
-             keyring for it will be removed from this computer. Nothing on the server changes.",
-            profile.api_base_url
-        );
-        match Confirm::new(
-            egui::Id::unique("confirm_delete_profile"),
-            &title,
-            &consequences,
-            "Delete profile",
-        )
-        .ui(ui)
+        if self
+            .confirm_delete
+            .waiting()
+            .is_some_and(|profile_id| book.find(profile_id).is_none())
         {
-            ConfirmOutcome::Waiting => {}
-            ConfirmOutcome::Cancelled => self.confirm_delete = None,
-            ConfirmOutcome::Confirmed => {
-                self.confirm_delete = None;
-                book.remove(&profile_id, cx.outbox);
-                let id = profile_id.clone();
-                self.delete_keys
-                    .send(cx.outbox, |reply| Command::DeleteSecrets {
-                        profile_id: id,
-                        reply,
-                    });
-                if active_profile_id.as_ref() == Some(&profile_id) {
-                    *active_profile_id = book.profiles().first().map(|p| p.profile_id.clone());
-                }
-                self.form = None;
-                cx.toasts.info("Profile deleted.");
-            }
+            self.confirm_delete = ConfirmSlot::default();
         }
+        let confirmed = self.confirm_delete.ui(ui, "confirm_delete_profile", |profile_id| {
+            let (name, url) = book.find(profile_id).map_or_else(Default::default, |p| {
+                (p.name.clone(), p.api_base_url.clone())
+            });
+            (
+                format!("Delete the profile “{name}”?"),
+                format!(
+                    "Its settings ({url}) and its AccessKey, SecretKey and any API keys stored in \
+                     the OS keyring for it will be removed from this computer. Nothing on the \
+                     server changes."
+                ),
+                "Delete profile",
+            )
+        });
+        let Some(profile_id) = confirmed else {
+            return;
+        };
+        book.remove(&profile_id, cx.outbox);
+        let id = profile_id.clone();
+        self.delete_keys
+            .send(cx.outbox, |reply| Command::DeleteSecrets {
+                profile_id: id,
+                reply,
+            });
+        if active_profile_id.as_ref() == Some(&profile_id) {
+            *active_profile_id = book.profiles().first().map(|p| p.profile_id.clone());
+        }
+        self.form = None;
+        cx.toasts.info("Profile deleted.");
     }
 }
 

@@ -1,12 +1,15 @@
 //! The Tags pane: the open gallery's tags (at most 64), created, renamed and deleted here.
+//!
+//! The list is the shell's ([`crate::open_gallery::GalleryCache`]): after each change the pane
+//! tells the shell, which fetches it again for every pane at once.
 
 use egui::{Grid, ProgressBar, RichText, TextEdit, Ui};
 use necid::{GalleryId, TagName};
 
-use super::{PaneContext, pane_header};
-use crate::backend::{Command, OpenedGallery};
+use super::{GalleryChange, Pane, PaneContext, PaneId, pane_header};
+use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
-use crate::widgets::{Confirm, ConfirmOutcome, error_label};
+use crate::widgets::{ConfirmSlot, error_label};
 
 /// The API's limit of tags per gallery.
 pub const MAX_TAGS: usize = necid::MAX_TAGS;
@@ -14,7 +17,6 @@ pub const MAX_TAGS: usize = necid::MAX_TAGS;
 /// The Tags pane's view state.
 #[derive(Debug, Default)]
 pub struct TagsPane {
-    list: Request<Vec<TagName>>,
     listed_for: Option<GalleryId>,
     new_name: String,
     /// The tag being renamed and the name typed for it.
@@ -22,11 +24,24 @@ pub struct TagsPane {
     change: Request<()>,
     /// What `change` is doing, for the toast when it finishes.
     change_label: String,
-    confirm_delete: Option<TagName>,
+    confirm_delete: ConfirmSlot<TagName>,
 }
 
-impl TagsPane {
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+impl Pane for TagsPane {
+    fn id(&self) -> PaneId {
+        PaneId::Tags
+    }
+
+    fn poll(&mut self, cx: &mut PaneContext<'_>) {
+        if let Some(Finished::Succeeded(())) = self.change.poll() {
+            cx.toasts.info(std::mem::take(&mut self.change_label));
+            self.new_name.clear();
+            self.renaming = None;
+            cx.gallery_changed(GalleryChange::Tags);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         pane_header(ui, "Tags", "Labels for subjects, at most 64 per gallery.");
         let Some(gallery) = cx.gallery_ui(ui) else {
             return;
@@ -35,12 +50,13 @@ impl TagsPane {
             *self = Self::default();
             self.listed_for = Some(gallery.gallery_id.clone());
         }
-        self.poll(cx, &gallery);
-        if self.list.is_not_requested() {
-            self.refresh(cx, &gallery);
-        }
+        let Some(list) = cx.gallery.map(|g| g.tags()) else {
+            return;
+        };
+        let (list_pending, list_error) = (list.is_pending(), list.error().cloned());
+        let tags = list.data().cloned();
         ui.label(format!("Gallery “{}”", gallery.name));
-        let count = self.list.data().map_or(0, Vec::len);
+        let count = tags.as_ref().map_or(0, Vec::len);
         ui.horizontal(|ui| {
             ui.add(
                 ProgressBar::new(count as f32 / MAX_TAGS as f32)
@@ -48,16 +64,16 @@ impl TagsPane {
                     .text(format!("{count} of {MAX_TAGS} tags")),
             );
             if ui.button("Refresh").clicked() {
-                self.refresh(cx, &gallery);
+                cx.gallery_changed(GalleryChange::Tags);
             }
-            if self.list.is_pending() || self.change.is_pending() {
+            if list_pending || self.change.is_pending() {
                 ui.spinner();
             }
         });
-        if let Some(error) = self.list.error()
+        if let Some(error) = &list_error
             && error_label(ui, error)
         {
-            self.refresh(cx, &gallery);
+            cx.gallery_changed(GalleryChange::Tags);
         }
         ui.horizontal(|ui| {
             let label = ui.label("New tag");
@@ -74,11 +90,10 @@ impl TagsPane {
                 let name = TagName::new(self.new_name.trim());
                 self.change_label = format!("Tag “{}” created.", name.as_str());
                 let handle = gallery.gallery.clone();
-                self.change.send(cx.outbox, |reply| Command::CreateTag {
-                    gallery: handle,
-                    name,
-                    reply,
-                });
+                self.change
+                    .write(cx.outbox, "creating the tag", move |_| async move {
+                        handle.create_tag(&name).await
+                    });
             }
             if full {
                 ui.label(RichText::new("The gallery has all 64 tags: delete one first.").weak());
@@ -88,32 +103,21 @@ impl TagsPane {
             error_label(ui, error);
         }
         ui.add_space(6.0);
-        self.list_ui(ui, cx, &gallery);
+        if let Some(tags) = &tags {
+            self.list_ui(ui, cx, &gallery, tags);
+        }
         self.confirm_delete_ui(ui, cx, &gallery);
     }
+}
 
-    fn refresh(&mut self, cx: &mut PaneContext<'_>, gallery: &OpenedGallery) {
-        let handle = gallery.gallery.clone();
-        self.list.send(cx.outbox, |reply| Command::ListTags {
-            gallery: handle,
-            reply,
-        });
-    }
-
-    fn poll(&mut self, cx: &mut PaneContext<'_>, gallery: &OpenedGallery) {
-        self.list.poll();
-        if let Some(Finished::Succeeded(())) = self.change.poll() {
-            cx.toasts.info(std::mem::take(&mut self.change_label));
-            self.new_name.clear();
-            self.renaming = None;
-            self.refresh(cx, gallery);
-        }
-    }
-
-    fn list_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, gallery: &OpenedGallery) {
-        let Some(tags) = self.list.data() else {
-            return;
-        };
+impl TagsPane {
+    fn list_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+        tags: &[TagName],
+    ) {
         if tags.is_empty() {
             ui.label("This gallery has no tags yet.");
             return;
@@ -173,7 +177,7 @@ impl TagsPane {
             });
         }
         if let Some(tag) = delete {
-            self.confirm_delete = Some(tag);
+            self.confirm_delete.ask(tag);
         }
         if let Some((old_name, new_name)) = rename {
             self.change_label = format!(
@@ -182,12 +186,10 @@ impl TagsPane {
                 new_name.as_str()
             );
             let handle = gallery.gallery.clone();
-            self.change.send(cx.outbox, |reply| Command::RenameTag {
-                gallery: handle,
-                old_name,
-                new_name,
-                reply,
-            });
+            self.change
+                .write(cx.outbox, "renaming the tag", move |_| async move {
+                    handle.rename_tag(&old_name, &new_name).await
+                });
         }
     }
 
@@ -197,33 +199,22 @@ impl TagsPane {
         cx: &mut PaneContext<'_>,
         gallery: &OpenedGallery,
     ) {
-        let Some(tag) = self.confirm_delete.clone() else {
-            return;
-        };
-        let title = format!("Delete the tag “{}”?", tag.as_str());
-        let consequences = "The tag leaves the gallery's list and can no longer be used to \
-                            register or search. Subjects and events already tagged with it are \
-                            not changed.";
-        match Confirm::new(
-            egui::Id::unique("confirm_delete_tag"),
-            &title,
-            consequences,
-            "Delete tag",
-        )
-        .ui(ui)
-        {
-            ConfirmOutcome::Waiting => {}
-            ConfirmOutcome::Cancelled => self.confirm_delete = None,
-            ConfirmOutcome::Confirmed => {
-                self.confirm_delete = None;
-                self.change_label = format!("Tag “{}” deleted.", tag.as_str());
-                let handle = gallery.gallery.clone();
-                self.change.send(cx.outbox, |reply| Command::DeleteTag {
-                    gallery: handle,
-                    name: tag,
-                    reply,
+        let confirmed = self.confirm_delete.ui(ui, "confirm_delete_tag", |tag| {
+            (
+                format!("Delete the tag “{}”?", tag.as_str()),
+                "The tag leaves the gallery's list and can no longer be used to register or \
+                 search. Subjects and events already tagged with it are not changed."
+                    .to_owned(),
+                "Delete tag",
+            )
+        });
+        if let Some(tag) = confirmed {
+            self.change_label = format!("Tag “{}” deleted.", tag.as_str());
+            let handle = gallery.gallery.clone();
+            self.change
+                .write(cx.outbox, "deleting the tag", move |_| async move {
+                    handle.delete_tag(&tag).await
                 });
-            }
         }
     }
 }

@@ -1,4 +1,5 @@
-//! A modal confirmation that names what will be lost.
+//! A modal confirmation that names what will be lost, and [`ConfirmSlot`], the one way a pane
+//! asks for one: it holds what waits for the user's yes and hands it back once confirmed.
 
 use egui::{Id, Modal, RichText, Ui};
 
@@ -53,5 +54,51 @@ impl<'a> Confirm<'a> {
             outcome = ConfirmOutcome::Cancelled;
         }
         outcome
+    }
+}
+
+/// A destructive step waiting for the user's yes: the pane [`ConfirmSlot::ask`]s with what it
+/// will act on, and [`ConfirmSlot::ui`] shows the question each frame until the user answers,
+/// returning the value once when they confirm.
+#[derive(Debug)]
+pub struct ConfirmSlot<T> {
+    waiting: Option<T>,
+}
+
+impl<T> Default for ConfirmSlot<T> {
+    fn default() -> Self {
+        Self { waiting: None }
+    }
+}
+
+impl<T> ConfirmSlot<T> {
+    /// Asks for a confirmation to act on `value`, replacing any question still open.
+    pub fn ask(&mut self, value: T) {
+        self.waiting = Some(value);
+    }
+
+    /// What waits for an answer.
+    pub fn waiting(&self) -> Option<&T> {
+        self.waiting.as_ref()
+    }
+
+    /// Shows the question while one is open; `question` gives its title, what will be lost and
+    /// the confirming button's label. Returns the value when the user confirms.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        id_salt: &str,
+        question: impl FnOnce(&T) -> (String, String, &'static str),
+    ) -> Option<T> {
+        let value = self.waiting.as_ref()?;
+        let (title, consequences, confirm_label) = question(value);
+        match Confirm::new(Id::unique(id_salt), &title, &consequences, confirm_label).ui(ui) {
+            ConfirmOutcome::Waiting => None,
+            ConfirmOutcome::Cancelled => {
+                self.waiting = None;
+                None
+            }
+            ConfirmOutcome::Confirmed => self.waiting.take(),
+        }
     }
 }

@@ -19,8 +19,9 @@ use necid::{CreateGallery, GalleryId, TagName};
 use necid_console::AppPaths;
 use necid_console::backend::{Backend, OpenedGallery, Outbox};
 use necid_console::connection::Connection;
+use necid_console::open_gallery::GalleryCache;
 use necid_console::profiles::{Profile, ProfileId, ProfileKind};
-use necid_console::ui::{ConnectionState, PaneContext, ShellAction};
+use necid_console::ui::{ConnectionState, Pane, PaneContext, ShellAction};
 use necid_console::widgets::Toasts;
 
 /// The console's own background runtime, as `main.rs` builds it.
@@ -136,23 +137,6 @@ impl Service {
     }
 }
 
-/// Anything drawn with a [`PaneContext`].
-pub trait PaneUi {
-    fn pane_ui(&mut self, ui: &mut egui::Ui, cx: &mut PaneContext<'_>);
-}
-
-impl PaneUi for necid_console::ui::subjects::SubjectsPane {
-    fn pane_ui(&mut self, ui: &mut egui::Ui, cx: &mut PaneContext<'_>) {
-        self.ui(ui, cx);
-    }
-}
-
-impl PaneUi for necid_console::ui::jobs::JobsPane {
-    fn pane_ui(&mut self, ui: &mut egui::Ui, cx: &mut PaneContext<'_>) {
-        self.ui(ui, cx);
-    }
-}
-
 /// One pane with what the shell would give it.
 #[derive(Debug)]
 pub struct PaneShell<P> {
@@ -162,10 +146,11 @@ pub struct PaneShell<P> {
     pub toasts: Toasts,
     pub actions: Vec<ShellAction>,
     pub connection: Connection,
-    pub gallery: OpenedGallery,
+    /// The open gallery with its tags, as the shell keeps it.
+    pub gallery: GalleryCache,
 }
 
-impl<P: PaneUi> PaneShell<P> {
+impl<P: Pane> PaneShell<P> {
     pub fn new(
         pane: P,
         runtime: &tokio::runtime::Runtime,
@@ -180,11 +165,12 @@ impl<P: PaneUi> PaneShell<P> {
             toasts: Toasts::default(),
             actions: Vec::new(),
             connection,
-            gallery,
+            gallery: GalleryCache::new(gallery),
         }
     }
 
-    /// One frame: the pane in a central panel, then its commands to the backend.
+    /// One frame: the pane in a central panel, then the changes it reported to the gallery and
+    /// its commands to the backend, as the console's shell does.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let data_dir = self.backend.paths().data_dir.clone();
         egui::CentralPanel::default().show(ui, |ui| {
@@ -196,10 +182,18 @@ impl<P: PaneUi> PaneShell<P> {
                 gallery: Some(&self.gallery),
                 opening_gallery: false,
                 data_dir: &data_dir,
+                shell: None,
             };
-            self.pane.pane_ui(ui, &mut cx);
+            self.pane.poll(&mut cx);
+            self.pane.ui(ui, &mut cx);
         });
         self.toasts.ui(ui);
+        for action in self.actions.drain(..) {
+            if let ShellAction::GalleryChanged(change) = action {
+                self.gallery.invalidate(change);
+            }
+        }
+        self.gallery.update(&mut self.outbox);
         for command in self.outbox.drain() {
             self.backend.execute(command, ui.ctx());
         }

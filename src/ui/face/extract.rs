@@ -1,0 +1,176 @@
+//! The Face pane's Extract tab: every face of an image, drawn over it, with its attributes (and,
+//! from the Local service, its 68 landmarks).
+
+use egui::{RichText, Ui};
+use necid::{ExtractedFace, FaceImage, ScaledCopy};
+
+use super::{Picture, drop_hint_ui, fit_for_request, sent_copy_ui};
+use crate::request::Request;
+use crate::ui::{ConnectionState, PaneContext};
+use crate::widgets::error_label;
+use crate::widgets::image_view::{FaceOverlay, ImageView};
+
+/// Shown under Extract's answer when every face came with its landmarks (the Local service).
+pub const LANDMARKS_NOTE: &str = "68 landmarks on each face, from the Local service.";
+
+/// Extract's answer: the faces, on the original image's pixels, with their landmarks when they
+/// were asked for and the back end offers them.
+#[derive(Clone, Debug, Default)]
+pub struct ExtractOutcome {
+    pub faces: Vec<ExtractedFace>,
+    /// Set when the image was too large for a request and a smaller copy was sent.
+    pub sent_copy: Option<ScaledCopy>,
+}
+
+/// The Extract tab's view state.
+#[derive(Debug, Default)]
+pub(super) struct ExtractView {
+    pub(super) image: Picture,
+    extract: Request<ExtractOutcome>,
+    view: ImageView,
+}
+
+impl ExtractView {
+    pub(super) fn poll(&mut self, ctx: &egui::Context, cx: &mut PaneContext<'_>) {
+        if self.image.poll(ctx) {
+            self.view.reset();
+            self.extract.reset();
+            self.run(cx);
+        }
+        self.extract.poll();
+    }
+
+    fn run(&mut self, cx: &mut PaneContext<'_>) {
+        let (Some(image), ConnectionState::Ready(connection)) = (self.image.image(), cx.connection)
+        else {
+            return;
+        };
+        let client = connection.client.clone();
+        let image = image.face.clone();
+        // Only the Local service offers landmarks (a local extension of Extract); the NEC
+        // cloud would refuse the whole request.
+        let landmarks = connection.profile.kind == crate::profiles::ProfileKind::Local;
+        self.extract.read(
+            cx.outbox,
+            "extracting the faces",
+            move |worker| async move {
+                let [image]: [FaceImage; 1] = fit_for_request(&worker, &client, [image]).await?;
+                let extracted = if landmarks {
+                    client.extract_with_landmarks(&image).await
+                } else {
+                    client.extract(&image).await
+                }?;
+                Ok::<_, crate::error::UiError>(ExtractOutcome {
+                    faces: extracted.faces,
+                    sent_copy: image.copy_of().copied(),
+                })
+            },
+        );
+    }
+
+    pub(super) fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        if cx.connection_ui(ui).is_none() {
+            return;
+        }
+        ui.horizontal(|ui| {
+            self.image.input_ui(ui, cx, "extract", "Pick image…");
+            let ready = self.image.image().is_some() && !self.extract.is_pending();
+            if ui
+                .add_enabled(ready, egui::Button::new("Extract again"))
+                .clicked()
+            {
+                self.run(cx);
+            }
+            if let Some(image) = self.image.image() {
+                ui.label(RichText::new(&image.name).weak());
+            }
+        });
+        if !self.image.status_ui(ui) {
+            if self.image.loading.is_not_requested() {
+                drop_hint_ui(ui, "Drop an image here to find every face in it.");
+            }
+            return;
+        }
+        if self.extract.is_pending() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Extracting the faces…");
+            });
+        }
+        if let Some(error) = self.extract.error()
+            && error_label(ui, error)
+        {
+            self.run(cx);
+        }
+        let faces: Vec<FaceOverlay> = if self.extract.error().is_none() {
+            self.extract
+                .data()
+                .map(|extracted| extracted_overlays(&extracted.faces))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if let Some(found) = self.extract.data()
+            && self.extract.error().is_none()
+            && !self.extract.is_pending()
+        {
+            ui.horizontal(|ui| {
+                ui.label(match found.faces.len() {
+                    0 => "No face was found in this image.".to_owned(),
+                    1 => "1 face found.".to_owned(),
+                    n => format!("{n} faces found."),
+                });
+                sent_copy_ui(ui, found.sent_copy.as_ref());
+                if !faces.is_empty()
+                    && faces
+                        .iter()
+                        .all(|face| face.landmarks.len() == necid::LANDMARK_COUNT)
+                {
+                    ui.label(RichText::new(LANDMARKS_NOTE).weak())
+                        .on_hover_text(
+                            "The Local service returns each face's landmarks when asked \
+                         (extract?landmarks=68, a local extension of the API); the NEC \
+                         cloud does not offer them.",
+                        );
+                }
+            });
+        }
+        if let (Some(image), Some(texture)) = (self.image.image(), &self.image.texture) {
+            let size = image.original_size;
+            let texture = texture.clone();
+            self.view.ui(ui, &texture, size, &faces);
+        }
+        if !faces.is_empty() {
+            ui.add_space(8.0);
+            ui.strong("Faces");
+            for (index, face) in faces.iter().enumerate() {
+                egui::CollapsingHeader::new(format!("Face {}", index + 1))
+                    .id_salt(("extract_face", index))
+                    .default_open(index == 0)
+                    .show(ui, |ui| {
+                        crate::widgets::image_view::attributes_grid(
+                            ui,
+                            &face.attributes,
+                            1000 + index,
+                        );
+                    });
+            }
+        }
+    }
+}
+
+/// Extract's faces as overlays, with their landmarks when the back end returned them.
+fn extracted_overlays(faces: &[ExtractedFace]) -> Vec<FaceOverlay> {
+    faces
+        .iter()
+        .map(|face| FaceOverlay {
+            attributes: face.attributes.clone(),
+            landmarks: face
+                .landmarks
+                .iter()
+                .flatten()
+                .map(|point| [point.x as f32, point.y as f32])
+                .collect(),
+        })
+        .collect()
+}

@@ -1,0 +1,261 @@
+//! The Subjects pane's selected subject: its events (status, time, eventId, and the tags,
+//! quality and thumbnail where this console enrolled them), with Unregister and Update for each.
+
+use std::collections::{BTreeSet, HashMap};
+
+use egui::{RichText, Ui};
+use necid::{EventId, EventStatus, SubjectEvents, SubjectId, SubjectRow, TagName};
+
+use super::Confirmation;
+use super::enrol::EnrolTarget;
+use super::list::SubjectIndex;
+use crate::backend::{Command, FileCommand, OpenedGallery};
+use crate::request::{Finished, Request};
+use crate::ui::PaneContext;
+use crate::widgets::error_label;
+use crate::widgets::tag_chips::tag_chips;
+
+/// Width of the event-id cell of a subject's events, in points: an id of the local service fits.
+const EVENT_ID_WIDTH: f32 = 260.0;
+
+/// Tags and quality of an event this console enrolled (the API returns neither with an event).
+#[derive(Clone, Debug)]
+pub(super) struct KnownEvent {
+    pub(super) tags: Vec<TagName>,
+    pub(super) quality: f64,
+}
+
+/// The thumbnails' textures, by event.
+#[derive(Default)]
+struct Textures(HashMap<EventId, egui::TextureHandle>);
+
+impl std::fmt::Debug for Textures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Textures({})", self.0.len())
+    }
+}
+
+/// The selected subject's events, and what this console knows of events it enrolled.
+#[derive(Debug, Default)]
+pub(super) struct EventsView {
+    /// List Events of the selected subject.
+    events: Request<SubjectEvents>,
+    events_for: Option<SubjectId>,
+    thumbnails: HashMap<EventId, Request<Option<egui::ColorImage>>>,
+    textures: Textures,
+    /// Kept across galleries and reloads: the API never returns an event's tags or quality.
+    known: HashMap<EventId, KnownEvent>,
+}
+
+impl EventsView {
+    /// Forgets what was fetched of another gallery; keeps what this console enrolled.
+    pub(super) fn restart(&mut self) {
+        *self = Self {
+            known: std::mem::take(&mut self.known),
+            ..Self::default()
+        };
+    }
+
+    /// The events are fetched again when next shown.
+    pub(super) fn stale(&mut self) {
+        self.events_for = None;
+    }
+
+    /// An event this console just enrolled: its tags and quality, and a new thumbnail.
+    pub(super) fn enrolled(&mut self, event_id: &EventId, known: KnownEvent) {
+        self.known.insert(event_id.clone(), known);
+        self.thumbnails.remove(event_id);
+        self.textures.0.remove(event_id);
+    }
+
+    pub(super) fn poll(&mut self, ctx: &egui::Context) {
+        self.events.poll();
+        for (event_id, request) in &mut self.thumbnails {
+            if let Some(Finished::Succeeded(Some(image))) = request.poll() {
+                let texture = ctx.load_texture(
+                    format!("thumbnail-{}", event_id.as_str()),
+                    image.clone(),
+                    egui::TextureOptions::LINEAR,
+                );
+                self.textures.0.insert(event_id.clone(), texture);
+            }
+        }
+    }
+
+    fn request_events(
+        &mut self,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+        subject_id: SubjectId,
+    ) {
+        self.events_for = Some(subject_id.clone());
+        let handle = gallery.gallery.clone();
+        self.events.read(
+            cx.outbox,
+            "listing the subject's events",
+            move |_| async move { handle.events(&subject_id).await },
+        );
+    }
+
+    /// The subject's events; returns the destructive step the user asked for, if any.
+    /// `form_ready` enables "Update with image…"; `changing` is set while a change runs.
+    #[allow(clippy::too_many_arguments)] // the pane's state this view reads, named
+    pub(super) fn ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+        subject_id: SubjectId,
+        index: &SubjectIndex,
+        show_deleted: bool,
+        form_ready: bool,
+        changing: bool,
+    ) -> Option<Confirmation> {
+        if self.events_for.as_ref() != Some(&subject_id) {
+            self.request_events(cx, gallery, subject_id.clone());
+        }
+        let rows: Vec<SubjectRow> = index
+            .group_of(&subject_id)
+            .map(|group| group.events.clone())
+            .unwrap_or_default();
+        ui.separator();
+        let mut confirm = None;
+        ui.horizontal(|ui| {
+            ui.strong(format!("Subject {}", subject_id.as_str()));
+            if ui
+                .add_enabled(!changing, egui::Button::new("Unregister subject…"))
+                .clicked()
+            {
+                confirm = Some(Confirmation::UnregisterSubject(subject_id.clone()));
+            }
+            if self.events.is_pending() || changing {
+                ui.spinner();
+            }
+        });
+        // Tags this console put on the subject's events (the API does not return them).
+        let mut subject_tags = BTreeSet::new();
+        for row in &rows {
+            if let Some(known) = self.known.get(&row.event_id) {
+                subject_tags.extend(known.tags.iter().cloned());
+            }
+        }
+        if !subject_tags.is_empty() {
+            ui.horizontal(|ui| {
+                ui.label("Tags");
+                let shown: Vec<TagName> = subject_tags.iter().cloned().collect();
+                tag_chips(ui, &shown, &mut subject_tags, false);
+            });
+        }
+        if let Some(error) = self.events.error().cloned()
+            && error_label(ui, &error)
+        {
+            self.request_events(cx, gallery, subject_id.clone());
+        }
+        // Events List Events knows that the loaded rows do not (enrolled since) still show.
+        let mut listed: Vec<(EventId, Option<&SubjectRow>)> = rows
+            .iter()
+            .map(|row| (row.event_id.clone(), Some(row)))
+            .collect();
+        if let Some(events) = self.events.data()
+            && events.id == subject_id
+        {
+            for event in &events.events {
+                if !rows.iter().any(|r| r.event_id == event.id) {
+                    listed.push((event.id.clone(), None));
+                }
+            }
+        }
+        let mut wanted_thumbnails = Vec::new();
+        egui::ScrollArea::vertical()
+            .id_salt("subject_events")
+            .max_height(320.0)
+            .show(ui, |ui| {
+                egui::Grid::new("subject_events_grid")
+                    .num_columns(7)
+                    .spacing([12.0, 4.0])
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for title in ["", "Event", "Status", "Last updated", "Tags", "Quality", ""] {
+                            ui.strong(title);
+                        }
+                        ui.end_row();
+                        for (event_id, row) in &listed {
+                            let status = row.map(|r| r.status);
+                            if status == Some(EventStatus::Deleted) && !show_deleted {
+                                continue;
+                            }
+                            match self.textures.0.get(event_id) {
+                                Some(texture) => {
+                                    ui.add(
+                                        egui::Image::new(texture)
+                                            .max_size(egui::vec2(48.0, 48.0)),
+                                    );
+                                }
+                                None => {
+                                    wanted_thumbnails.push(event_id.clone());
+                                    ui.label("");
+                                }
+                            }
+                            // A fixed-width cell: the grid's columns then do not move with
+                            // the characters of the id (a proportional font).
+                            let height = ui.spacing().interact_size.y;
+                            ui.add_sized(
+                                [EVENT_ID_WIDTH, height],
+                                egui::Label::new(event_id.as_str()).truncate(),
+                            )
+                            .on_hover_text(event_id.as_str());
+                            ui.label(match status {
+                                Some(EventStatus::Active) | None => RichText::new("ACTIVE"),
+                                Some(EventStatus::Deleted) => RichText::new("DELETED").weak(),
+                            });
+                            ui.label(row.map_or("not loaded yet", |r| r.last_updated.as_str()));
+                            let known = self.known.get(event_id);
+                            ui.label(known.map_or_else(
+                                || "—".to_owned(),
+                                |k| {
+                                    k.tags
+                                        .iter()
+                                        .map(TagName::as_str)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                },
+                            ));
+                            ui.label(
+                                known.map_or_else(|| "—".to_owned(), |k| format!("{:.3}", k.quality)),
+                            );
+                            ui.horizontal(|ui| {
+                                if status == Some(EventStatus::Deleted) {
+                                    return;
+                                }
+                                if ui
+                                    .add_enabled(form_ready, egui::Button::new("Update with image…").small())
+                                    .on_hover_text("Replace this event's face with the image in the enrolment form")
+                                    .clicked()
+                                {
+                                    confirm = Some(Confirmation::Replace(EnrolTarget::ReplaceEvent(
+                                        subject_id.clone(),
+                                        event_id.clone(),
+                                    )));
+                                }
+                                if ui.small_button("Unregister…").clicked() {
+                                    confirm = Some(Confirmation::UnregisterEvent(
+                                        subject_id.clone(),
+                                        event_id.clone(),
+                                    ));
+                                }
+                            });
+                            ui.end_row();
+                        }
+                    });
+            });
+        for event_id in wanted_thumbnails {
+            if !self.thumbnails.contains_key(&event_id) {
+                let request = self.thumbnails.entry(event_id.clone()).or_default();
+                request.send(cx.outbox, |reply| {
+                    Command::Files(FileCommand::LoadThumbnail { event_id, reply })
+                });
+            }
+        }
+        confirm
+    }
+}

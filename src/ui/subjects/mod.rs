@@ -1,0 +1,378 @@
+//! The Subjects pane: the people enrolled in the open gallery, each with its events.
+//!
+//! One struct per part, one file each: the paged list (`list.rs`), the selected subject's events
+//! (`events.rs`) and the enrolment form (`enrol.rs`); this file ties them together. An image
+//! dropped on the pane, picked or typed ([`ImageInput`]) opens the form. Subjects and events are
+//! registered, updated and unregistered from here, each destructive step behind a confirmation
+//! that names what is lost ([`ConfirmSlot`]). After every change the pane tells the shell
+//! ([`PaneContext::gallery_changed`]), and it lists the gallery again whenever the gallery's
+//! version moved, whichever pane changed it.
+
+mod enrol;
+mod events;
+mod list;
+
+use egui::{RichText, Ui};
+use necid::{EventId, GalleryId, SubjectId, SubjectPage};
+
+use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
+use crate::backend::OpenedGallery;
+use crate::request::{Finished, Request};
+use crate::widgets::ConfirmSlot;
+use crate::widgets::image_input::{ImageInput, ImageSource};
+use crate::widgets::tag_chips::chosen;
+
+pub use enrol::{EnrolTarget, PreparedImage, QualityRule};
+pub use list::{SubjectGroup, SubjectIndex};
+
+/// A destructive step waiting for the user's yes.
+#[derive(Clone, Debug)]
+enum Confirmation {
+    UnregisterSubject(SubjectId),
+    UnregisterEvent(SubjectId, EventId),
+    Replace(EnrolTarget),
+}
+
+/// The Subjects pane's view state.
+#[derive(Debug, Default)]
+pub struct SubjectsPane {
+    /// The gallery listed, the client its handle was built on ([`Connection::generation`]),
+    /// and the gallery's version the listing is of.
+    ///
+    /// [`Connection::generation`]: crate::connection::Connection::generation
+    listed_for: Option<(GalleryId, u64)>,
+    listed_version: u64,
+    list: list::SubjectList,
+    selected: Option<SubjectId>,
+    input: ImageInput,
+    form: Option<enrol::EnrolForm>,
+    events: events::EventsView,
+    confirm: ConfirmSlot<Confirmation>,
+    change: Request<()>,
+    change_label: String,
+}
+
+impl Pane for SubjectsPane {
+    fn id(&self) -> PaneId {
+        PaneId::Subjects
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        pane_header(
+            ui,
+            "Subjects",
+            "The people enrolled in the open gallery, each with its events. Drop an image here to enrol it.",
+        );
+        let Some(gallery) = cx.gallery_ui(ui) else {
+            return;
+        };
+        let ConnectionState::Ready(connection) = cx.connection else {
+            return;
+        };
+        let client = connection.client.clone();
+        let listed_for = (gallery.gallery_id.clone(), connection.generation);
+        if self.listed_for.as_ref() != Some(&listed_for) {
+            self.restart(listed_for, cx.gallery_version());
+        } else if self.listed_version != cx.gallery_version() {
+            // Changed here or in another pane: what is shown of the gallery is stale.
+            self.listed_version = cx.gallery_version();
+            self.list.reload();
+            self.events.stale();
+        }
+        self.poll_answers(cx, ui.ctx());
+        self.list.poll(cx, &gallery);
+        self.dropped_ui(ui, cx, &gallery, &client);
+        ui.horizontal(|ui| {
+            ui.label(format!("Gallery “{}”", gallery.name));
+            ui.separator();
+            self.list.options_ui(ui);
+            ui.separator();
+            if let Some(source) = self.input.ui(ui, cx.outbox, "subjects", "Pick image…") {
+                self.open_form(cx, &gallery, &client, source);
+            }
+        });
+        self.input.error_ui(ui);
+        // The form and the selected subject get a column of their own, so the list keeps its
+        // height and neither is pushed off a small window.
+        egui::Panel::right("subjects_details")
+            .resizable(true)
+            .default_size(460.0)
+            .min_size(320.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::both()
+                    .id_salt("subjects_details_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if self.form.is_none() && self.selected.is_none() {
+                            ui.label(
+                                RichText::new(
+                                    "Select a subject to see its events, or drop an image \
+                                     (or Pick image…) to enrol it.",
+                                )
+                                .weak(),
+                            );
+                        }
+                        self.form_ui(ui, cx, &gallery, &client);
+                        self.events_ui(ui, cx, &gallery);
+                    });
+            });
+        self.list.status_ui(ui, cx, &gallery);
+        self.list.table_ui(ui, &mut self.selected);
+        self.confirm_ui(ui, cx, &gallery);
+    }
+}
+
+impl SubjectsPane {
+    /// Rows loaded so far (DELETED ones included).
+    pub fn loaded_rows(&self) -> u64 {
+        self.list.index().rows()
+    }
+
+    /// True until every page of the listing has arrived.
+    pub fn is_loading(&self) -> bool {
+        self.list.is_loading()
+    }
+
+    /// Adds one List Subjects answer that started at `start` to the row cache, exactly as the
+    /// paging does with each answer (grouping, counts, the visible list), without asking for
+    /// the next page. The frame-time bench feeds a 100,000-row gallery through it.
+    pub fn receive_page(&mut self, start: u64, page: SubjectPage) {
+        self.list.receive_page(start, page);
+    }
+
+    /// Everything about another gallery (or the same one through another client) is
+    /// forgotten; only the view options and what this console enrolled stay.
+    fn restart(&mut self, listed_for: (GalleryId, u64), version: u64) {
+        self.list.restart();
+        self.events.restart();
+        *self = Self {
+            listed_for: Some(listed_for),
+            listed_version: version,
+            list: std::mem::take(&mut self.list),
+            events: std::mem::take(&mut self.events),
+            ..Self::default()
+        };
+    }
+
+    fn poll_answers(&mut self, cx: &mut PaneContext<'_>, ctx: &egui::Context) {
+        self.events.poll(ctx);
+        match self.change.poll() {
+            Some(Finished::Succeeded(())) => {
+                cx.toasts.info(self.change_label.clone());
+                cx.gallery_changed(GalleryChange::Subjects);
+            }
+            Some(Finished::Failed(error)) => {
+                cx.toasts
+                    .failure(&error.clone().during(self.change_label.replacen(
+                        "Unregistered",
+                        "Unregistering",
+                        1,
+                    )));
+            }
+            None => {}
+        }
+        let Some(form) = &mut self.form else {
+            return;
+        };
+        form.prepared.poll();
+        if let Some(Finished::Succeeded(enrolment)) = form.enrol.poll() {
+            let subject = enrolment.id.as_str();
+            form.done = Some(match &form.target {
+                Some(EnrolTarget::NewSubject) | None => format!("Registered subject {subject}"),
+                Some(EnrolTarget::NewEvent(_)) => format!(
+                    "Added event {} to subject {subject}",
+                    enrolment.event_id.as_str()
+                ),
+                Some(EnrolTarget::ReplaceSubject(_)) => format!("Updated subject {subject}"),
+                Some(EnrolTarget::ReplaceEvent(..)) => format!(
+                    "Updated event {} of subject {subject}",
+                    enrolment.event_id.as_str()
+                ),
+            });
+            let known = events::KnownEvent {
+                tags: chosen(cx.tags(), &form.tags_on),
+                quality: enrolment.attributes.face_quality_score,
+            };
+            let (event_id, subject_id) = (enrolment.event_id.clone(), enrolment.id.clone());
+            self.events.enrolled(&event_id, known);
+            self.selected = Some(subject_id);
+            cx.gallery_changed(GalleryChange::Subjects);
+        }
+    }
+
+    fn open_form(
+        &mut self,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+        client: &necid::Client,
+        source: ImageSource,
+    ) {
+        let subject_id = self
+            .selected
+            .as_ref()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
+        let tags_on = self.form.take().map(|f| f.tags_on).unwrap_or_default();
+        self.form = Some(enrol::EnrolForm::open(
+            cx, gallery, client, source, subject_id, tags_on,
+        ));
+    }
+
+    /// Opens the form for an image dropped on the window; shows a hint while one hovers.
+    fn dropped_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+        client: &necid::Client,
+    ) {
+        if ImageInput::hovering(ui) {
+            ui.label(RichText::new("Drop the image to enrol it").strong());
+        }
+        match ImageInput::dropped(ui) {
+            Some(Ok(source)) => self.open_form(cx, gallery, client, source),
+            Some(Err(error)) => cx.toasts.error(error),
+            None => {}
+        }
+    }
+
+    fn form_ui(
+        &mut self,
+        ui: &mut Ui,
+        cx: &mut PaneContext<'_>,
+        gallery: &OpenedGallery,
+        client: &necid::Client,
+    ) {
+        let Some(form) = &mut self.form else {
+            return;
+        };
+        let gallery_tags = cx.tags().to_vec();
+        let outcome = form.ui(ui, cx, gallery, client, &gallery_tags);
+        if outcome.close {
+            self.form = None;
+        }
+        if let Some(confirmation) = outcome.confirm {
+            self.confirm.ask(confirmation);
+        }
+    }
+
+    fn events_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, gallery: &OpenedGallery) {
+        let Some(subject_id) = self.selected.clone() else {
+            return;
+        };
+        let form_ready = self.form.as_ref().is_some_and(enrol::EnrolForm::is_ready);
+        let confirmation = self.events.ui(
+            ui,
+            cx,
+            gallery,
+            subject_id,
+            self.list.index(),
+            self.list.show_deleted,
+            form_ready,
+            self.change.is_pending(),
+        );
+        if let Some(confirmation) = confirmation {
+            self.confirm.ask(confirmation);
+        }
+    }
+
+    fn confirm_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, gallery: &OpenedGallery) {
+        let image_name = self
+            .form
+            .as_ref()
+            .map_or_else(String::new, |f| f.source.name());
+        let index = self.list.index();
+        let confirmed = self
+            .confirm
+            .ui(ui, "confirm_subjects_change", |confirmation| {
+                question(confirmation, index, &image_name)
+            });
+        let Some(confirmation) = confirmed else {
+            return;
+        };
+        let handle = gallery.gallery.clone();
+        match confirmation {
+            Confirmation::UnregisterSubject(subject_id) => {
+                self.change_label = format!("Unregistered subject {}", subject_id.as_str());
+                if self.selected.as_ref() == Some(&subject_id) {
+                    self.selected = None;
+                }
+                self.change.write(
+                    cx.outbox,
+                    "unregistering the subject",
+                    move |_| async move { handle.unregister_subject(&subject_id).await },
+                );
+            }
+            Confirmation::UnregisterEvent(subject_id, event_id) => {
+                self.change_label = format!("Unregistered event {}", event_id.as_str());
+                self.change
+                    .write(cx.outbox, "unregistering the event", move |_| async move {
+                        handle.unregister_event(&subject_id, &event_id).await
+                    });
+            }
+            Confirmation::Replace(target) => {
+                let gallery_tags = cx.tags().to_vec();
+                if let Some(form) = &mut self.form {
+                    form.enrol(cx, gallery, &gallery_tags, target);
+                }
+            }
+        }
+    }
+}
+
+/// The confirmation's title, what is lost, and its button.
+fn question(
+    confirmation: &Confirmation,
+    index: &SubjectIndex,
+    image_name: &str,
+) -> (String, String, &'static str) {
+    match confirmation {
+        Confirmation::UnregisterSubject(subject_id) => {
+            let events = index.group_of(subject_id).map_or(0, |g| g.active_events);
+            (
+                format!("Unregister subject {}?", subject_id.as_str()),
+                format!(
+                    "The subject and its {events} active event(s) leave the gallery: their \
+                     faces no longer match in search or verify, and their rows stay listed as \
+                     DELETED until the slots are reused. This cannot be undone."
+                ),
+                "Unregister subject",
+            )
+        }
+        Confirmation::UnregisterEvent(subject_id, event_id) => (
+            format!("Unregister event {}?", event_id.as_str()),
+            format!(
+                "This face of subject {} no longer matches in search or verify; its row stays \
+                 listed as DELETED. The subject's other events stay. This cannot be undone.",
+                subject_id.as_str()
+            ),
+            "Unregister event",
+        ),
+        Confirmation::Replace(EnrolTarget::ReplaceSubject(subject_id)) => (
+            format!("Update subject {}?", subject_id.as_str()),
+            format!(
+                "The face of the subject's first event is replaced by “{image_name}”: the old \
+                 face no longer matches and its row stays listed as DELETED beside the new one."
+            ),
+            "Update subject",
+        ),
+        Confirmation::Replace(target) => {
+            let event = match target {
+                EnrolTarget::ReplaceEvent(subject_id, event_id) => format!(
+                    "event {} of subject {}",
+                    event_id.as_str(),
+                    subject_id.as_str()
+                ),
+                _ => "the event".to_owned(),
+            };
+            (
+                "Update the event?".to_owned(),
+                format!(
+                    "The face of {event} is replaced by “{image_name}”: the old face no \
+                     longer matches and its row stays listed as DELETED beside the new one."
+                ),
+                "Update event",
+            )
+        }
+    }
+}

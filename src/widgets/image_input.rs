@@ -1,0 +1,102 @@
+//! The one way a pane takes an image: "Pick…" (the file dialog, run by the backend), a typed
+//! path, or a file dropped on the window, with its path or, when the drop carries none (an
+//! image dragged from a browser), with its bytes.
+//!
+//! The widget only says where the image comes from ([`ImageSource`]); the pane decides what to
+//! do with it (the Face pane decodes it for display, Subjects measures it before enrolment).
+//! Which files count as images is [`IMAGE_EXTENSIONS`], the list the dialogs and the Jobs
+//! pane's folder listing use too.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use egui::{TextEdit, Ui};
+
+pub use crate::backend::files::{IMAGE_EXTENSIONS, ImageSource};
+use crate::backend::{Command, FileCommand, Outbox};
+use crate::request::{Finished, Request};
+use crate::widgets::error_label;
+
+/// A pick button and a path field for one image.
+#[derive(Debug, Default)]
+pub struct ImageInput {
+    pick: Request<Option<PathBuf>>,
+    typed: String,
+}
+
+impl ImageInput {
+    /// Draws "Pick…" (labelled `pick_label`) and the path field on the current line; returns
+    /// the image chosen this frame, picked or typed. `id_salt` tells this input's field from
+    /// another's on the same screen.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        outbox: &mut Outbox,
+        id_salt: &str,
+        pick_label: &str,
+    ) -> Option<ImageSource> {
+        let mut chosen = match self.pick.poll() {
+            Some(Finished::Succeeded(Some(path))) => Some(ImageSource::Path(path.clone())),
+            _ => None,
+        };
+        if ui
+            .add_enabled(!self.pick.is_pending(), egui::Button::new(pick_label))
+            .on_hover_text("Choose a face image")
+            .clicked()
+        {
+            self.pick.send(outbox, |reply| {
+                Command::Files(FileCommand::PickImage { reply })
+            });
+        }
+        if self.pick.is_pending() {
+            ui.spinner();
+        }
+        let field = ui.add(
+            TextEdit::singleline(&mut self.typed)
+                .id_salt(("image_path", id_salt))
+                .desired_width(220.0)
+                .hint_text("or type an image's path"),
+        );
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let typed = self.typed.trim();
+        if ui
+            .add_enabled(!typed.is_empty(), egui::Button::new("Open").small())
+            .on_hover_text("Use the image at the typed path")
+            .clicked()
+            || (entered && !typed.is_empty())
+        {
+            chosen = Some(ImageSource::Path(PathBuf::from(typed)));
+        }
+        chosen
+    }
+
+    /// The dialog's failure, if it could not be shown; on a line of its own.
+    pub fn error_ui(&self, ui: &mut Ui) {
+        if let Some(error) = self.pick.error() {
+            error_label(ui, error);
+        }
+    }
+
+    /// The first file dropped on the window this frame, by path or, when the drop has none,
+    /// by its bytes; an error when neither can be read.
+    pub fn dropped(ui: &Ui) -> Option<Result<ImageSource, String>> {
+        let file = ui.input(|i| i.raw.dropped_files.first().cloned())?;
+        let path = file.path().to_owned();
+        if !path.as_os_str().is_empty() {
+            return Some(Ok(ImageSource::Path(path)));
+        }
+        // No path (e.g. dragged from a browser): the integration holds the bytes in memory.
+        Some(match file.bytes() {
+            Ok(bytes) => Ok(ImageSource::Bytes {
+                name: "the dropped image".to_owned(),
+                bytes: Arc::from(bytes),
+            }),
+            Err(error) => Err(format!("The dropped file cannot be read: {error}")),
+        })
+    }
+
+    /// Whether a file is being dragged over the window.
+    pub fn hovering(ui: &Ui) -> bool {
+        ui.input(|i| !i.raw.hovered_files.is_empty())
+    }
+}
