@@ -248,3 +248,92 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
     drop(harness);
     necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
 }
+
+/// Whether a text on screen is exactly `text` (a tag's chip, checkbox or row).
+fn shows_tag(harness: &Harness<'_, ConsoleApp>, text: &str) -> bool {
+    harness.query_all_by_label(text).next().is_some()
+}
+
+#[test]
+fn a_tag_renamed_in_tags_shows_its_new_name_in_subjects_face_and_jobs_without_a_reload() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+    common::wait_secs(&mut harness, 30, "the Local gallery list", |h| {
+        common::shows(h, NO_GALLERY)
+    });
+    click(&mut harness, "New gallery");
+    common::type_into(&mut harness, "Gallery name", "Visitors");
+    click(&mut harness, "Create gallery");
+    common::wait_secs(&mut harness, 30, "the new gallery, opened", |h| {
+        h.state()
+            .open_gallery()
+            .is_some_and(|g| g.name == "Visitors")
+    });
+    open_pane(&mut harness, "Tags");
+    common::wait_secs(&mut harness, 30, "the empty tag list", |h| {
+        common::shows(h, "This gallery has no tags yet.")
+    });
+    common::type_into(&mut harness, "New tag", "visitor");
+    click(&mut harness, "Create tag");
+    common::wait_secs(&mut harness, 30, "the new tag's row", |h| {
+        h.query_by_label("Rename").is_some()
+    });
+
+    // Every pane that shows the gallery's tags shows the new one.
+    open_pane(&mut harness, "Subjects");
+    common::drop_file(&mut harness, &common::face("obama/1.jpg"));
+    common::wait_secs(&mut harness, 60, "the enrolment form's tag", |h| {
+        h.query_by_label("Subject ID").is_some() && shows_tag(h, "visitor")
+    });
+    open_pane(&mut harness, "Face");
+    click(&mut harness, "Search");
+    common::wait_secs(&mut harness, 30, "the search's tag filter", |h| {
+        shows_tag(h, "visitor")
+    });
+    open_pane(&mut harness, "Jobs");
+    common::wait_secs(&mut harness, 30, "the job's tag", |h| {
+        shows_tag(h, "visitor")
+    });
+
+    // Renamed in Tags, and nothing else clicked: each pane shows the new name only.
+    open_pane(&mut harness, "Tags");
+    click(&mut harness, "Rename");
+    common::wait_secs(&mut harness, 10, "the rename field", |h| {
+        h.query_by_label("Rename “visitor” to").is_some()
+    });
+    common::type_into(&mut harness, "Rename “visitor” to", "guest");
+    click(&mut harness, "Save name");
+    common::wait_secs(&mut harness, 30, "the renamed tag", |h| {
+        shows_tag(h, "guest") && h.query_by_label("Rename “visitor” to").is_none()
+    });
+    open_pane(&mut harness, "Subjects");
+    common::wait_secs(
+        &mut harness,
+        10,
+        "the new name in the enrolment form",
+        |h| {
+            h.query_by_label("Subject ID").is_some()
+                && shows_tag(h, "guest")
+                && !shows_tag(h, "visitor")
+        },
+    );
+    for pane in ["Face", "Jobs"] {
+        open_pane(&mut harness, pane);
+        common::wait_secs(&mut harness, 10, "the new name", |h| {
+            shows_tag(h, "guest") && !shows_tag(h, "visitor")
+        });
+    }
+
+    let profile_id = harness
+        .state()
+        .remembered()
+        .active_profile_id
+        .clone()
+        .expect("the Local profile");
+    drop(harness);
+    necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}

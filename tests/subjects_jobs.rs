@@ -178,6 +178,71 @@ fn a_dropped_image_shows_its_face_quality_and_registers_with_the_chosen_tag() {
 }
 
 #[test]
+fn an_image_path_typed_in_the_pane_opens_the_enrolment_form_and_is_measured() {
+    let setup = setup(&[]);
+    let mut harness = subjects_harness(&setup);
+    harness.step();
+    let image = testdata("faces/obama/1.jpg");
+    harness
+        .query_all_by(|n| n.placeholder() == Some("or type an image's path"))
+        .next()
+        .expect("the path field")
+        .focus();
+    harness.step();
+    harness
+        .query_all_by(|n| n.placeholder() == Some("or type an image's path"))
+        .next()
+        .expect("the path field")
+        .type_text(&image.display().to_string());
+    harness.step();
+    harness.get_by_role_and_label(Role::Button, "Open").click();
+    harness.step();
+    wait_shows(&mut harness, "Enrol “1.jpg”", Duration::from_secs(5));
+    wait_shows(
+        &mut harness,
+        "1 face · faceQualityScore",
+        Duration::from_secs(60),
+    );
+}
+
+#[test]
+fn an_image_dropped_without_a_path_is_enrolled_from_its_bytes() {
+    let setup = setup(&[]);
+    let mut harness = subjects_harness(&setup);
+    harness.step();
+    let bytes = std::fs::read(testdata("faces/obama/1.jpg")).expect("the test face");
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedBytes(bytes)));
+    harness.step();
+    wait_shows(
+        &mut harness,
+        "Enrol “the dropped image”",
+        Duration::from_secs(5),
+    );
+    wait_shows(
+        &mut harness,
+        "1 face · faceQualityScore",
+        Duration::from_secs(60),
+    );
+}
+
+/// A drop that carries bytes and no path, as from a browser.
+#[derive(Debug)]
+struct DroppedBytes(Vec<u8>);
+
+impl egui::DroppedFile for DroppedBytes {
+    fn path(&self) -> &std::path::Path {
+        std::path::Path::new("")
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
 fn a_file_that_is_not_an_image_is_refused_with_a_readable_error_before_anything_is_sent() {
     let setup = setup(&[]);
     let mut harness = subjects_harness(&setup);
