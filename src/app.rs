@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use egui::{RichText, Ui};
+use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, Command, OpenedGallery, Outbox};
@@ -21,11 +21,17 @@ use crate::credentials::KeyringStatus;
 use crate::local::{LocalService, LocalSettings};
 use crate::open_gallery::GalleryCache;
 use crate::paths::AppPaths;
-use crate::profiles::{ProfileBook, ProfileId, ProfileKind};
+use crate::profiles::{ProfileBook, ProfileId};
 use crate::request::{Finished, Request};
 use crate::ui::settings::{SettingsShell, Theme};
 use crate::ui::{self, ConnectionState, Pane, PaneContext, PaneId, ShellAction, ShellParts};
-use crate::widgets::{Toasts, badge};
+use crate::widgets::Toasts;
+
+mod bars;
+mod follow;
+mod local;
+
+use local::local_failure;
 
 /// What eframe remembers between starts. Nothing secret and no request state lives here.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,89 +179,6 @@ impl ConsoleApp {
         app
     }
 
-    /// Also runs the Local profile's service (`crates/necid-server`, in-process on 127.0.0.1),
-    /// with its face models from `default_models_dir` unless Settings chose another folder. On
-    /// a first start the Local profile is added first and made active.
-    pub fn with_local_service(mut self, default_models_dir: std::path::PathBuf) -> Self {
-        let existing = self
-            .book
-            .profiles()
-            .iter()
-            .find(|p| p.kind == ProfileKind::Local)
-            .map(|p| p.profile_id.clone());
-        let profile_id = match existing {
-            Some(profile_id) => profile_id,
-            None => {
-                let first_start = self.book.is_first_start();
-                let profile = crate::profiles::Profile::local();
-                let profile_id = profile.profile_id.clone();
-                self.book.insert_first(profile, &mut self.outbox);
-                if first_start {
-                    self.remembered.active_profile_id = Some(profile_id.clone());
-                }
-                profile_id
-            }
-        };
-        let models_dir = self
-            .remembered
-            .models_dir
-            .clone()
-            .unwrap_or_else(|| default_models_dir.clone());
-        self.default_models_dir = Some(default_models_dir);
-        self.local = Some(LocalSettings {
-            profile_id,
-            console_data_dir: self.backend.paths().data_dir.clone(),
-            models_dir,
-        });
-        self
-    }
-
-    /// The Local service, once it runs.
-    pub fn local_service(&self) -> Option<&LocalService> {
-        self.local_service.data()
-    }
-
-    /// The Local service's status as the top bar shows it, if the console runs one.
-    pub fn local_status(&self) -> Option<String> {
-        self.local.as_ref()?;
-        Some(if self.local_service.is_pending() {
-            "Loading face models…".to_owned()
-        } else if let Some(error) = self.local_service.error() {
-            format!("Local service failed: {}", error.message)
-        } else if let Some(service) = self.local_service.data() {
-            if service.rekeyed {
-                "Local service ready (its keys were missing from the OS keyring, so it has new \
-                 ones; the galleries are kept)"
-                    .to_owned()
-            } else {
-                "Local service ready".to_owned()
-            }
-        } else {
-            "Local service not started".to_owned()
-        })
-    }
-
-    /// (Re)starts the Local service with the current settings.
-    fn start_local(&mut self) {
-        let Some(settings) = self.local.clone() else {
-            return;
-        };
-        self.connections.remove(&settings.profile_id);
-        if self
-            .gallery
-            .as_ref()
-            .is_some_and(|(opened_on, _)| opened_on.profile_id == settings.profile_id)
-        {
-            self.gallery = None;
-        }
-        self.local_service.reset();
-        self.local_service
-            .send(&mut self.outbox, |reply| Command::StartLocal {
-                settings,
-                reply,
-            });
-    }
-
     /// The state eframe saves.
     pub fn remembered(&self) -> &Remembered {
         &self.remembered
@@ -342,146 +265,6 @@ impl ConsoleApp {
             self.remembered.active_profile_id.as_ref(),
             self.local_failure(),
         )
-    }
-
-    /// Why the Local service is not running, when the active profile is Local and it failed.
-    fn local_failure(&self) -> Option<&crate::error::UiError> {
-        local_failure(
-            self.remembered.active_profile_id.as_ref(),
-            self.local.as_ref(),
-            &self.local_service,
-        )
-    }
-
-    /// Starts building the active profile's client if there is none, or if the profile
-    /// changed since it was built.
-    fn connect_active(&mut self) {
-        let Some(mut profile) = self
-            .remembered
-            .active_profile_id
-            .as_ref()
-            .and_then(|id| self.book.find(id))
-            .cloned()
-        else {
-            return;
-        };
-        let mut bucket_dir = None;
-        if profile.kind == ProfileKind::Local {
-            // The Local profile's address is wherever its service runs this time; its bulk
-            // jobs read from the service's bucket folder.
-            let Some(service) = self.local_service.data() else {
-                return;
-            };
-            profile.api_base_url = service.base_url.clone();
-            profile.portal_base_url = service.base_url.clone();
-            bucket_dir = Some(service.bucket_dir.clone());
-        }
-        let request = self
-            .connections
-            .entry(profile.profile_id.clone())
-            .or_default();
-        let stale = request.data().is_some_and(|c| c.profile != profile);
-        if request.is_not_requested() || (stale && !request.is_pending()) {
-            if stale {
-                request.reset();
-            }
-            let activity = self.activity_sender.clone();
-            self.connection_generation += 1;
-            let generation = self.connection_generation;
-            request.send(&mut self.outbox, |reply| Command::Connect {
-                profile,
-                generation,
-                activity,
-                bucket_dir,
-                reply,
-            });
-        }
-    }
-
-    fn apply_actions(&mut self) {
-        for action in std::mem::take(&mut self.actions) {
-            match action {
-                ShellAction::Reconnect => {
-                    if let Some(id) = &self.remembered.active_profile_id {
-                        self.connections.remove(id);
-                    }
-                    if self.local_failure().is_some() {
-                        self.start_local();
-                    }
-                }
-                ShellAction::ForgetGallery(gallery_id) => {
-                    if self
-                        .gallery
-                        .as_ref()
-                        .is_some_and(|(_, g)| g.gallery_id == gallery_id)
-                    {
-                        self.gallery = None;
-                    }
-                }
-                ShellAction::GalleryChanged(change) => {
-                    if let Some((_, gallery)) = &mut self.gallery {
-                        gallery.invalidate(change);
-                    }
-                }
-                ShellAction::OpenGallery(gallery_id, name) => {
-                    if let ConnectionState::Ready(connection) = self.active_connection() {
-                        let connection = connection.clone();
-                        self.opening_name = Some(name);
-                        self.open_gallery_on(connection, gallery_id);
-                    }
-                }
-            }
-        }
-    }
-
-    fn open_gallery_on(&mut self, connection: Connection, gallery_id: necid::GalleryId) {
-        self.opening_on = Some(connection.clone());
-        self.opening_gallery
-            .send(&mut self.outbox, |reply| Command::OpenGallery {
-                connection,
-                gallery_id,
-                reply,
-            });
-    }
-
-    /// Keeps the open gallery on the active profile's current client. Another profile closes
-    /// it; the same profile pointed at other servers closes it and says so; the same servers
-    /// with other keys or region open it again through the new client (which checks that the
-    /// gallery is there for those keys), so no request goes out with the old client.
-    fn follow_profile(&mut self) {
-        let Some((opened_on, _)) = &self.gallery else {
-            return;
-        };
-        if Some(&opened_on.profile_id) != self.remembered.active_profile_id.as_ref() {
-            self.gallery = None;
-            return;
-        }
-        let ConnectionState::Ready(current) = self.active_connection() else {
-            // Reconnecting: the panes get no gallery until the new client is ready.
-            return;
-        };
-        if current.generation == opened_on.generation {
-            return;
-        }
-        let current = current.clone();
-        let Some((opened_on, gallery)) = self.gallery.take() else {
-            return;
-        };
-        if current.same_servers(&opened_on) {
-            tracing::info!("the profile's keys or region changed: opening the gallery again");
-            self.opening_name = Some(gallery.name.clone());
-            self.open_gallery_on(current, gallery.gallery_id.clone());
-        } else {
-            let servers = if current.profile.kind == ProfileKind::Local {
-                "another Local service".to_owned()
-            } else {
-                current.profile.api_base_url.clone()
-            };
-            self.toasts.info(format!(
-                "Profile “{}” now points to {servers}: the open gallery “{}” was closed.",
-                current.profile.name, gallery.name
-            ));
-        }
     }
 
     fn poll(&mut self) {
@@ -599,114 +382,6 @@ impl ConsoleApp {
         }
     }
 
-    fn top_bar_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal(|ui| {
-            ui.strong(crate::APP_TITLE);
-            ui.separator();
-            let active = self
-                .remembered
-                .active_profile_id
-                .as_ref()
-                .and_then(|id| self.book.find(id))
-                .cloned();
-            if let Some(profile) = &active {
-                badge(ui, profile.badge_rgb);
-            }
-            let label = ui.label("Profile");
-            let selected_text = active
-                .as_ref()
-                .map_or_else(|| "none".to_owned(), |p| p.name.clone());
-            egui::ComboBox::from_id_salt("active_profile")
-                .selected_text(selected_text)
-                .show_ui(ui, |ui| {
-                    for profile in self.book.profiles() {
-                        ui.horizontal(|ui| {
-                            badge(ui, profile.badge_rgb);
-                            ui.selectable_value(
-                                &mut self.remembered.active_profile_id,
-                                Some(profile.profile_id.clone()),
-                                &profile.name,
-                            );
-                        });
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            if let Some(profile) = &active {
-                if profile.kind == ProfileKind::Local {
-                    // The port changes at every start: on hover only, so the bar stays the same.
-                    let url = self
-                        .local_service
-                        .data()
-                        .map_or(profile.api_base_url.as_str(), |s| s.base_url.as_str());
-                    ui.label(RichText::new("embedded service").weak())
-                        .on_hover_text(url);
-                } else {
-                    ui.label(RichText::new(&profile.api_base_url).weak());
-                }
-            }
-            match self.active_connection() {
-                ConnectionState::Connecting => {
-                    ui.spinner();
-                }
-                ConnectionState::Failed(error) => {
-                    ui.colored_label(ui.visuals().error_fg_color, "not connected")
-                        .on_hover_text(error.to_string());
-                }
-                ConnectionState::Ready(_) | ConnectionState::NoProfile => {}
-            }
-            if let Some((_, gallery)) = &self.gallery {
-                ui.separator();
-                ui.label(format!("Gallery: {}", gallery.name));
-            }
-            if active
-                .as_ref()
-                .is_some_and(|p| p.kind == ProfileKind::Local)
-                && let Some(status) = self.local_status()
-            {
-                ui.separator();
-                if self.local_service.is_pending() {
-                    ui.spinner();
-                    ui.label(status);
-                } else if self.local_service.error().is_some() {
-                    ui.colored_label(ui.visuals().error_fg_color, status);
-                } else {
-                    ui.label(status);
-                }
-            }
-            ui.with_layout(
-                egui::Layout::right_to_left(egui::Align::Center),
-                |ui| match self.keyring.data() {
-                    Some(KeyringStatus::Works) => {
-                        ui.label(RichText::new("keyring works").weak());
-                    }
-                    Some(KeyringStatus::Unavailable { reason }) => {
-                        ui.colored_label(ui.visuals().error_fg_color, "keyring unavailable")
-                            .on_hover_text(reason);
-                    }
-                    None => {}
-                },
-            );
-        });
-    }
-
-    fn navigation_ui(&mut self, ui: &mut Ui) {
-        ui.add_space(6.0);
-        for pane in PaneId::ALL {
-            let selected = self.remembered.pane == pane;
-            let shortcut = ui.ctx().format_shortcut(&pane.shortcut());
-            let response = ui
-                .add_sized(
-                    [ui.available_width(), 28.0],
-                    egui::Button::selectable(selected, pane.label()),
-                )
-                .on_hover_text(shortcut);
-            if response.clicked() {
-                self.remembered.pane = pane;
-            }
-        }
-    }
-
     /// Lets every pane take its answers (see [`ui::Pane::poll`]), then draws the selected one.
     fn pane_ui(&mut self, ui: &mut Ui) {
         let connection = connection_state(
@@ -758,18 +433,6 @@ impl ConsoleApp {
         });
         self.panes.get(self.remembered.pane).ui(ui, &mut cx);
     }
-}
-
-/// Why the Local service is not running, when `active` is the Local profile and it failed.
-fn local_failure<'a>(
-    active: Option<&ProfileId>,
-    local: Option<&LocalSettings>,
-    service: &'a Request<LocalService>,
-) -> Option<&'a crate::error::UiError> {
-    if local?.profile_id != *active? || service.is_pending() {
-        return None;
-    }
-    service.error()
 }
 
 fn connection_state<'a>(
