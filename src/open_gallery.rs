@@ -60,9 +60,12 @@ impl GalleryCache {
     }
 
     /// Something changed: panes see a new version, and a change of tags fetches them again.
-    pub fn invalidate(&mut self, change: GalleryChange) {
+    pub fn invalidate(&mut self, change: &GalleryChange) {
         self.version += 1;
-        if change == GalleryChange::Tags {
+        if matches!(
+            change,
+            GalleryChange::Tags | GalleryChange::TagRenamed { .. }
+        ) {
             self.stale = true;
         }
     }

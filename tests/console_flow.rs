@@ -254,6 +254,13 @@ fn shows_tag(harness: &Harness<'_, ConsoleApp>, text: &str) -> bool {
     harness.query_all_by_label(text).next().is_some()
 }
 
+/// Whether a toggle (a tag's chip or checkbox) labelled `text` is on.
+fn tag_is_on(harness: &Harness<'_, ConsoleApp>, text: &str) -> bool {
+    harness
+        .query_all_by_label(text)
+        .any(|n| n.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True))
+}
+
 #[test]
 fn a_tag_renamed_in_tags_shows_its_new_name_in_subjects_face_and_jobs_without_a_reload() {
     common::require_keyring();
@@ -283,23 +290,38 @@ fn a_tag_renamed_in_tags_shows_its_new_name_in_subjects_face_and_jobs_without_a_
         h.query_by_label("Rename").is_some()
     });
 
-    // Every pane that shows the gallery's tags shows the new one.
+    // Every pane that shows the gallery's tags shows the new one; it is chosen in each, and a
+    // subject is registered with it.
     open_pane(&mut harness, "Subjects");
     common::drop_file(&mut harness, &common::face("obama/1.jpg"));
     common::wait_secs(&mut harness, 60, "the enrolment form's tag", |h| {
         h.query_by_label("Subject ID").is_some() && shows_tag(h, "visitor")
+    });
+    click(&mut harness, "visitor");
+    common::wait_secs(&mut harness, 60, "Register subject to be enabled", |h| {
+        h.query_by_label("Register subject")
+            .is_some_and(|b| !b.accesskit_node().is_disabled())
+    });
+    click(&mut harness, "Register subject");
+    common::wait_secs(&mut harness, 60, "the subject's event with its tag", |h| {
+        common::shows(h, "ACTIVE") && h.query_all_by_label("visitor").count() >= 2
     });
     open_pane(&mut harness, "Face");
     click(&mut harness, "Search");
     common::wait_secs(&mut harness, 30, "the search's tag filter", |h| {
         shows_tag(h, "visitor")
     });
+    click(&mut harness, "visitor");
     open_pane(&mut harness, "Jobs");
     common::wait_secs(&mut harness, 30, "the job's tag", |h| {
         shows_tag(h, "visitor")
     });
+    click(&mut harness, "visitor");
+    harness.step();
+    assert!(tag_is_on(&harness, "visitor"), "the job's tag is chosen");
 
-    // Renamed in Tags, and nothing else clicked: each pane shows the new name only.
+    // Renamed in Tags, and nothing else clicked: each pane shows the new name only, still
+    // chosen.
     open_pane(&mut harness, "Tags");
     click(&mut harness, "Rename");
     common::wait_secs(&mut harness, 10, "the rename field", |h| {
@@ -314,18 +336,26 @@ fn a_tag_renamed_in_tags_shows_its_new_name_in_subjects_face_and_jobs_without_a_
     common::wait_secs(
         &mut harness,
         10,
-        "the new name in the enrolment form",
+        "the new name in the form and the event",
         |h| {
             h.query_by_label("Subject ID").is_some()
-                && shows_tag(h, "guest")
+                && h.query_all_by_label("guest").count() >= 2
                 && !shows_tag(h, "visitor")
         },
+    );
+    assert!(
+        tag_is_on(&harness, "guest"),
+        "the form's choice follows the rename"
     );
     for pane in ["Face", "Jobs"] {
         open_pane(&mut harness, pane);
         common::wait_secs(&mut harness, 10, "the new name", |h| {
             shows_tag(h, "guest") && !shows_tag(h, "visitor")
         });
+        assert!(
+            tag_is_on(&harness, "guest"),
+            "{pane}: the choice follows the rename"
+        );
     }
 
     let profile_id = harness

@@ -77,7 +77,10 @@ impl ConsoleApp {
                 }
                 ShellAction::GalleryChanged(change) => {
                     if let Some((_, gallery)) = &mut self.gallery {
-                        gallery.invalidate(change);
+                        gallery.invalidate(&change);
+                    }
+                    for pane in self.panes.all() {
+                        pane.on_gallery_change(&change);
                     }
                 }
                 ShellAction::OpenGallery(gallery_id, name) => {

@@ -33,6 +33,13 @@ pub trait Pane {
     /// Takes what finished in the background; called every frame for every pane, shown or
     /// not, so that work a pane started goes on while another is shown.
     fn poll(&mut self, _cx: &mut PaneContext<'_>) {}
+
+    /// The open gallery was changed through the console (by any pane, this one included), so a
+    /// pane can carry over what refers to it (a tag chosen under its old name). What a pane
+    /// fetched of the gallery it lists again by itself, seeing [`PaneContext::gallery_version`]
+    /// move; another gallery or another client it sees by their ids and
+    /// [`Connection::generation`].
+    fn on_gallery_change(&mut self, _change: &GalleryChange) {}
 }
 
 /// The left navigation's entries, in order; `Ctrl+1` … `Ctrl+8` select them.
@@ -109,10 +116,15 @@ pub enum ShellAction {
 }
 
 /// What a pane changed in the open gallery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GalleryChange {
-    /// A tag was created, renamed or deleted (or the list is to be fetched again).
+    /// A tag was created or deleted (or the list is to be fetched again).
     Tags,
+    /// A tag was renamed: what was chosen under the old name goes by the new one.
+    TagRenamed {
+        from: necid::TagName,
+        to: necid::TagName,
+    },
     /// A subject or an event was enrolled, replaced or unregistered.
     Subjects,
 }

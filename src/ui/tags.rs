@@ -22,8 +22,9 @@ pub struct TagsPane {
     /// The tag being renamed and the name typed for it.
     renaming: Option<(TagName, String)>,
     change: Request<()>,
-    /// What `change` is doing, for the toast when it finishes.
+    /// What `change` is doing, for the toast when it finishes, and what it changes.
     change_label: String,
+    change_made: Option<GalleryChange>,
     confirm_delete: ConfirmSlot<TagName>,
 }
 
@@ -37,7 +38,7 @@ impl Pane for TagsPane {
             cx.toasts.info(std::mem::take(&mut self.change_label));
             self.new_name.clear();
             self.renaming = None;
-            cx.gallery_changed(GalleryChange::Tags);
+            cx.gallery_changed(self.change_made.take().unwrap_or(GalleryChange::Tags));
         }
     }
 
@@ -185,6 +186,10 @@ impl TagsPane {
                 old_name.as_str(),
                 new_name.as_str()
             );
+            self.change_made = Some(GalleryChange::TagRenamed {
+                from: old_name.clone(),
+                to: new_name.clone(),
+            });
             let handle = gallery.gallery.clone();
             self.change
                 .write(cx.outbox, "renaming the tag", move |_| async move {

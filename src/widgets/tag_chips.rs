@@ -43,6 +43,13 @@ pub fn chosen(tags: &[TagName], selected: &BTreeSet<TagName>) -> Vec<TagName> {
         .collect()
 }
 
+/// Carries a choice over a rename: `from` chosen becomes `to` chosen.
+pub fn carry_rename(selected: &mut BTreeSet<TagName>, from: &TagName, to: &TagName) {
+    if selected.remove(from) {
+        selected.insert(to.clone());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

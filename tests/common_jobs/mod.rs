@@ -190,7 +190,8 @@ impl<P: Pane> PaneShell<P> {
         self.toasts.ui(ui);
         for action in self.actions.drain(..) {
             if let ShellAction::GalleryChanged(change) = action {
-                self.gallery.invalidate(change);
+                self.gallery.invalidate(&change);
+                self.pane.on_gallery_change(&change);
             }
         }
         self.gallery.update(&mut self.outbox);

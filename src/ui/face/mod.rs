@@ -15,7 +15,7 @@ mod verify;
 use egui::{Color32, RichText, TextureHandle, Ui};
 use necid::{FaceAttributes, FaceImage};
 
-use super::{Pane, PaneContext, PaneId, pane_header};
+use super::{GalleryChange, Pane, PaneContext, PaneId, pane_header};
 use crate::backend::files::LoadedImage;
 use crate::backend::{Command, FileCommand, Worker};
 use crate::error::UiError;
@@ -57,6 +57,12 @@ impl FacePane {
 impl Pane for FacePane {
     fn id(&self) -> PaneId {
         PaneId::Face
+    }
+
+    fn on_gallery_change(&mut self, change: &GalleryChange) {
+        if let GalleryChange::TagRenamed { from, to } = change {
+            self.search.rename_tag(from, to);
+        }
     }
 
     fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {

@@ -81,6 +81,15 @@ impl Default for SearchView {
 }
 
 impl SearchView {
+    /// A tag in the filter renamed elsewhere stays in the filter under its new name.
+    pub(super) fn rename_tag(&mut self, from: &TagName, to: &TagName) {
+        for tag in &mut self.tag_filter {
+            if tag == from {
+                *tag = to.clone();
+            }
+        }
+    }
+
     pub(super) fn poll(&mut self, ctx: &egui::Context, cx: &mut PaneContext<'_>) {
         if self.probe.poll(ctx) {
             self.view.reset();
@@ -155,7 +164,7 @@ impl SearchView {
             self.filter_of = Some(opened.gallery_id.clone());
             self.tag_filter.clear();
         }
-        // A tag renamed or deleted elsewhere leaves the filter with it.
+        // A tag deleted elsewhere leaves the filter with it.
         if let Some(names) = tags.and_then(|t| t.data()) {
             self.tag_filter.retain(|t| names.contains(t));
         }

@@ -24,12 +24,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use egui::{ProgressBar, RichText, Ui};
 use necid::{BatchId, GalleryId, TagName};
 
-use super::{ConnectionState, Pane, PaneContext, PaneId, pane_header};
+use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
 use crate::backend::files::{BucketCopy, CopyOutcome, FolderImage};
 use crate::backend::{Command, FileCommand, OpenedGallery};
 use crate::request::{Finished, Request};
 use crate::widgets::error_label;
-use crate::widgets::tag_chips::tag_chips;
+use crate::widgets::tag_chips::{carry_rename, tag_chips};
 
 pub use job::JobRecords;
 pub use records::{IdentityFrom, JobFile};
@@ -69,6 +69,12 @@ impl Pane for JobsPane {
     /// A job goes on, and its progress is followed, whichever pane is shown.
     fn poll(&mut self, cx: &mut PaneContext<'_>) {
         self.poll_answers(cx);
+    }
+
+    fn on_gallery_change(&mut self, change: &GalleryChange) {
+        if let GalleryChange::TagRenamed { from, to } = change {
+            carry_rename(&mut self.tags_on, from, to);
+        }
     }
 
     fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {

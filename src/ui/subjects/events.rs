@@ -68,6 +68,17 @@ impl EventsView {
         self.textures.0.remove(event_id);
     }
 
+    /// The events enrolled with a tag that was renamed carry its new name.
+    pub(super) fn rename_tag(&mut self, from: &TagName, to: &TagName) {
+        for known in self.known.values_mut() {
+            for tag in &mut known.tags {
+                if tag == from {
+                    *tag = to.clone();
+                }
+            }
+        }
+    }
+
     pub(super) fn poll(&mut self, ctx: &egui::Context) {
         self.events.poll();
         for (event_id, request) in &mut self.thumbnails {

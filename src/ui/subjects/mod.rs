@@ -20,7 +20,7 @@ use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
 use crate::widgets::ConfirmSlot;
 use crate::widgets::image_input::{ImageInput, ImageSource};
-use crate::widgets::tag_chips::chosen;
+use crate::widgets::tag_chips::{carry_rename, chosen};
 
 pub use enrol::{EnrolTarget, PreparedImage, QualityRule};
 pub use list::{SubjectGroup, SubjectIndex};
@@ -55,6 +55,17 @@ pub struct SubjectsPane {
 impl Pane for SubjectsPane {
     fn id(&self) -> PaneId {
         PaneId::Subjects
+    }
+
+    /// A renamed tag keeps its place in the form's choice and on the events this console
+    /// enrolled with it.
+    fn on_gallery_change(&mut self, change: &GalleryChange) {
+        if let GalleryChange::TagRenamed { from, to } = change {
+            if let Some(form) = &mut self.form {
+                carry_rename(&mut form.tags_on, from, to);
+            }
+            self.events.rename_tag(from, to);
+        }
     }
 
     fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
