@@ -644,6 +644,16 @@ fn limits_drift(doc: &Value, codes: &[ErrorCode]) -> Vec<String> {
         &landmarks["maxItems"],
         json!(LANDMARK_COUNT),
     );
+    let extract_options = doc["paths"]["/v1.1/face/extract"]["post"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "landmarks");
+    expect(
+        "the landmarks option of POST /v1.1/face/extract",
+        extract_options.map_or(&Value::Null, |p| &p["schema"]["enum"]),
+        json!([LANDMARK_COUNT]),
+    );
     for schema in ["FaceEnrolment", "SearchRequest"] {
         expect(
             &format!("{schema}.tags maxItems"),
