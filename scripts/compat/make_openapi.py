@@ -41,7 +41,12 @@ ATTRS = obj(
 )
 SCORE = {"type": "integer", "minimum": 0, "maximum": 9999}
 IMAGE = {"type": "string", "description": "Base64-encoded image (JPEG, PNG, GIF, WebP, BMP or TIFF)."}
-TAGS = {"type": "array", "items": {"type": "string"}}
+TAGS = {
+    "type": "array",
+    "maxItems": 64,
+    "items": {"type": "string"},
+    "description": "A gallery holds at most 64 tags.",
+}
 
 SCHEMAS = {
     "Rect": RECT,
@@ -108,7 +113,7 @@ SCHEMAS = {
         ("x", "y"),
     ),
     "SearchRequest": obj(
-        {"probe": IMAGE, "threshold": SCORE, "limit": {"type": "integer", "minimum": 1, "maximum": 50}, "tags": TAGS},
+        {"probe": IMAGE, "threshold": dict(SCORE, default=7000), "limit": {"type": "integer", "minimum": 1, "maximum": 50}, "tags": TAGS},
         ("probe",),
     ),
     "SearchResponse": obj(

@@ -1,8 +1,9 @@
 //! Tight face crops and the match-score calibration, on every image of `shared/testdata/faces`.
 //!
 //! One pass computes, per image, the face count without and with the tight-crop fix and the
-//! descriptor of the largest face; the tests then check the fix and the operating point at the
-//! API's default threshold 7000 over **every** genuine and impostor pair (not only PAIRS.csv).
+//! descriptor of the largest face; the tests then check the fix, the operating point at the
+//! API's default threshold 7000 over **every** genuine and impostor pair (not only PAIRS.csv),
+//! and that the quality score keeps these people while it turns animals' faces away.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -18,6 +19,8 @@ struct Sample {
     identity: String,
     faces_before: usize,
     faces_after: usize,
+    /// `faceQualityScore` of each face found (with the fix).
+    qualities: Vec<f32>,
     descriptor: Option<Descriptor>,
 }
 
@@ -52,6 +55,10 @@ fn samples() -> &'static Vec<Sample> {
                     identity,
                     faces_before,
                     faces_after: faces.len(),
+                    qualities: faces
+                        .iter()
+                        .map(|f| f.attributes.face_quality_score)
+                        .collect(),
                     descriptor,
                 }
             })
@@ -174,4 +181,61 @@ fn scores_fall_as_descriptors_move_apart() {
     }
     assert_eq!(compare(&a, &a).0, necid_face::score_for_distance(0.0).0);
     assert!(last < 500);
+}
+
+/// The lowest `faceMinimumQualityScore` an application may set (the service refuses less).
+const LOWEST_MINIMUM_QUALITY: f32 = 0.45;
+
+/// No animal faces: the dog that the detector takes for a face in `detection/none/dogs.jpg`, and
+/// anything found in the eagle and horses photos, stay below the lowest minimum quality, while at
+/// least 98 % of the people photos still give exactly one face at or above it.
+#[test]
+fn animal_faces_fall_below_the_lowest_minimum_quality_while_people_stay_above_it() {
+    let s = samples();
+    let people_kept: Vec<&Sample> = s
+        .iter()
+        .filter(|x| {
+            x.qualities
+                .iter()
+                .filter(|q| **q >= LOWEST_MINIMUM_QUALITY)
+                .count()
+                == 1
+        })
+        .collect();
+    let not_kept: Vec<(&str, &[f32])> = s
+        .iter()
+        .filter(|x| !people_kept.iter().any(|k| k.path == x.path))
+        .map(|x| (x.path.as_str(), x.qualities.as_slice()))
+        .collect();
+    let mut animals = Vec::new();
+    for name in ["dogs.jpg", "eagle.jpg", "horses.jpg"] {
+        let img = load_rgb(&shared("testdata/detection/none").join(name));
+        for face in engine().detect(&img).unwrap() {
+            animals.push((name, face.score, face.attributes.face_quality_score));
+        }
+    }
+    eprintln!(
+        "people photos with exactly one face at or above {LOWEST_MINIMUM_QUALITY}: {} of {}; \
+         the others {not_kept:?}\nanimal faces detected (photo, detector score, quality): \
+         {animals:?}",
+        people_kept.len(),
+        s.len()
+    );
+    // The dog is still detected (else this test would test nothing); its quality is what drops.
+    assert!(
+        animals.iter().any(|(name, _, _)| *name == "dogs.jpg"),
+        "the detector no longer finds the dog: {animals:?}"
+    );
+    assert!(
+        animals
+            .iter()
+            .all(|(_, _, quality)| *quality < LOWEST_MINIMUM_QUALITY),
+        "an animal face at or above the lowest minimum quality: {animals:?}"
+    );
+    assert!(
+        people_kept.len() * 100 >= 98 * s.len(),
+        "only {} of {} people photos keep exactly one face at or above {LOWEST_MINIMUM_QUALITY}",
+        people_kept.len(),
+        s.len()
+    );
 }

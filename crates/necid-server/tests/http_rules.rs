@@ -1,11 +1,14 @@
 //! The service's HTTP rules, driven through `app(state)` with `tower::ServiceExt::oneshot`:
 //! SigV4 (expiry message, wrong secret, changed body, host with a port), `x-api-key`, CORS,
-//! error bodies and input limits; in `landmarks`, Extract's local landmarks option; and, in
-//! `serving`, the same service behind its real listener.
+//! error bodies and input limits; in `landmarks`, Extract's local landmarks option; in
+//! `openapi_drift`, the OpenAPI document against the wire types; and, in `serving`, the same
+//! service behind its real listener.
 
 mod common;
 #[path = "http_rules/landmarks.rs"]
 mod landmarks;
+#[path = "http_rules/openapi_drift.rs"]
+mod openapi_drift;
 #[path = "http_rules/serving.rs"]
 mod serving;
 
