@@ -2,6 +2,7 @@
 //! listener on 127.0.0.1, with the real face engine and a real SQLite file.
 
 mod common;
+mod gallery_audit;
 mod hardening;
 
 use std::time::Duration;

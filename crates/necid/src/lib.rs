@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
 mod client;
 mod error;
 mod gallery;
