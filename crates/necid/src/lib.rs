@@ -25,6 +25,7 @@
 //! ```
 
 mod audit;
+pub mod calibration;
 mod client;
 mod error;
 mod gallery;
