@@ -86,23 +86,46 @@ pub fn figures() {
     );
     let mut rng = Rng(0xA0D1_7000_5EED_0001);
     let mut index = GalleryIndex::with_capacity(events);
-    let mut who = [0f32; DIM];
-    for row in 0..events {
-        let person = row / 2;
-        if row % 2 == 0 {
-            // A new person, both of whose events are drawn around it.
-            who = add(&bases[person % bases.len()], &rng.offset(PERSON_SPREAD));
-        }
-        let event = add(&who, &rng.offset(EVENT_SPREAD));
+    let add_event = |index: &mut GalleryIndex, subject: String, vector: &[f32; DIM]| {
+        let row = index.len();
         index.upsert(
             RowMeta {
                 row_id: row as i64,
-                subject_id: format!("person-{person}").as_str().into(),
+                subject_id: subject.as_str().into(),
                 event_id: format!("event-{row}").as_str().into(),
             },
-            &event,
+            vector,
             0,
         );
+    };
+    // Every thousandth person is also enrolled as a second subject (a duplicate to find), and
+    // every thousandth, half-way, has a stranger's face as a third event (an outlier to find).
+    let (mut planted_duplicates, mut planted_outliers) = (0, 0);
+    let mut person = 0;
+    while index.len() < events {
+        let who = add(&bases[person % bases.len()], &rng.offset(PERSON_SPREAD));
+        let subject = format!("person-{person}");
+        for _ in 0..2 {
+            let event = add(&who, &rng.offset(EVENT_SPREAD));
+            add_event(&mut index, subject.clone(), &event);
+        }
+        if person % 1000 == 0 {
+            let event = add(&who, &rng.offset(EVENT_SPREAD));
+            add_event(&mut index, format!("again-{person}"), &event);
+            planted_duplicates += 1;
+        } else if person % 1000 == 500 {
+            let stranger = add(
+                &bases[(person * 7 + 3) % bases.len()],
+                &rng.offset(PERSON_SPREAD),
+            );
+            add_event(
+                &mut index,
+                subject,
+                &add(&stranger, &rng.offset(EVENT_SPREAD)),
+            );
+            planted_outliers += 1;
+        }
+        person += 1;
     }
     let input = AuditInput::from_index(&index);
     drop(index);
@@ -112,13 +135,23 @@ pub fn figures() {
     let findings = run(&input, 7000, threads, &|_| {}, &AtomicBool::new(false)).expect("an audit");
     let took = t.elapsed();
     println!(
-        "audit of {events} events ({} subjects, {} pairs) at 7000 on {threads} threads: {:.1} s; \
-         {} duplicate pairs, {} outliers; load average before {load_before}, after {}",
-        events.div_ceil(2),
-        events * (events - 1) / 2,
+        "audit of {} events ({person} people, {} pairs) at 7000 on {threads} threads: {:.1} s; \
+         {} duplicate pairs ({planted_duplicates} planted), {} outliers ({planted_outliers} \
+         planted); load average before {load_before}, after {}",
+        input.len(),
+        input.len() * (input.len() - 1) / 2,
         took.as_secs_f64(),
         findings.duplicates.len(),
         findings.outliers.len(),
         load_average()
+    );
+    let found_again = findings
+        .duplicates
+        .iter()
+        .filter(|d| d.subject_ids.iter().any(|s| s.starts_with("again-")))
+        .count();
+    assert!(
+        found_again >= planted_duplicates,
+        "every planted duplicate is found"
     );
 }
