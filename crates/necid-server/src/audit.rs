@@ -220,7 +220,7 @@ pub fn run(
         }
     };
     let partials: Vec<Result<Partial, Cancelled>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.max(1)).map(|_| scope.spawn(&work)).collect();
+        let handles: Vec<_> = (0..threads.max(1)).map(|_| scope.spawn(work)).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or(Err(Cancelled)))
