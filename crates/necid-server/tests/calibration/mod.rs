@@ -129,3 +129,91 @@ async fn calibration_through_the_service_agrees_with_the_engines_own_rates_at_70
     let galleries = client.galleries().list().await.expect("galleries");
     assert!(galleries.is_empty(), "{galleries:?}");
 }
+
+/// Three people, two photos each.
+fn small_folder() -> LabelledFolder {
+    let people = ["obama", "biden", "amy"]
+        .into_iter()
+        .map(|name| necid::calibration::Person {
+            name: name.to_owned(),
+            images: ["1", "2"]
+                .into_iter()
+                .map(|n| {
+                    let jpg = common::face(&format!("{name}/{n}.jpg"));
+                    if jpg.exists() {
+                        jpg
+                    } else {
+                        common::face(&format!("{name}/{n}.png"))
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    LabelledFolder { people }
+}
+
+/// Waits until the tenant has no gallery left (a dropped calibration deletes its gallery in the
+/// background).
+async fn no_gallery_left(client: &necid::Client) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let galleries = client.galleries().list().await.expect("galleries");
+        if galleries.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scratch gallery is still there: {galleries:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_calibration_deletes_its_scratch_gallery() {
+    let service = common::Service::start().await;
+    let client = service.client();
+    let options = CalibrationOptions::default();
+    let cancel = options.cancel.clone();
+    let saw_gallery = std::sync::atomic::AtomicBool::new(false);
+    let outcome = calibrate(&client, &small_folder(), &options, |p| {
+        if p.stage == Stage::Enrolling && p.done == 2 {
+            saw_gallery.store(true, Ordering::Relaxed);
+            cancel.cancel();
+        }
+    })
+    .await;
+    assert!(saw_gallery.load(Ordering::Relaxed));
+    assert!(
+        matches!(
+            outcome,
+            Err(necid::calibration::CalibrationError::Cancelled)
+        ),
+        "{outcome:?}"
+    );
+    let galleries = client.galleries().list().await.expect("galleries");
+    assert!(galleries.is_empty(), "{galleries:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calibration_dropped_midway_deletes_its_scratch_gallery() {
+    let service = common::Service::start().await;
+    let client = service.client();
+    let folder = small_folder();
+    let (enrolled_tx, enrolled_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut enrolled_tx = Some(enrolled_tx);
+    let options = CalibrationOptions::default();
+    let calibration = calibrate(&client, &folder, &options, |p| {
+        if p.stage == Stage::Enrolling
+            && let Some(tx) = enrolled_tx.take()
+        {
+            let _ = tx.send(());
+        }
+    });
+    tokio::select! {
+        _ = calibration => panic!("the calibration ended before it was dropped"),
+        _ = enrolled_rx => {}
+    }
+    // The future is gone with one image enrolled: its gallery goes in the background.
+    no_gallery_left(&client).await;
+}
