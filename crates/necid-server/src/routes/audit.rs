@@ -64,14 +64,28 @@ impl Audits {
             .cloned()
     }
 
-    /// Starts an audit of `input` on its own thread; `threads` threads do the product.
+    /// Starts an audit of the gallery (`input` copies its index) on its own thread; `threads`
+    /// threads do the product. A gallery has one audit in progress at most, so that repeated
+    /// requests cannot pile up copies of a large index: a second is a 400 Duplicate naming the
+    /// first.
     fn start(
         &self,
         gallery_id: String,
-        input: AuditInput,
+        input: impl FnOnce() -> AuditInput,
         threshold: u16,
         threads: usize,
     ) -> Result<String, ApiError> {
+        let mut jobs = self.jobs();
+        if let Some(running) = jobs
+            .iter()
+            .find(|j| j.gallery_id == gallery_id && j.outcome.get().is_none())
+        {
+            return Err(ApiError::Duplicate(format!(
+                "An audit of this gallery is already in progress: {}.",
+                running.audit_id
+            )));
+        }
+        let input = input();
         let job = Arc::new(AuditJob {
             audit_id: crate::store::new_id(),
             gallery_id,
@@ -96,7 +110,9 @@ impl Audits {
                     Ok(Ok(findings)) => {
                         let _ = worker.outcome.set(Ok(findings));
                     }
-                    Ok(Err(_cancelled)) => {}
+                    Ok(Err(_cancelled)) => {
+                        let _ = worker.outcome.set(Err(()));
+                    }
                     Err(_) => {
                         tracing::error!("a gallery audit failed");
                         let _ = worker.outcome.set(Err(()));
@@ -105,7 +121,6 @@ impl Audits {
             })
             .map_err(|e| ApiError::Internal(format!("audit thread: {e}")))?;
         let audit_id = job.audit_id.clone();
-        let mut jobs = self.jobs();
         jobs.push_back(job);
         while jobs.len() > KEPT_AUDITS {
             if let Some(old) = jobs.pop_front() {
@@ -136,9 +151,10 @@ async fn start(
     let audit_id = state
         .db(move |s| {
             // A copy of the index, so that nothing waits for the audit.
-            let input = AuditInput::from_index(&read_lock(&s.index(&app.gallery_id)));
+            let index = s.index(&app.gallery_id);
+            let input = || AuditInput::from_index(&read_lock(&index));
             s.audits()
-                .start(app.gallery_id, input, threshold, s.face_workers())
+                .start(app.gallery_id.clone(), input, threshold, s.face_workers())
         })
         .await?;
     Ok(axum::Json(AuditStarted {
@@ -186,4 +202,40 @@ async fn report(
         },
     };
     Ok(axum::Json(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gallery_has_one_audit_in_progress_at_most() {
+        let audits = Audits::default();
+        // While the cores are taken, audits wait in progress.
+        let lane = audits.running.clone();
+        let held = lane.lock().expect("the lane");
+        let first = audits
+            .start("g1".into(), AuditInput::default, 7000, 1)
+            .expect("a first audit");
+        let second = audits.start("g1".into(), AuditInput::default, 7000, 1);
+        match second {
+            Err(ApiError::Duplicate(message)) => assert!(message.contains(&first), "{message}"),
+            other => panic!("a second audit of g1: {other:?}"),
+        }
+        audits
+            .start("g2".into(), AuditInput::default, 7000, 1)
+            .expect("another gallery's audit");
+        drop(held);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while audits
+            .find("g1", &first)
+            .is_some_and(|j| j.outcome.get().is_none())
+        {
+            assert!(std::time::Instant::now() < deadline, "the first audit ends");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        audits
+            .start("g1".into(), AuditInput::default, 7000, 1)
+            .expect("a new audit once the first is done");
+    }
 }

@@ -162,3 +162,41 @@ async fn an_audit_is_only_found_by_the_gallery_it_audits() {
     assert!(unknown.is_not_found(), "{unknown:?}");
     assert_eq!(unknown.status(), Some(404));
 }
+
+#[tokio::test]
+async fn an_audit_needs_the_galleries_key_and_a_threshold_on_the_score_scale() {
+    let (state, _dir) = common::state();
+    let api_key = common::create_gallery(&state, "Keyed").await;
+    let (status, body) = common::send(
+        &state,
+        common::Call::new("POST", "/v1.1/jobs/audit")
+            .json(serde_json::json!({}))
+            .request(&state),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["message"], "Forbidden");
+    let (status, body) = common::send(
+        &state,
+        common::Call {
+            api_key: Some(&api_key),
+            ..common::Call::new("POST", "/v1.1/jobs/audit")
+                .json(serde_json::json!({"threshold": 10000}))
+        }
+        .request(&state),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errorCode"], 1001);
+    let (status, body) = common::send(
+        &state,
+        common::Call {
+            api_key: Some(&api_key),
+            ..common::Call::new("POST", "/v1.1/jobs/audit").json(serde_json::json!({}))
+        }
+        .request(&state),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["auditId"].as_str().is_some_and(|id| !id.is_empty()));
+}
