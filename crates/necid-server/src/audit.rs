@@ -469,6 +469,33 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_duplicates_is_cut_to_the_best_ones_exactly() {
+        // 320 subjects of one person: 51,040 pairs over the threshold, so the pairs are pruned
+        // on the way; what is left must be the best of all, as scoring every pair finds them.
+        let mut rng = Rng(0xD0D0);
+        let person = rng.vector(1.0);
+        let mut index = GalleryIndex::new();
+        for row in 0..320 {
+            let noise = rng.vector(0.15);
+            let mut v = person;
+            v.iter_mut().zip(&noise).for_each(|(x, e)| *x += e);
+            index.upsert(
+                RowMeta {
+                    row_id: row,
+                    subject_id: CompactId::new(&format!("s{row:03}")),
+                    event_id: CompactId::new(&format!("e{row:03}")),
+                },
+                &v,
+                0,
+            );
+        }
+        let input = AuditInput::from_index(&index);
+        let found = run(&input, 7000, 1, &|_| {}, &AtomicBool::new(false)).expect("an audit");
+        assert_eq!(found.duplicates.len(), MAX_DUPLICATES);
+        assert_eq!(found, brute_force(&input, 7000));
+    }
+
+    #[test]
     fn a_cancelled_audit_stops_without_findings() {
         let input = AuditInput::from_index(&gallery(2 * TILE));
         let found = run(&input, 7000, 2, &|_| {}, &AtomicBool::new(true));
