@@ -2,15 +2,11 @@
 //! headers and body go out, and each documented status comes back as the right value or error.
 //! The `faults` module does the same against a back end that misbehaves.
 
-mod fault_server;
-mod faults;
-
 use base64::Engine as _;
 use futures_util::TryStreamExt;
 use necid::*;
 use serde_json::{Value, json};
 use std::future::Future;
-use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -161,8 +157,7 @@ fn key() -> ApiKey {
 }
 
 fn face() -> FaceImage {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/bad/good_reference_face.jpg");
+    let path = necid_testkit::testdata().join("bad/good_reference_face.jpg");
     FaceImage::from_path(path).expect("the reference face is a valid image")
 }
 
@@ -1014,7 +1009,7 @@ fn the_secret_never_appears_in_debug_output() {
 
 #[test]
 fn every_bad_file_is_refused_or_accepted_without_panicking() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/bad");
+    let dir = necid_testkit::testdata().join("bad");
     let manifest = std::fs::read_to_string(dir.join("MANIFEST.csv")).expect("the manifest");
     let mut refused = 0;
     for line in manifest.lines().skip(1) {

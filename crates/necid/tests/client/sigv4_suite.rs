@@ -13,53 +13,12 @@
 //! - aws-c-auth `*-unnormalized`: S3-style paths kept un-normalised; run with `PathStyle::AsSent`.
 
 use necid::signing::{Credentials, PathStyle, SigningScope, sign_request};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use necid_testkit::sigv4_suite::{
+    ACCESS_KEY, REGION, SECRET_KEY, SERVICE, SuiteRequest, case_dirs, parse_request, suite_dir,
+    suite_time,
+};
 
-const ACCESS_KEY: &str = "AKIDEXAMPLE";
-const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const SHORT_TOKEN: &str = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
-
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sigv4")
-}
-
-/// 2015-08-30T12:36:00Z, the suites' request time.
-fn suite_time() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_440_938_160)
-}
-
-struct RawRequest {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn parse_request(text: &str) -> RawRequest {
-    let (head, body) = match text.split_once("\n\n") {
-        Some((head, body)) => (head, body.as_bytes().to_vec()),
-        None => (text, Vec::new()),
-    };
-    let mut lines = head.lines();
-    let request_line = lines.next().expect("a request line");
-    let request_line = request_line
-        .strip_suffix(" HTTP/1.1")
-        .expect("an HTTP/1.1 request line");
-    let (method, target) = request_line.split_once(' ').expect("method and target");
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').expect("a header line");
-            (name.to_owned(), value.to_owned())
-        })
-        .collect();
-    RawRequest {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        headers,
-        body,
-    }
-}
 
 /// Encodes a raw request target the way this client puts one on the wire: in the path, every
 /// byte but RFC 3986's unreserved characters, `/` and existing `%XX` escapes is percent-encoded;
@@ -84,7 +43,7 @@ fn wire_target(target: &str) -> String {
     out
 }
 
-fn authorization_for(request: &RawRequest, style: PathStyle, token: Option<&str>) -> String {
+fn authorization_for(request: &SuiteRequest, style: PathStyle, token: Option<&str>) -> String {
     let host = request
         .headers
         .iter()
@@ -106,8 +65,8 @@ fn authorization_for(request: &RawRequest, style: PathStyle, token: Option<&str>
         credentials = credentials.with_session_token(token);
     }
     let scope = SigningScope {
-        region: "us-east-1".to_owned(),
-        service: "service".to_owned(),
+        region: REGION.to_owned(),
+        service: SERVICE.to_owned(),
         path_style: style,
     };
     let signed = sign_request(
@@ -127,30 +86,12 @@ fn authorization_for(request: &RawRequest, style: PathStyle, token: Option<&str>
         .expect("an authorization header")
 }
 
-fn session_token_in(request: &RawRequest) -> Option<String> {
+fn session_token_in(request: &SuiteRequest) -> Option<String> {
     request
         .headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-security-token"))
         .map(|(_, value)| value.clone())
-}
-
-fn case_dirs(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("the suite folder is readable") {
-            let path = entry.expect("a folder entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            }
-        }
-        if dir != root {
-            found.push(dir);
-        }
-    }
-    found.sort();
-    found
 }
 
 #[test]
@@ -168,7 +109,7 @@ fn the_signer_reproduces_every_applicable_case_of_the_classic_aws_suite() {
         if !req.exists() || skipped.contains(&name.as_str()) {
             continue;
         }
-        let request = parse_request(&std::fs::read_to_string(&req).expect("a .req file"));
+        let request = parse_request(&std::fs::read(&req).expect("a .req file"));
         let expected =
             std::fs::read_to_string(dir.join(format!("{name}.authz"))).expect("an .authz file");
         let token = session_token_in(&request)
@@ -204,9 +145,8 @@ fn the_signer_reproduces_every_header_signed_case_of_the_aws_c_auth_suite() {
             // `post-sts-header-after`: the token is added after signing (see the module docs).
             continue;
         }
-        let request = parse_request(
-            &std::fs::read_to_string(dir.join("request.txt")).expect("a request.txt"),
-        );
+        let request =
+            parse_request(&std::fs::read(dir.join("request.txt")).expect("a request.txt"));
         let signed_request = std::fs::read_to_string(dir.join("header-signed-request.txt"))
             .expect("a header-signed-request.txt");
         let expected = signed_request
@@ -227,13 +167,13 @@ fn the_signer_reproduces_every_header_signed_case_of_the_aws_c_auth_suite() {
 
 #[test]
 fn a_changed_body_changes_the_signature() {
-    let request = RawRequest {
+    let request = SuiteRequest {
         method: "POST".into(),
         target: "/v1.1/subjects".into(),
         headers: vec![("Host".into(), "api.id.nec.com.au".into())],
         body: br#"{"face":"AAAA"}"#.to_vec(),
     };
-    let mut altered = RawRequest {
+    let mut altered = SuiteRequest {
         body: br#"{"face":"AAAB"}"#.to_vec(),
         ..request
     };
