@@ -51,3 +51,22 @@ pub fn in_a_process_of_its_own() -> bool {
     );
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::in_a_process_of_its_own;
+
+    #[test]
+    fn a_test_alone_runs_in_a_child_process_of_its_own_binary() {
+        if !in_a_process_of_its_own() {
+            return;
+        }
+        let parent = std::os::unix::process::parent_id();
+        let parent_exe = std::fs::read_link(format!("/proc/{parent}/exe")).expect("the parent");
+        assert_eq!(
+            parent_exe,
+            std::env::current_exe().expect("this binary"),
+            "run by its own binary"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! quality score and mirroring flips roll and pan.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{engine, load_rgb, shared};
 use image::RgbImage;

@@ -2,7 +2,7 @@
 //! panic, as its `MANIFEST.csv` `expect` column asks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{engine, shared};
 use necid_face::{DecodeLimits, ImageError, decode_image, decode_image_stored_orientation};

@@ -1,7 +1,7 @@
 //! The `necid-face` command line, run as a person or a script would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 

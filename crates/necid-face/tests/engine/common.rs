@@ -7,11 +7,7 @@ use std::sync::OnceLock;
 use necid_face::{DecodeLimits, FaceEngine};
 use serde_json::Value;
 
-pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-
-pub fn shared(rel: &str) -> PathBuf {
-    Path::new(SHARED).join(rel)
-}
+pub use necid_testkit::shared;
 
 pub fn models_dir() -> PathBuf {
     necid_face::default_models_dir().expect("no models dir: set NECID_MODELS_DIR or HOME")

@@ -2,7 +2,7 @@
 //! faces in 18 images) plus the six face-free images of `detection/none/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{engine, load_rgb, shared};
 use necid_face::{BoundingBox, DetectOptions};

@@ -6,7 +6,7 @@
 //! rectangles, so that one crop that flips by a pixel cannot cascade.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Golden, crop, engine, f, goldens, ssd_faces};
 use necid_face::DetectOptions;

@@ -5,7 +5,7 @@
 //! API's default threshold 7000 over **every** genuine and impostor pair (not only PAIRS.csv).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -2,7 +2,7 @@
 //! the broken and hostile ones get a 400 with a clear JSON message that reflects nothing of the
 //! input, the valid odd formats get a real answer, and the service keeps serving.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use base64::Engine as _;

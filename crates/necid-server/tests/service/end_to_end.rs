@@ -1,8 +1,7 @@
 //! The API walked as the reference's examples do, through `crates/necid` against a real
 //! listener on 127.0.0.1, with the real face engine and a real SQLite file.
 
-mod common;
-mod hardening;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! error bodies and input limits; in `landmarks`, Extract's local landmarks option; and, in
 //! `serving`, the same service behind its real listener.
 
-mod common;
+use crate::common;
 #[path = "http_rules/landmarks.rs"]
 mod landmarks;
 #[path = "http_rules/serving.rs"]

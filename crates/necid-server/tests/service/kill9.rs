@@ -1,10 +1,8 @@
 //! `kill -9` of the service during a bulk job, then a restart on the same data dir: no record
 //! acknowledged as processed is lost or changed, nothing is enrolled twice, and the job completes.
-//! And restarts in-process through the service's door ([`door_restarts`]). No other test of this
-//! binary runs a bulk worker in-process, so the process-wide worker count is theirs alone.
+//! (Restarts in-process through the service's door: `door_restarts`.)
 
-mod common;
-mod door_restarts;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -5,28 +5,23 @@
 //! Skipped: the aws-c-auth `query-*` (presigned URL) variants, since the service accepts only
 //! header signatures, and nothing else.
 
-use std::path::{Path, PathBuf};
-
 use necid_server::sigv4::{self, AuthError, Scope, SignedRequest};
-
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sigv4")
-}
+use necid_testkit::sigv4_suite::{
+    ACCESS_KEY, AMZ_DATE, REGION, SECRET_KEY as SECRET, SERVICE, read_request, suite_dir,
+};
 
 fn scope() -> Scope {
     Scope {
-        region: "us-east-1".into(),
-        service: "service".into(),
+        region: REGION.into(),
+        service: SERVICE.into(),
     }
 }
 
 fn now() -> time::OffsetDateTime {
-    sigv4::parse_amz_date("20150830T123600Z").expect("suite date")
+    sigv4::parse_amz_date(AMZ_DATE).expect("suite date")
 }
 
-/// A parsed signed request file: method, target, headers, body.
+/// A signed request of a suite, its target split as the verifier takes it.
 #[derive(Debug, Clone)]
 struct Raw {
     method: String,
@@ -36,34 +31,14 @@ struct Raw {
     body: Vec<u8>,
 }
 
-fn parse(bytes: &[u8]) -> Raw {
-    let text = String::from_utf8(bytes.to_vec()).expect("utf8 request file");
-    let (head, body) = match text.find("\n\n") {
-        Some(i) => (&text[..i], bytes[i + 2..].to_vec()),
-        None => (text.as_str(), Vec::new()),
-    };
-    let mut lines = head.split('\n');
-    let request_line = lines.next().expect("request line");
-    let (method, rest) = request_line.split_once(' ').expect("method");
-    let target = rest.rsplit_once(" HTTP/").expect("version").0;
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in lines {
-        if line.starts_with(' ') || line.starts_with('\t') {
-            let last = headers.last_mut().expect("continuation after a header");
-            last.1.push(' ');
-            last.1.push_str(line.trim());
-        } else {
-            let (n, v) = line.split_once(':').expect("header line");
-            headers.push((n.to_owned(), v.to_owned()));
-        }
-    }
+fn parse(path: &std::path::Path) -> Raw {
+    let request = read_request(path);
     Raw {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query: query.to_owned(),
-        headers,
-        body,
+        method: request.method.clone(),
+        path: request.path().to_owned(),
+        query: request.query().to_owned(),
+        headers: request.headers,
+        body: request.body,
     }
 }
 
@@ -76,7 +51,7 @@ fn check(raw: &Raw) -> Result<String, AuthError> {
         payload_sha256: sigv4::payload_hash(&raw.body),
     };
     sigv4::verify(&req, &scope(), now(), |ak| {
-        (ak == "AKIDEXAMPLE").then(|| SECRET.to_owned())
+        (ak == ACCESS_KEY).then(|| SECRET.to_owned())
     })
 }
 
@@ -92,7 +67,7 @@ fn cases() -> Vec<(String, Raw)> {
                 stack.push(p);
             } else if p.extension().is_some_and(|e| e == "sreq") {
                 let name = p.file_stem().expect("stem").to_string_lossy().into_owned();
-                let mut raw = parse(&std::fs::read(&p).expect("read"));
+                let mut raw = parse(&p);
                 // The .authz file is the suite's expected header; one .sreq
                 // (get-vanilla-with-session-token) carries a scrambled signature instead.
                 let authz = std::fs::read_to_string(p.with_extension("authz")).expect("authz");
@@ -106,10 +81,7 @@ fn cases() -> Vec<(String, Raw)> {
         let signed = p.join("header-signed-request.txt");
         if signed.is_file() {
             let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            out.push((
-                format!("aws-c-auth-v4/{name}"),
-                parse(&std::fs::read(&signed).expect("read")),
-            ));
+            out.push((format!("aws-c-auth-v4/{name}"), parse(&signed)));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
