@@ -5,7 +5,7 @@
 //! The panes are driven on their own, rather than through the whole console, so that a test can
 //! give the connection the bucket folder of the service it started (the console's Local profile
 //! does the same for its embedded service) without going through the keyring.
-//! Shared by `tests/subjects_jobs.rs` and `benches/subjects_frame.rs`.
+//! Shared by `tests/console/subjects_jobs.rs` and `benches/subjects_frame.rs`.
 #![allow(dead_code)]
 // the test and the bench each use a part
 // Setting up a service in a test waits for it and spawns its listener: this is the test's
@@ -42,7 +42,7 @@ pub struct Service {
     pub base_url: String,
 }
 
-/// Starts the service over `data_dir` with the real face engine, and creates a gallery of
+/// Starts the service over `data_dir` with the real face engine (the test kit's, loaded once), and creates a gallery of
 /// `size` slots with one tag per entry of `tags`.
 pub fn start_service(
     runtime: &tokio::runtime::Runtime,
@@ -50,27 +50,14 @@ pub fn start_service(
     size: u64,
     tags: &[&str],
 ) -> Service {
-    let models = necid_server::engine::default_models_dir()
-        .expect("no models folder: run scripts/test once to fetch the face models");
     let running = runtime
         .block_on(necid_server::LocalService::start(
-            necid_server::LocalOptions::new(
-                data_dir,
-                necid_server::EngineSource::ModelsDir(models),
-            ),
+            necid_testkit::local_options(data_dir),
         ))
-        .expect("the local service starts (run scripts/test once to fetch the face models)");
+        .expect("the local service starts");
     let state = running.state().clone();
-    let credentials = running.credentials().clone();
     let base_url = running.base_url.clone();
-    let client = necid::Client::builder()
-        .base_url(base_url.clone())
-        .credentials(necid::Credentials::new(
-            credentials.access_key_id,
-            credentials.secret_access_key,
-        ))
-        .build()
-        .expect("a client");
+    let client = necid_testkit::client(&running);
     let gallery = runtime.block_on(async {
         let created = client
             .galleries()

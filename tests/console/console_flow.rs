@@ -8,7 +8,7 @@
 //! Needs the models (scripts/fetch-models) and a session keyring:
 //! `keyctl session - cargo test --test console_flow`.
 
-mod common;
+use crate::common;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;

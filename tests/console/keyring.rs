@@ -1,7 +1,7 @@
 //! The credential store on the real OS keyring backend (no mock): run under a session keyring,
 //! `keyctl session - cargo test --workspace`. Without one these tests fail and say so.
 
-mod common;
+use crate::common;
 
 use necid_console::AppPaths;
 use necid_console::credentials::{self, Secrets};

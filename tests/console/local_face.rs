@@ -4,7 +4,7 @@
 //! faces on the original's pixels. Needs the models (scripts/fetch-models) and a session keyring
 //! (`keyctl session - cargo test --test local_face`).
 
-mod common;
+use crate::common;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -170,10 +170,7 @@ fn assert_near(found: necid::FaceRect, expected: necid::FaceRect, percent: i32, 
 /// started through the server's door; it runs until the returned handle is dropped.
 #[allow(clippy::disallowed_methods)] // no UI here: the test itself starts and waits
 fn serve_local(runtime: &tokio::runtime::Runtime, data_dir: &Path) -> necid_server::Running {
-    let mut options = necid_server::LocalOptions::new(
-        data_dir,
-        necid_server::EngineSource::ModelsDir(common::models_dir()),
-    );
+    let mut options = necid_testkit::local_options(data_dir);
     options.limits = necid_server::Limits {
         max_body_bytes: 64 << 20,
         max_image_bytes: 48 << 20,
@@ -256,22 +253,19 @@ fn a_photo_over_the_request_limit_is_extracted_from_a_copy_with_its_face_in_plac
     assert_near(face, enlarged(reference), 5, "faceArea on the photo");
 }
 
-/// The faceArea the face engine finds on a test face, run directly.
-#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // the engine itself, which src/ never runs
-fn engine_face_area(face: &str) -> necid::FaceRect {
-    let engine = necid_face::FaceEngine::load(common::models_dir()).expect("the face engine");
-    let bytes = std::fs::read(common::face(face)).expect("the test face");
-    let pixels =
-        necid_face::decode_image(&bytes, &necid_face::DecodeLimits::default()).expect("decoded");
-    let area = engine.detect(&pixels).expect("detected")[0]
+/// The faceArea the face engine finds on a test face, asked of a local service of its own
+/// through the API (the console's tests reach the engine only that way).
+#[allow(clippy::disallowed_methods)] // no UI here: the test itself waits
+fn engine_face_area(runtime: &tokio::runtime::Runtime, face: &str) -> necid::FaceRect {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let service = serve_local(runtime, data_dir.path());
+    let image = necid::FaceImage::from_path(common::face(face)).expect("the test face");
+    runtime
+        .block_on(necid_testkit::client(&service).extract(&image))
+        .expect("the test face extracted")
+        .faces[0]
         .attributes
-        .face_area;
-    necid::FaceRect {
-        left: area.left,
-        top: area.top,
-        right: area.right,
-        bottom: area.bottom,
-    }
+        .face_area
 }
 
 #[test]
@@ -321,6 +315,11 @@ fn a_camera_photo_on_the_face_pane_is_sent_as_a_copy_and_its_face_drawn_in_place
         right,
         bottom,
     };
-    assert_near(shown, enlarged(engine_face_area(FACE)), 5, "faceArea shown");
+    assert_near(
+        shown,
+        enlarged(engine_face_area(&runtime, FACE)),
+        5,
+        "faceArea shown",
+    );
     forget_local_keys(harness);
 }

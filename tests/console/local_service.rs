@@ -4,7 +4,7 @@
 //! when the models are missing. Needs the models (scripts/fetch-models) and a session keyring
 //! (`keyctl session - cargo test --workspace`).
 
-mod common;
+use crate::common;
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;

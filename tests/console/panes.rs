@@ -5,12 +5,7 @@
 //! misbehaves.
 //! Needs a session keyring: `keyctl session - cargo test --workspace`.
 
-mod common;
-mod fault_flows;
-
-/// Held by the tests that load much into memory (the face models) and by the one that measures
-/// the process's memory, so that the measure is of its own flow.
-static MEMORY_HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use crate::common;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -109,9 +104,6 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
 /// reaches neither the screen nor Activity (the service once put it in the message).
 #[test]
 fn a_duplicate_gallery_name_is_refused_without_its_api_key_on_screen_or_in_activity() {
-    let _heavy = MEMORY_HEAVY
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     common::require_keyring();
     let root = tempfile::tempdir().expect("temp dir");
     let paths = AppPaths::under(root.path());

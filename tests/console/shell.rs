@@ -1,7 +1,7 @@
 //! The console's shell and Settings pane, driven headless with egui_kittest.
 //! Keyring tests need a session keyring: `keyctl session - cargo test --workspace`.
 
-mod common;
+use crate::common;
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};

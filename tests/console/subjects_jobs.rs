@@ -3,7 +3,7 @@
 // The test asks the service directly (on its own runtime) to check what the pane did.
 #![allow(clippy::disallowed_methods)]
 
-mod common_jobs;
+use crate::common_jobs;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,12 +19,8 @@ use necid_console::thumbnails::Thumbnails;
 use necid_console::ui::jobs::JobsPane;
 use necid_console::ui::subjects::SubjectsPane;
 
-const TESTDATA: &str = "../shared/testdata";
-
 fn testdata(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(TESTDATA)
-        .join(relative)
+    necid_testkit::testdata().join(relative)
 }
 
 /// A file dropped from a file manager: a path, no bytes.

@@ -44,7 +44,10 @@ pub fn in_a_process_of_its_own() -> bool {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{name}, alone in process:\n{stdout}{stderr}");
-    assert!(output.status.success(), "{name} failed alone in its process");
+    assert!(
+        output.status.success(),
+        "{name} failed alone in its process"
+    );
     assert!(
         stdout.contains("test result: ok. 1 passed"),
         "{name} did not run alone in its process"

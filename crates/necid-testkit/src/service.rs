@@ -37,10 +37,9 @@ pub fn engine() -> Arc<dyn FaceAnalyser> {
     ENGINE
         .get_or_init(|| {
             Arc::new(
-                RealEngine::load(&models_dir(), Limits::default().decode_limits())
-                    .unwrap_or_else(|e| {
-                        panic!("the face models are needed: run scripts/fetch-models ({e})")
-                    }),
+                RealEngine::load(&models_dir(), Limits::default().decode_limits()).unwrap_or_else(
+                    |e| panic!("the face models are needed: run scripts/fetch-models ({e})"),
+                ),
             )
         })
         .clone()

@@ -44,7 +44,9 @@ pub struct SuiteRequest {
 impl SuiteRequest {
     /// The target's path.
     pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(&self.target, |(path, _)| path)
+        self.target
+            .split_once('?')
+            .map_or(&self.target, |(path, _)| path)
     }
 
     /// The target's query, without its `?` (empty when there is none).
@@ -156,6 +158,10 @@ mod tests {
     #[test]
     fn both_suites_are_where_the_tests_look() {
         assert_eq!(case_dirs(&suite_dir().join("aws-c-auth-v4")).len(), 38);
-        assert!(suite_dir().join("aws4_testsuite/get-vanilla/get-vanilla.req").is_file());
+        assert!(
+            suite_dir()
+                .join("aws4_testsuite/get-vanilla/get-vanilla.req")
+                .is_file()
+        );
     }
 }

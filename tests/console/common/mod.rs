@@ -151,27 +151,7 @@ pub fn assert_shows(harness: &Harness<'_, ConsoleApp>, text: &str) {
 
 // --- the embedded Local service ------------------------------------------------------------
 
-/// `../shared/testdata`, next to the repository.
-pub fn testdata() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
-}
-
-/// One photo of `../shared/testdata/faces`, e.g. `face("obama/1.jpg")`.
-pub fn face(rel: &str) -> std::path::PathBuf {
-    testdata().join("faces").join(rel)
-}
-
-/// The fetched face models (`scripts/fetch-models`), or a clear failure.
-pub fn models_dir() -> std::path::PathBuf {
-    let dir = necid_server::engine::default_models_dir().expect("a models folder (HOME is set)");
-    assert!(
-        dir.join("ssd_mobilenetv1_model-weights_manifest.json")
-            .is_file(),
-        "the face models are not in {}: run scripts/fetch-models",
-        dir.display()
-    );
-    dir
-}
+pub use necid_testkit::{face, models_dir, testdata};
 
 /// A console over `paths` running its Local service with the models in `models_dir`.
 pub fn local_harness<'a>(
