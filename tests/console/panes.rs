@@ -365,12 +365,9 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     });
     assert!(harness.query_by_label("In flight (1)").is_some());
     harness.get_by_label("Notifications (1)").click();
-    harness.step();
-    harness.step();
-    assert!(common::shows_part(
-        &harness,
-        "Opening gallery “Broken gallery” failed"
-    ));
+    common::wait_until(&mut harness, "the notification", |h| {
+        common::shows_part(h, "Opening gallery “Broken gallery” failed")
+    });
 
     harness
         .get_by_role_and_label(Role::Button, "Cancel")
