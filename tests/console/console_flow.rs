@@ -6,7 +6,7 @@
 //! what differs between runs (ids, dates) is masked, see `common::snapshot`.
 //!
 //! Needs the models (scripts/fetch-models) and a session keyring:
-//! `keyctl session - cargo test --test console_flow`.
+//! `keyctl session - cargo test --test console console_flow::`.
 
 use crate::common;
 

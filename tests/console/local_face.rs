@@ -2,7 +2,7 @@
 //! face of a group photo drawn and listed, every crafted bad file refused with a message where
 //! the image would be, never a panic, and a camera-sized photo sent as a smaller copy with its
 //! faces on the original's pixels. Needs the models (scripts/fetch-models) and a session keyring
-//! (`keyctl session - cargo test --test local_face`).
+//! (`keyctl session - cargo test --test console local_face::`).
 
 use crate::common;
 
