@@ -360,8 +360,10 @@ fn activity_keeps_the_notifications_and_lists_what_is_in_flight_with_a_cancel() 
     harness
         .get_by_role_and_label(Role::Button, "Activity")
         .click();
+    // And its HTTP request: until that starts, Cancel sits on the command's row, one row higher,
+    // and a click aimed at where it was would miss.
     common::wait_until(&mut harness, "the request in flight", |h| {
-        common::shows(h, "listing the galleries")
+        common::shows(h, "listing the galleries") && h.state().requests_in_flight().next().is_some()
     });
     assert!(harness.query_by_label("In flight (1)").is_some());
     harness.get_by_label("Notifications (1)").click();
