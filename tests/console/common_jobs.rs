@@ -42,8 +42,8 @@ pub struct Service {
     pub base_url: String,
 }
 
-/// Starts the service over `data_dir` with the real face engine (the test kit's, loaded once), and creates a gallery of
-/// `size` slots with one tag per entry of `tags`.
+/// Starts the service over `data_dir` with the real face engine (the test kit's, loaded once), and
+/// creates a gallery of `size` slots with one tag per entry of `tags`.
 pub fn start_service(
     runtime: &tokio::runtime::Runtime,
     data_dir: &Path,
