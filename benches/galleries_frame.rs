@@ -1,9 +1,9 @@
 //! Frame time of the Galleries pane over 10,000 galleries, scrolling: the p99 CPU time per frame
 //! must stay under 8 ms.
 //!
-//! How the galleries get there: a stand-in tenant on 127.0.0.1 (`tests/common/tenant.rs`, an axum
-//! listener) answers List Galleries with 10,000 galleries, and the real `GalleriesPane` asks for
-//! them through the real `Backend` and `necid::Client`, over HTTP with SigV4, exactly as in the
+//! How the galleries get there: a stand-in tenant on 127.0.0.1 (`necid_testkit::FakeTenant`, an
+//! axum listener) answers List Galleries with 10,000 galleries, and the real `GalleriesPane` asks
+//! for them through the real `Backend` and `necid::Client`, over HTTP with SigV4, exactly as in the
 //! console. (The local service is not used: creating 10,000 galleries there, each with its
 //! application, is not what this bench measures.)
 //!
@@ -16,7 +16,7 @@
 // The bench starts its server and waits for it on its own runtime: it is not the UI thread.
 #![allow(clippy::disallowed_methods)]
 
-#[path = "../tests/common/tenant.rs"]
+#[path = "../tests/console/common/tenant.rs"]
 mod tenant;
 
 use std::time::{Duration, Instant};

@@ -21,7 +21,7 @@
 // The bench sets up its service and waits for it on its own runtime: it is not the UI thread.
 #![allow(clippy::disallowed_methods)]
 
-#[path = "../tests/common_jobs/mod.rs"]
+#[path = "../tests/console/common_jobs.rs"]
 mod common_jobs;
 
 use std::time::{Duration, Instant};

@@ -1,4 +1,11 @@
-//! A back end that misbehaves on demand, for the client's and the console's tests.
+//! What the crates' tests share, so that each has one copy: the shared test data
+//! ([`testdata`], [`face`], [`shared`]), the AWS SigV4 suites ([`sigv4_suite`]), running a test
+//! alone in a process of its own ([`in_a_process_of_its_own`]), a back end that misbehaves
+//! ([`FaultServer`], below), and behind features the local service started for a test
+//! (`service`: [`Service`], [`local_options`], [`engine`]) and a stand-in tenant served by axum
+//! (`tenant`: [`FakeTenant`]).
+//!
+//! # A back end that misbehaves on demand
 //!
 //! The NEC cloud cannot be used in tests, and the local service (`necid-server`) is written to
 //! behave. [`FaultServer`] is a real HTTP/1.1 listener on 127.0.0.1 that answers like the NEC API
@@ -18,6 +25,21 @@
 //! leaving the loopback interface.
 //!
 //! The server never signs or checks signatures: it is about transport and shape, not security.
+
+mod alone;
+#[cfg(feature = "service")]
+mod service;
+pub mod sigv4_suite;
+#[cfg(feature = "tenant")]
+mod tenant;
+mod testdata;
+
+pub use alone::in_a_process_of_its_own;
+#[cfg(feature = "service")]
+pub use service::{Service, client, engine, local_options, models_dir};
+#[cfg(feature = "tenant")]
+pub use tenant::FakeTenant;
+pub use testdata::{face, shared, testdata};
 
 use std::io::Write as _;
 use std::net::SocketAddr;

@@ -1,0 +1,191 @@
+//! The built-in Local profile: the console starts `crates/necid-server` in-process with the real
+//! face models, keeps the tenant's keys only in the OS keyring, re-keys the tenant when the
+//! keyring lost them (the Linux session keyring does not outlive a login), and says what to do
+//! when the models are missing. Needs the models (scripts/fetch-models) and a session keyring
+//! (`keyctl session - cargo test --workspace`).
+
+use crate::common;
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use necid_console::AppPaths;
+use necid_console::credentials;
+use necid_console::profiles::{ProfileKind, ProfileList};
+
+fn local_profile_id(paths: &AppPaths) -> necid_console::profiles::ProfileId {
+    let list = ProfileList::load(&paths.profiles_file()).expect("profile file");
+    list.profiles
+        .iter()
+        .find(|p| p.kind == ProfileKind::Local)
+        .expect("the Local profile")
+        .profile_id
+        .clone()
+}
+
+const NO_GALLERY: &str = "This profile has no gallery yet: create one with New gallery.";
+
+#[test]
+fn a_first_start_makes_the_local_profile_active_and_keeps_its_keys_only_in_the_keyring() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    harness.step();
+    assert_eq!(
+        harness.state().local_status().as_deref(),
+        Some("Loading face models…")
+    );
+    common::wait_for_local_service(&mut harness);
+    common::wait_secs(&mut harness, 20, "the Local gallery list", |h| {
+        common::shows(h, NO_GALLERY)
+    });
+    common::assert_shows(&harness, "Local service ready");
+    let service = harness.state().local_service().expect("running").clone();
+    assert!(service.base_url.starts_with("http://127.0.0.1:"));
+    assert_eq!(
+        service.bucket_dir,
+        paths.data_dir.join("local").join("bucket")
+    );
+    common::wait_secs(&mut harness, 10, "the profile file", |h| {
+        !h.state().is_saving()
+    });
+    let profile_id = local_profile_id(&paths);
+    assert_eq!(
+        harness.state().remembered().active_profile_id.as_ref(),
+        Some(&profile_id),
+        "the Local profile is the default on first start"
+    );
+    let secrets = credentials::load_profile_secrets(&profile_id)
+        .expect("keyring")
+        .expect("the Local tenant's keys in the keyring");
+    drop(harness);
+    // The access key id is an identifier the service's store looks tenants up by; the secret
+    // key is the secret, and no file may hold it.
+    let leaked = common::files_containing(root.path(), &secrets.secret_key);
+    assert!(
+        leaked.is_empty(),
+        "the Local secret was written to {leaked:?}"
+    );
+    assert!(
+        !paths
+            .data_dir
+            .join("local")
+            .join("credentials.json")
+            .exists()
+    );
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
+
+#[test]
+fn lost_local_keys_give_the_tenant_new_ones_and_keep_its_galleries() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+    common::wait_secs(&mut harness, 20, "the Local gallery list", |h| {
+        common::shows(h, NO_GALLERY)
+    });
+    harness.get_by_label("New gallery").click();
+    harness.step();
+    common::type_into(&mut harness, "Gallery name", "Kept");
+    harness.get_by_label("Create gallery").click();
+    common::wait_secs(&mut harness, 20, "the new gallery", |h| {
+        h.query_by_role_and_label(Role::Button, "Kept").is_some()
+    });
+    common::wait_secs(&mut harness, 10, "the profile file", |h| {
+        !h.state().is_saving()
+    });
+    drop(harness);
+
+    // A logout empties the session keyring; the data stays.
+    let profile_id = local_profile_id(&paths);
+    let before = credentials::load_profile_secrets(&profile_id)
+        .expect("keyring")
+        .expect("keys");
+    credentials::delete_profile_secrets(&profile_id).expect("forget the keys");
+
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+    assert!(
+        common::shows_part(&harness, "it has new ones; the galleries are kept"),
+        "the status line says the keys were replaced"
+    );
+    common::wait_secs(&mut harness, 20, "the kept gallery", |h| {
+        h.query_by_role_and_label(Role::Button, "Kept").is_some()
+    });
+    let after = credentials::load_profile_secrets(&profile_id)
+        .expect("keyring")
+        .expect("new keys in the keyring");
+    assert_ne!(after.access_key, before.access_key);
+    drop(harness);
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
+
+#[test]
+fn missing_models_are_explained_with_what_to_do() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let empty = root.path().join("no-models");
+    std::fs::create_dir_all(&empty).expect("empty folder");
+    let mut harness = common::local_harness(&paths, &runtime, empty);
+    common::wait_secs(&mut harness, 30, "the Local service to fail", |h| {
+        h.state()
+            .local_status()
+            .is_some_and(|s| s.starts_with("Local service failed"))
+    });
+    assert!(common::shows_part(
+        &harness,
+        "run scripts/fetch-models or choose the models folder in Settings"
+    ));
+    // Where the panes would show data, the same explanation with a Retry.
+    harness.get_by_label("Retry");
+    let profile_id = local_profile_id(&paths);
+    drop(harness);
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
+
+#[test]
+fn the_models_folder_chosen_in_settings_restarts_the_service_and_is_remembered() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    let empty = root.path().join("elsewhere");
+    std::fs::create_dir_all(&empty).expect("folder");
+    common::type_into(&mut harness, "Models folder", &empty.display().to_string());
+    harness.get_by_label("Use this folder").click();
+    common::wait_secs(&mut harness, 30, "the restart to fail", |h| {
+        h.state()
+            .local_status()
+            .is_some_and(|s| s.starts_with("Local service failed"))
+    });
+    assert_eq!(
+        harness.state().remembered().models_dir.as_deref(),
+        Some(empty.as_path()),
+        "the choice is in what eframe saves"
+    );
+
+    harness.get_by_label("Use the default").click();
+    common::wait_secs(&mut harness, 10, "the restart", |h| {
+        h.state()
+            .local_status()
+            .is_some_and(|s| !s.starts_with("Local service failed"))
+    });
+    common::wait_for_local_service(&mut harness);
+    assert_eq!(harness.state().remembered().models_dir, None);
+    let profile_id = local_profile_id(&paths);
+    drop(harness);
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
