@@ -19,6 +19,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod feed;
 pub mod index;
 pub mod local_service;
 pub mod openapi;
@@ -114,6 +115,8 @@ struct Inner {
     face_workers: usize,
     bulk_wakeup: Notify,
     limits: Limits,
+    /// Where each index stands in its gallery's change feed (PostgreSQL only).
+    cursors: feed::Cursors,
     /// The data dir, held by this service until its last part lets go of the state.
     _lease: Option<local_service::DataDirLease>,
 }
@@ -248,11 +251,14 @@ impl AppState {
             .store
             .ensure_tenant(&config.credentials.access_key_id)?;
         let mut indexes = HashMap::new();
-        for gallery_id in config.store.all_gallery_ids()? {
-            let index = config.store.load_index(&gallery_id)?;
-            indexes.insert(gallery_id, Arc::new(RwLock::new(index)));
+        // PostgreSQL's indexes are loaded with their place in the change feed, below.
+        if config.store.postgres().is_none() {
+            for gallery_id in config.store.all_gallery_ids()? {
+                let index = config.store.load_index(&gallery_id)?;
+                indexes.insert(gallery_id, Arc::new(RwLock::new(index)));
+            }
         }
-        Ok(Self {
+        let state = Self {
             inner: Arc::new(Inner {
                 store: Arc::new(config.store),
                 engine: config.engine,
@@ -265,13 +271,20 @@ impl AppState {
                 face_workers: config.face_workers.max(1),
                 bulk_wakeup: Notify::new(),
                 limits: config.limits,
+                cursors: feed::Cursors::default(),
                 _lease: lease,
             }),
-        })
+        };
+        state.load_every_index()?;
+        Ok(state)
     }
 
     pub fn store(&self) -> &Arc<Store> {
         &self.inner.store
+    }
+
+    pub(crate) fn cursors(&self) -> &feed::Cursors {
+        &self.inner.cursors
     }
 
     pub fn tenant_id(&self) -> &str {
