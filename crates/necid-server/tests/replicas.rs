@@ -1,0 +1,224 @@
+//! Two replicas of `necid-server serve` as separate processes on one PostgreSQL (a private
+//! server from the Debian package, `necid_testkit::Postgres`) and one bucket folder: what one
+//! acknowledges, the other's searches see at once, and a bulk job outlives the replica that
+//! accepted it (`kill -9`). Processes, not in-process services, because only a process can be
+//! killed the way a machine dies.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use necid::{BulkRegistration, CreateGallery, FaceImage, RecordStatus, RegisterStatus};
+use necid_testkit::Postgres;
+
+/// One `necid-server serve --database-url … --bucket-url file://…` process.
+struct Replica {
+    child: Child,
+    base_url: String,
+}
+
+impl Replica {
+    fn start(database_url: &str, bucket: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_necid-server"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+            ])
+            .arg("--bucket-url")
+            .arg(format!("file://{}", bucket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn necid-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base_url = loop {
+            let line = lines
+                .next()
+                .expect("the replica prints its address")
+                .expect("line");
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base_url }
+    }
+
+    fn client(&self, database_url: &str) -> necid::Client {
+        let out = Command::new(env!("CARGO_BIN_EXE_necid-server"))
+            .args(["credentials", "--database-url", database_url, "--json"])
+            .output()
+            .expect("necid-server credentials");
+        assert!(out.status.success(), "credentials --database-url");
+        let keys: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON keys");
+        necid::Client::builder()
+            .base_url(&self.base_url)
+            .credentials(necid::Credentials::new(
+                keys["accessKeyId"].as_str().expect("accessKeyId"),
+                keys["secretAccessKey"].as_str().expect("secretAccessKey"),
+            ))
+            .build()
+            .expect("client")
+    }
+
+    fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn img(rel: &str) -> FaceImage {
+    FaceImage::from_path(common::face(rel)).expect("test image")
+}
+
+async fn gallery(client: &necid::Client, name: &str, size: u64) -> necid::CreatedGallery {
+    client
+        .galleries()
+        .create(&CreateGallery {
+            name: name.into(),
+            description: String::new(),
+            face_minimum_quality_score: 0.45,
+            size,
+        })
+        .await
+        .expect("gallery")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_acknowledged_by_one_replica_is_seen_at_once_by_the_other() {
+    let pg = Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("coherent").expect("database");
+    let bucket = tempfile::tempdir().expect("bucket");
+    let a = Replica::start(&url, bucket.path());
+    let b = Replica::start(&url, bucket.path());
+    let (via_a, via_b) = (a.client(&url), b.client(&url));
+    let created = gallery(&via_a, "Staff", 100).await;
+    let (on_a, on_b) = (
+        via_a.gallery(created.api_key.clone()),
+        via_b.gallery(created.api_key.clone()),
+    );
+
+    let obama = on_a
+        .register_subject(&img("obama/1.jpg"), &[])
+        .await
+        .expect("enrolled through A");
+    let found = on_b
+        .search(&img("obama/3.jpg"))
+        .send()
+        .await
+        .expect("search through B")
+        .expect("B finds the subject A enrolled");
+    assert_eq!(found.candidates[0].id, obama.id);
+
+    on_b.unregister_subject(&obama.id)
+        .await
+        .expect("deleted through B");
+    let after = on_a
+        .search(&img("obama/3.jpg"))
+        .send()
+        .await
+        .expect("search through A");
+    assert!(
+        after.is_none_or(|r| r.candidates.iter().all(|c| c.id != obama.id)),
+        "A no longer finds the subject B deleted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_job_accepted_by_a_replica_killed_9_is_finished_by_the_other() {
+    let pg = Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("bulk").expect("database");
+    let bucket = tempfile::tempdir().expect("bucket");
+    let mut a = Replica::start(&url, bucket.path());
+    let b = Replica::start(&url, bucket.path());
+    let via_a = a.client(&url);
+    let created = gallery(&via_a, "Bulk", 1000).await;
+
+    let mut registrations = Vec::new();
+    for person in [
+        "john_salley",
+        "john_savage",
+        "john_schneider",
+        "john_simm",
+        "john_shimkus",
+    ] {
+        for n in 1..=8 {
+            let name = format!("{person}_{n}.jpg");
+            std::fs::copy(
+                common::face(&format!("{person}/{n}.jpg")),
+                bucket.path().join(&name),
+            )
+            .expect("copy into the bucket");
+            registrations.push(BulkRegistration {
+                filename: name,
+                tags: vec![],
+            });
+        }
+    }
+    assert_eq!(registrations.len(), 40);
+    let batch = via_a
+        .gallery(created.api_key.clone())
+        .bulk_register(registrations)
+        .await
+        .expect("job accepted by A");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    a.kill_9();
+
+    let on_b = b.client(&url).gallery(created.api_key.clone());
+    let at_kill: Vec<necid::RegisterSummary> = on_b
+        .bulk_records(batch.clone())
+        .try_collect()
+        .await
+        .expect("progress through B");
+    assert!(
+        at_kill.iter().any(|r| r.status != RecordStatus::Processed),
+        "A was killed mid-job"
+    );
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let records = loop {
+        let records: Vec<necid::RegisterSummary> = on_b
+            .bulk_records(batch.clone())
+            .try_collect()
+            .await
+            .expect("progress through B");
+        if records.iter().all(|r| r.status == RecordStatus::Processed) {
+            break records;
+        }
+        assert!(Instant::now() < deadline, "B finishes the job");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(records.len(), 40);
+    let enrolled: Vec<_> = records
+        .iter()
+        .filter(|r| r.register_status == Some(RegisterStatus::Success))
+        .collect();
+    let subjects: HashSet<_> = enrolled.iter().map(|r| r.subject_id.clone()).collect();
+    assert_eq!(subjects.len(), enrolled.len(), "one subject per record");
+    let listed = on_b.list_subjects().send().await.expect("list");
+    assert_eq!(
+        listed.total as usize,
+        enrolled.len(),
+        "no record was enrolled twice"
+    );
+    assert!(
+        enrolled.len() >= 35,
+        "the faces of the job enrol ({} of 40)",
+        enrolled.len()
+    );
+}
