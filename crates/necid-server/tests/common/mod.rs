@@ -61,6 +61,14 @@ impl Service {
         Self::start_on_with(data_dir, limits, options).await
     }
 
+    /// The service on a PostgreSQL database (the data dir then only holds the bucket folder).
+    pub async fn start_on_postgres(database_url: String) -> Self {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let mut door = LocalOptions::new(data_dir.path(), EngineSource::Loaded(engine()));
+        door.database_url = Some(database_url);
+        Self::start_door(data_dir, door).await
+    }
+
     async fn start_on_with(
         data_dir: tempfile::TempDir,
         limits: Limits,
@@ -69,6 +77,10 @@ impl Service {
         let mut door = LocalOptions::new(data_dir.path(), EngineSource::Loaded(engine()));
         door.limits = limits;
         door.serve = options;
+        Self::start_door(data_dir, door).await
+    }
+
+    async fn start_door(data_dir: tempfile::TempDir, door: LocalOptions) -> Self {
         let running = LocalService::start(door).await.expect("the service starts");
         Self {
             base_url: running.base_url.clone(),
