@@ -244,7 +244,7 @@ fn open(options: LocalOptions, lease: Option<DataDirLease>) -> Result<Opened, St
     };
     let models_load = started.elapsed();
     let store = match &options.database_url {
-        Some(url) => Store::Postgres(PgStore::connect(url)?),
+        Some(url) => Store::Postgres(Box::new(PgStore::connect(url)?)),
         None => Store::open(&data_dir.join(DATABASE_FILE))?,
     };
     let (credentials, rekeyed) = match options.keys {

@@ -160,7 +160,7 @@ impl Store {
     pub fn postgres(&self) -> Option<&pg::PgStore> {
         match self {
             Self::Sqlite(_) => None,
-            Self::Postgres(p) => Some(p),
+            Self::Postgres(p) => Some(p.as_ref()),
         }
     }
 }

@@ -84,7 +84,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub enum Store {
     Sqlite(SqliteStore),
-    Postgres(pg::PgStore),
+    Postgres(Box<pg::PgStore>),
 }
 
 /// The SQLite back end.
