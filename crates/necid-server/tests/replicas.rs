@@ -222,3 +222,82 @@ async fn a_bulk_job_accepted_by_a_replica_killed_9_is_finished_by_the_other() {
         enrolled.len()
     );
 }
+
+/// Two replicas in this process on one database: each holds its own indexes, as two machines
+/// would.
+async fn two_in_process(database_url: &str) -> [common::Service; 2] {
+    [
+        common::Service::start_on_postgres(database_url.to_owned()).await,
+        common::Service::start_on_postgres(database_url.to_owned()).await,
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gallerys_size_and_tag_limits_hold_when_both_replicas_write_at_once() {
+    let pg = Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("limits").expect("database");
+    let [a, b] = two_in_process(&url).await;
+    let created = gallery(&a.client(), "Small", 3).await;
+    let (on_a, on_b) = (
+        a.client().gallery(created.api_key.clone()),
+        b.client().gallery(created.api_key.clone()),
+    );
+
+    // Six enrolments into three slots, three through each replica, all at once.
+    let photos: Vec<FaceImage> = [
+        "obama/1.jpg",
+        "obama/2.jpg",
+        "obama/3.jpg",
+        "obama/4.jpg",
+        "john_salley/1.jpg",
+        "john_savage/1.jpg",
+    ]
+    .into_iter()
+    .map(img)
+    .collect();
+    let attempts = photos.iter().enumerate().map(|(i, photo)| {
+        let gallery = if i % 2 == 0 { &on_a } else { &on_b };
+        gallery.register_subject(photo, &[])
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let enrolled = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(enrolled, 3, "three slots, three enrolments: {results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(refused.error_code(), Some(necid::ErrorCode::InvalidRequest));
+    }
+    assert_eq!(on_b.list_subjects().send().await.expect("list").total, 3);
+
+    // 64 tags at most, however the replicas interleave their creations.
+    let names: Vec<necid::TagName> = (0..70)
+        .map(|i| necid::TagName::new(format!("tag-{i}")))
+        .collect();
+    let creations = names.iter().enumerate().map(|(i, name)| {
+        let gallery = if i % 2 == 0 { &on_a } else { &on_b };
+        gallery.create_tag(name)
+    });
+    let outcomes = futures_util::future::join_all(creations).await;
+    let created_tags = outcomes.iter().filter(|r| r.is_ok()).count();
+    for refused in outcomes.iter().filter_map(|r| r.as_ref().err()) {
+        // Refused by the rule, not by a constraint the database had to catch (a 500).
+        assert_eq!(refused.error_code(), Some(necid::ErrorCode::InvalidRequest));
+    }
+    assert_eq!(created_tags, 64);
+    assert_eq!(on_a.tags().await.expect("tags").len(), 64);
+
+    // Both replicas' indexes hold exactly the gallery's three rows.
+    let gallery_id = created.id.as_str().to_owned();
+    let rows = |service: &common::Service| {
+        let (state, id) = (service.state.clone(), gallery_id.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let index = state.search_index(&id).expect("caught up");
+                necid_server::read_lock(&index).rows()
+            })
+            .await
+            .expect("blocking")
+        }
+    };
+    let (on_a_rows, on_b_rows) = (rows(&a).await, rows(&b).await);
+    assert_eq!(on_a_rows.len(), 3);
+    assert_eq!(on_a_rows, on_b_rows);
+}
