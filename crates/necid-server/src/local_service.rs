@@ -83,6 +83,9 @@ pub struct LocalOptions {
     /// The bucket folder bulk jobs read from, instead of the data dir's `bucket/` (replicas
     /// share one).
     pub bucket_dir: Option<PathBuf>,
+    /// `s3://bucket/prefix`: bulk jobs read from this S3-compatible bucket instead of a folder,
+    /// with the endpoint and keys from the usual AWS environment variables (the `s3` feature).
+    pub s3_bucket: Option<String>,
     pub engine: EngineSource,
     pub keys: TenantKeys,
     /// Default `127.0.0.1:0`: loopback and a free port.
@@ -102,6 +105,7 @@ impl LocalOptions {
             engine,
             database_url: None,
             bucket_dir: None,
+            s3_bucket: None,
             keys: TenantKeys::DataDirFile,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             limits: Limits::default(),
@@ -121,7 +125,8 @@ impl LocalService {
     /// resumes any job a restart cut short. Needs a tokio runtime; the blocking steps (models,
     /// SQLite) run on its blocking pool.
     pub async fn start(options: LocalOptions) -> Result<Running, StartError> {
-        let lease = if options.database_url.is_some() && options.bucket_dir.is_some() {
+        let bucket_elsewhere = options.bucket_dir.is_some() || options.s3_bucket.is_some();
+        let lease = if options.database_url.is_some() && bucket_elsewhere {
             None
         } else {
             let data_dir = options.data_dir.clone();
@@ -175,7 +180,7 @@ pub struct Running {
     /// `http://127.0.0.1:PORT`, for both surfaces.
     pub base_url: String,
     pub address: SocketAddr,
-    /// The bucket folder bulk jobs read their images from.
+    /// The bucket folder bulk jobs read their images from (unused with an S3 bucket).
     pub bucket_dir: PathBuf,
     /// The sole tenant was given the new keys of [`TenantKeys::Given`].
     pub rekeyed: bool,
@@ -269,7 +274,10 @@ fn open(options: LocalOptions, lease: Option<DataDirLease>) -> Result<Opened, St
     let bucket_dir = options
         .bucket_dir
         .unwrap_or_else(|| data_dir.join(BUCKET_DIR));
-    let bucket = Bucket::local(&bucket_dir).map_err(|e| StartError::Io(bucket_dir.clone(), e))?;
+    let bucket = match options.s3_bucket {
+        Some(url) => s3_bucket(&url)?,
+        None => Bucket::local(&bucket_dir).map_err(|e| StartError::Io(bucket_dir.clone(), e))?,
+    };
     let config = Config {
         store,
         engine,
@@ -284,6 +292,20 @@ fn open(options: LocalOptions, lease: Option<DataDirLease>) -> Result<Opened, St
         rekeyed,
         models_load,
     })
+}
+
+#[cfg(feature = "s3")]
+fn s3_bucket(url: &str) -> Result<Bucket, StartError> {
+    crate::bucket::S3Bucket::from_url(url)
+        .map(Bucket::S3)
+        .map_err(StartError::Bucket)
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_bucket(_url: &str) -> Result<Bucket, StartError> {
+    Err(StartError::Bucket(
+        "this build reads no S3 bucket (the `s3` feature is off)".into(),
+    ))
 }
 
 async fn blocking<T: Send + 'static>(

@@ -37,10 +37,11 @@ enum Command {
         /// replicas, instead of SQLite in the data dir.
         #[arg(long)]
         database_url: Option<String>,
-        /// `file:///path`: the folder bulk jobs read from (replicas share one); default: the
-        /// data dir's `bucket/`.
+        /// `file:///path` or `s3://bucket/prefix`: where bulk jobs read from (replicas share
+        /// one); default: the data dir's `bucket/`. S3 takes its endpoint and keys from the
+        /// usual AWS environment variables.
         #[arg(long, value_parser = parse_bucket_url)]
-        bucket_url: Option<PathBuf>,
+        bucket_url: Option<BucketUrl>,
         /// Face models (default: $NECID_MODELS_DIR or ~/.local/share/necid/models).
         #[arg(long)]
         models_dir: Option<PathBuf>,
@@ -164,7 +165,7 @@ fn main() -> anyhow::Result<()> {
             Storage {
                 data_dir,
                 database_url,
-                bucket_dir: bucket_url,
+                bucket: bucket_url,
             },
             models_dir,
             &bounds,
@@ -213,15 +214,25 @@ fn main() -> anyhow::Result<()> {
 struct Storage {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
-    bucket_dir: Option<PathBuf>,
+    bucket: Option<BucketUrl>,
 }
 
-/// `file:///path` → `/path`. (An object store is not built in yet.)
-fn parse_bucket_url(value: &str) -> Result<PathBuf, String> {
+/// Where bulk jobs read their files.
+#[derive(Debug, Clone)]
+enum BucketUrl {
+    Folder(PathBuf),
+    S3(String),
+}
+
+/// `file:///path` or `s3://bucket/prefix`.
+fn parse_bucket_url(value: &str) -> Result<BucketUrl, String> {
+    if value.starts_with("s3://") {
+        return Ok(BucketUrl::S3(value.to_owned()));
+    }
     match value.strip_prefix("file://") {
-        Some(path) if path.starts_with('/') => Ok(PathBuf::from(path)),
+        Some(path) if path.starts_with('/') => Ok(BucketUrl::Folder(PathBuf::from(path))),
         Some(_) => Err("a file URL needs an absolute path: file:///path".into()),
-        None => Err("expected file:///path".into()),
+        None => Err("expected file:///path or s3://bucket/prefix".into()),
     }
 }
 
@@ -259,7 +270,11 @@ fn serve(
     );
     options.listen = listen;
     options.database_url = storage.database_url;
-    options.bucket_dir = storage.bucket_dir;
+    match storage.bucket {
+        Some(BucketUrl::Folder(dir)) => options.bucket_dir = Some(dir),
+        Some(BucketUrl::S3(url)) => options.s3_bucket = Some(url),
+        None => {}
+    }
     options.limits = limits;
     options.serve = bounds.serve_options();
     let runtime = tokio::runtime::Builder::new_multi_thread()

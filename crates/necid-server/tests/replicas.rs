@@ -24,16 +24,14 @@ struct Replica {
 
 impl Replica {
     fn start(database_url: &str, bucket: &Path) -> Self {
+        Self::start_with(database_url, &format!("file://{}", bucket.display()), &[])
+    }
+
+    fn start_with(database_url: &str, bucket_url: &str, env: &[(&str, String)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_necid-server"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .arg("--bucket-url")
-            .arg(format!("file://{}", bucket.display()))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["--database-url", database_url, "--bucket-url", bucket_url])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -300,4 +298,160 @@ async fn a_gallerys_size_and_tag_limits_hold_when_both_replicas_write_at_once() 
     let (on_a_rows, on_b_rows) = (rows(&a).await, rows(&b).await);
     assert_eq!(on_a_rows.len(), 3);
     assert_eq!(on_a_rows, on_b_rows);
+}
+
+/// moto's S3 server (PyPI `moto[server]`, `NECID_MOTO_SERVER` or `moto_server` on the PATH) on a
+/// free loopback port, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let program = std::env::var("NECID_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{program} (pip install 'moto[server]', as scripts/test does): {e}")
+            });
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto's server starts");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, endpoint }
+    }
+
+    /// The usual AWS variables for a client of this server (moto accepts any keys).
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ]
+    }
+
+    /// Creates a bucket (an unsigned path-style PUT, which moto accepts).
+    fn create_bucket(&self, name: &str) {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("moto");
+        write!(
+            stream,
+            "PUT /{name} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .expect("request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "bucket created: {answer}"
+        );
+    }
+
+    fn store(&self, bucket: &str) -> object_store::aws::AmazonS3 {
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_region("us-east-1")
+            .with_access_key_id("testing")
+            .with_secret_access_key("testing")
+            .with_bucket_name(bucket)
+            .build()
+            .expect("S3 client")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_read_a_bulk_jobs_files_from_one_s3_bucket() {
+    use object_store::ObjectStoreExt as _;
+    let pg = Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("s3").expect("database");
+    let moto = Moto::start();
+    moto.create_bucket("faces");
+    let store = moto.store("faces");
+    let mut registrations = Vec::new();
+    for n in 1..=6 {
+        let name = format!("john_simm_{n}.jpg");
+        let bytes = std::fs::read(common::face(&format!("john_simm/{n}.jpg"))).expect("photo");
+        store
+            .put(
+                &object_store::path::Path::from(format!("jobs/week1/{name}")),
+                bytes.into(),
+            )
+            .await
+            .expect("upload");
+        registrations.push(BulkRegistration {
+            filename: name,
+            tags: vec![],
+        });
+    }
+    registrations.push(BulkRegistration {
+        filename: "missing.jpg".into(),
+        tags: vec![],
+    });
+    registrations.push(BulkRegistration {
+        filename: "../jobs/week1/john_simm_1.jpg".into(),
+        tags: vec![],
+    });
+    let a = Replica::start_with(&url, "s3://faces/jobs/week1", &moto.env());
+    let b = Replica::start_with(&url, "s3://faces/jobs/week1", &moto.env());
+    let via_a = a.client(&url);
+    let created = gallery(&via_a, "From S3", 100).await;
+    let batch = via_a
+        .gallery(created.api_key.clone())
+        .bulk_register(registrations)
+        .await
+        .expect("job accepted");
+    let on_b = b.client(&url).gallery(created.api_key.clone());
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let records = loop {
+        let records: Vec<necid::RegisterSummary> = on_b
+            .bulk_records(batch.clone())
+            .try_collect()
+            .await
+            .expect("progress");
+        if records.iter().all(|r| r.status == RecordStatus::Processed) {
+            break records;
+        }
+        assert!(Instant::now() < deadline, "the job finishes");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let outcome = |name: &str| {
+        records
+            .iter()
+            .find(|r| r.filename == name)
+            .expect("a record per registration")
+    };
+    for n in 1..=6 {
+        assert_eq!(
+            outcome(&format!("john_simm_{n}.jpg")).register_status,
+            Some(RegisterStatus::Success),
+            "john_simm_{n}.jpg is read from the bucket's prefix and enrolled"
+        );
+    }
+    let missing = outcome("missing.jpg");
+    assert_eq!(missing.register_status, Some(RegisterStatus::Failed));
+    assert!(missing.reason.contains("not found"), "{}", missing.reason);
+    let escaping = outcome("../jobs/week1/john_simm_1.jpg");
+    assert_eq!(escaping.register_status, Some(RegisterStatus::Failed));
+    assert!(escaping.reason.contains("not valid"), "{}", escaping.reason);
 }
