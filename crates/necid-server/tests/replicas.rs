@@ -455,3 +455,29 @@ async fn replicas_read_a_bulk_jobs_files_from_one_s3_bucket() {
     assert_eq!(escaping.register_status, Some(RegisterStatus::Failed));
     assert!(escaping.reason.contains("not valid"), "{}", escaping.reason);
 }
+
+#[test]
+fn migrate_records_the_schema_version_and_a_second_run_changes_nothing() {
+    let pg = Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("migrations").expect("database");
+    let migrate = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_necid-server"))
+            .args(["migrate", "--database-url", &url])
+            .output()
+            .expect("necid-server migrate");
+        assert!(out.status.success(), "migrate succeeds");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(migrate(), "schema version 1");
+    assert_eq!(migrate(), "schema version 1");
+    let recorded = Command::new("psql")
+        .args([
+            url.as_str(),
+            "-tA",
+            "-c",
+            "SELECT string_agg(version::text, ',') FROM necid_schema_versions",
+        ])
+        .output()
+        .expect("psql");
+    assert_eq!(String::from_utf8_lossy(&recorded.stdout).trim(), "1");
+}
