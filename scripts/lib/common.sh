@@ -3,9 +3,10 @@
 
 # Packages the console needs at run time (X11/Wayland and OpenGL through Mesa) and the tests need
 # (a session keyring for the OS keyring, a virtual display, Mesa's software renderer for
-# egui_kittest snapshots, and the tools that talk to the service from outside).
+# egui_kittest snapshots, the tools that talk to the service from outside, and PostgreSQL 15,
+# which the service's PostgreSQL tests start privately from its binaries: no container).
 RUN_PACKAGES="libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1"
-TEST_PACKAGES="$RUN_PACKAGES keyutils xvfb xauth curl mesa-vulkan-drivers"
+TEST_PACKAGES="$RUN_PACKAGES keyutils xvfb xauth curl mesa-vulkan-drivers postgresql"
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 

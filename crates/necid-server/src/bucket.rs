@@ -6,8 +6,11 @@
 //! name only when it resolves to a regular file inside the folder: the last component is opened
 //! without following a link, non-blocking (a FIFO opens at once instead of waiting for a
 //! writer), the open file is checked to be a regular file of at most the size limit before a
-//! byte is read, and the read runs under a time limit. An S3-compatible store (issue 12) will be
-//! a second variant of [`Bucket`] that reads through `object_store`.
+//! byte is read, and the read runs under a time limit.
+//!
+//! Replicas on several machines share an S3-compatible bucket instead (`s3://bucket/prefix`, the
+//! `s3` feature): [`S3Bucket`] reads through `object_store`, with the endpoint and keys from the
+//! usual AWS environment variables, under the same name rules, size limit and time limit.
 //!
 //! Errors say what is wrong without a server path: bulk records show them to the client.
 
@@ -47,6 +50,8 @@ pub enum BucketError {
 #[non_exhaustive]
 pub enum Bucket {
     Local(ConfinedDir),
+    #[cfg(feature = "s3")]
+    S3(s3::S3Bucket),
 }
 
 impl Bucket {
@@ -59,9 +64,16 @@ impl Bucket {
     pub async fn read(&self, name: &str, max_bytes: u64) -> Result<Vec<u8>, BucketError> {
         match self {
             Self::Local(dir) => dir.read(name, max_bytes, READ_TIME_LIMIT).await,
+            #[cfg(feature = "s3")]
+            Self::S3(bucket) => bucket.read(name, max_bytes).await,
         }
     }
 }
+
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(feature = "s3")]
+pub use s3::S3Bucket;
 
 /// A folder whose files are read only when they are regular files inside it.
 #[derive(Debug, Clone)]

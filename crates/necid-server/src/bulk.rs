@@ -115,6 +115,13 @@ async fn run(state: AppState) {
     let health = Arc::new(StoreHealth::default());
     // Twice the face threads: while a face is worked on, the next record's file is read.
     let slots = 2 * lanes.len();
+    // Replicas on one PostgreSQL share the queue: each claims (and leases) only what it is about
+    // to work on, so the others take the rest.
+    let scan = if state.store().postgres().is_some() {
+        slots as i64
+    } else {
+        SCAN
+    };
     let mut queue = Queue::default();
     // The records started and not finished, by the id of their task.
     let mut running: HashMap<tokio::task::Id, i64> = HashMap::new();
@@ -122,8 +129,8 @@ async fn run(state: AppState) {
     loop {
         if queue.stale {
             let pending = health
-                .retry(&state, "read the queue", |s| {
-                    s.store().pending_records(SCAN)
+                .retry(&state, "read the queue", move |s| {
+                    s.store().pending_records(scan)
                 })
                 .await;
             queue.refill(pending, running.values());
@@ -338,6 +345,11 @@ impl StoreHealth {
 /// machine's, not the record's).
 fn is_transient(e: &StoreError) -> bool {
     use rusqlite::ErrorCode as C;
+    match e {
+        StoreError::Unavailable(_) => return true,
+        StoreError::Postgres(e) => return crate::store::pg::is_transient(e),
+        _ => {}
+    }
     matches!(
         e,
         StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))

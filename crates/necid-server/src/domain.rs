@@ -8,6 +8,9 @@
 //!
 //! Lock order: the store's writer lock, then the gallery map, then one gallery's index. Nothing
 //! takes them in another order.
+//!
+//! On PostgreSQL other replicas write too, so no write mirrors itself: each one is read back from
+//! the gallery's change feed, in the database's order, with everyone else's ([`crate::feed`]).
 
 use crate::error::ApiError;
 use crate::index::{DIM, RowMeta};
@@ -52,6 +55,11 @@ impl AppState {
         committed: Committed<'_, Enrolled>,
         descriptor: &[f32; DIM],
     ) -> Enrolled {
+        if self.store().postgres().is_some() {
+            let change = committed.change;
+            self.follow_own_write(gallery_id);
+            return change;
+        }
         let e = &committed.change;
         {
             let index = self.index(gallery_id);
@@ -75,6 +83,10 @@ impl AppState {
     /// Unregister Subject: its rows leave the store's active set and the index.
     pub fn unregister_subject(&self, gallery_id: &str, subject_id: &str) -> Result<(), ApiError> {
         let committed = self.store().unregister_subject(gallery_id, subject_id)?;
+        if self.store().postgres().is_some() {
+            self.follow_own_write(gallery_id);
+            return Ok(());
+        }
         let index = self.index(gallery_id);
         let mut index = write_lock(&index);
         for row in &committed.change {
@@ -93,6 +105,10 @@ impl AppState {
         let committed = self
             .store()
             .unregister_event(gallery_id, subject_id, event_id)?;
+        if self.store().postgres().is_some() {
+            self.follow_own_write(gallery_id);
+            return Ok(());
+        }
         write_lock(&self.index(gallery_id)).remove(committed.change);
         Ok(())
     }
@@ -100,6 +116,10 @@ impl AppState {
     /// Deletes a tag: its links to events go, its bit leaves every row of the index.
     pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<(), ApiError> {
         let committed = self.store().delete_tag(gallery_id, name)?;
+        if self.store().postgres().is_some() {
+            self.follow_own_write(gallery_id);
+            return Ok(());
+        }
         write_lock(&self.index(gallery_id)).clear_tag_bit(committed.change);
         Ok(())
     }
@@ -108,6 +128,7 @@ impl AppState {
     pub fn delete_gallery(&self, gallery_id: &str) -> Result<(), ApiError> {
         let committed = self.store().delete_gallery(self.tenant_id(), gallery_id)?;
         self.drop_index(gallery_id);
+        self.follow_own_write(gallery_id);
         drop(committed);
         Ok(())
     }

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod feed;
 pub mod index;
 pub mod local_service;
 pub mod openapi;
@@ -116,6 +117,8 @@ struct Inner {
     bulk_wakeup: Notify,
     limits: Limits,
     audits: routes::audit::Audits,
+    /// Where each index stands in its gallery's change feed (PostgreSQL only).
+    cursors: feed::Cursors,
     /// The data dir, held by this service until its last part lets go of the state.
     _lease: Option<local_service::DataDirLease>,
 }
@@ -250,11 +253,14 @@ impl AppState {
             .store
             .ensure_tenant(&config.credentials.access_key_id)?;
         let mut indexes = HashMap::new();
-        for gallery_id in config.store.all_gallery_ids()? {
-            let index = config.store.load_index(&gallery_id)?;
-            indexes.insert(gallery_id, Arc::new(RwLock::new(index)));
+        // PostgreSQL's indexes are loaded with their place in the change feed, below.
+        if config.store.postgres().is_none() {
+            for gallery_id in config.store.all_gallery_ids()? {
+                let index = config.store.load_index(&gallery_id)?;
+                indexes.insert(gallery_id, Arc::new(RwLock::new(index)));
+            }
         }
-        Ok(Self {
+        let state = Self {
             inner: Arc::new(Inner {
                 store: Arc::new(config.store),
                 engine: config.engine,
@@ -268,13 +274,20 @@ impl AppState {
                 bulk_wakeup: Notify::new(),
                 limits: config.limits,
                 audits: Default::default(),
+                cursors: feed::Cursors::default(),
                 _lease: lease,
             }),
-        })
+        };
+        state.load_every_index()?;
+        Ok(state)
     }
 
     pub fn store(&self) -> &Arc<Store> {
         &self.inner.store
+    }
+
+    pub(crate) fn cursors(&self) -> &feed::Cursors {
+        &self.inner.cursors
     }
 
     pub fn tenant_id(&self) -> &str {

@@ -7,6 +7,10 @@
 //! a bulk worker and forget to stop it. `necid-server serve`, the console's Local profile and
 //! the tests all come in through it.
 //!
+//! With `database_url` the service keeps its state in PostgreSQL instead, as one replica among
+//! any number on that database ([`crate::store::pg`]); the tenant's keys then live in the
+//! database, and the data dir only holds the bucket folder (none at all with `bucket_dir`).
+//!
 //! Two services must never work on one data dir at once (two bulk workers would race over the
 //! same SQLite file, and the first one's late writes would miss the second one's search index).
 //! So a data dir is leased for as long as any part of a service on it lives: a new start on the
@@ -23,6 +27,7 @@ use crate::bulk::BulkWorker;
 use crate::engine::{FaceAnalyser, RealEngine};
 use crate::serve::ServeOptions;
 use crate::store::Store;
+use crate::store::pg::PgStore;
 use crate::{AppState, BUCKET_DIR, Config, DATABASE_FILE, Limits, StartError, TenantCredentials};
 
 /// How long a start waits for a previous service on the same data dir to stop.
@@ -68,8 +73,19 @@ pub enum TenantKeys {
 #[derive(Clone, Debug)]
 pub struct LocalOptions {
     /// The service's folder: database, bucket folder (and, with [`TenantKeys::DataDirFile`],
-    /// the credentials file). Created private to the user if missing.
+    /// the credentials file). Created private to the user if missing. Not used at all with
+    /// both `database_url` and `bucket_dir`.
     pub data_dir: PathBuf,
+    /// `postgres://…`: keep all state in this PostgreSQL database, shared with other replicas,
+    /// instead of SQLite in the data dir. [`TenantKeys::DataDirFile`] then means the keys in
+    /// the database (made on first start).
+    pub database_url: Option<String>,
+    /// The bucket folder bulk jobs read from, instead of the data dir's `bucket/` (replicas
+    /// share one).
+    pub bucket_dir: Option<PathBuf>,
+    /// `s3://bucket/prefix`: bulk jobs read from this S3-compatible bucket instead of a folder,
+    /// with the endpoint and keys from the usual AWS environment variables (the `s3` feature).
+    pub s3_bucket: Option<String>,
     pub engine: EngineSource,
     pub keys: TenantKeys,
     /// Default `127.0.0.1:0`: loopback and a free port.
@@ -87,6 +103,9 @@ impl LocalOptions {
         Self {
             data_dir: data_dir.into(),
             engine,
+            database_url: None,
+            bucket_dir: None,
+            s3_bucket: None,
             keys: TenantKeys::DataDirFile,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             limits: Limits::default(),
@@ -106,13 +125,18 @@ impl LocalService {
     /// resumes any job a restart cut short. Needs a tokio runtime; the blocking steps (models,
     /// SQLite) run on its blocking pool.
     pub async fn start(options: LocalOptions) -> Result<Running, StartError> {
-        let data_dir = options.data_dir.clone();
-        let key = blocking(move || {
-            crate::secure_data_dir(&data_dir)?;
-            std::fs::canonicalize(&data_dir).map_err(|e| StartError::Io(data_dir, e))
-        })
-        .await?;
-        let lease = DataDirLease::acquire(key).await?;
+        let bucket_elsewhere = options.bucket_dir.is_some() || options.s3_bucket.is_some();
+        let lease = if options.database_url.is_some() && bucket_elsewhere {
+            None
+        } else {
+            let data_dir = options.data_dir.clone();
+            let key = blocking(move || {
+                crate::secure_data_dir(&data_dir)?;
+                std::fs::canonicalize(&data_dir).map_err(|e| StartError::Io(data_dir, e))
+            })
+            .await?;
+            Some(DataDirLease::acquire(key).await?)
+        };
         let listen = options.listen;
         let serve_options = options.serve;
         let opened = blocking(move || open(options, lease)).await?;
@@ -133,6 +157,7 @@ impl LocalService {
             },
         ));
         let worker = crate::bulk::spawn(opened.state.clone());
+        let follower = crate::feed::spawn(opened.state.clone());
         Ok(Running {
             base_url: format!("http://{address}"),
             address,
@@ -143,6 +168,7 @@ impl LocalService {
             stop: Some(stop),
             server: Some(server),
             worker: Some(worker),
+            _follower: follower,
         })
     }
 }
@@ -154,7 +180,7 @@ pub struct Running {
     /// `http://127.0.0.1:PORT`, for both surfaces.
     pub base_url: String,
     pub address: SocketAddr,
-    /// The bucket folder bulk jobs read their images from.
+    /// The bucket folder bulk jobs read their images from (unused with an S3 bucket).
     pub bucket_dir: PathBuf,
     /// The sole tenant was given the new keys of [`TenantKeys::Given`].
     pub rekeyed: bool,
@@ -166,6 +192,8 @@ pub struct Running {
     server: Option<tokio::task::JoinHandle<()>>,
     /// Dropping it aborts the worker.
     worker: Option<BulkWorker>,
+    /// PostgreSQL: follows the other replicas' changes. Dropping it stops it.
+    _follower: Option<crate::feed::FeedFollower>,
 }
 
 impl Running {
@@ -209,7 +237,7 @@ struct Opened {
 }
 
 /// The blocking part of a start: engine, keys, store, bucket, state.
-fn open(options: LocalOptions, lease: DataDirLease) -> Result<Opened, StartError> {
+fn open(options: LocalOptions, lease: Option<DataDirLease>) -> Result<Opened, StartError> {
     let data_dir = options.data_dir;
     let started = Instant::now();
     let engine: Arc<dyn FaceAnalyser> = match options.engine {
@@ -220,9 +248,15 @@ fn open(options: LocalOptions, lease: DataDirLease) -> Result<Opened, StartError
         EngineSource::Loaded(engine) => engine,
     };
     let models_load = started.elapsed();
-    let store = Store::open(&data_dir.join(DATABASE_FILE))?;
+    let store = match &options.database_url {
+        Some(url) => Store::Postgres(Box::new(PgStore::connect(url)?)),
+        None => Store::open(&data_dir.join(DATABASE_FILE))?,
+    };
     let (credentials, rekeyed) = match options.keys {
-        TenantKeys::DataDirFile => (crate::credentials::load_or_create(&data_dir)?, false),
+        TenantKeys::DataDirFile => match store.postgres() {
+            Some(pg) => (pg.tenant_credentials()?, false),
+            None => (crate::credentials::load_or_create(&data_dir)?, false),
+        },
         TenantKeys::Given {
             credentials,
             rekey_sole_tenant,
@@ -237,8 +271,13 @@ fn open(options: LocalOptions, lease: DataDirLease) -> Result<Opened, StartError
             (credentials, rekeyed)
         }
     };
-    let bucket_dir = data_dir.join(BUCKET_DIR);
-    let bucket = Bucket::local(&bucket_dir).map_err(|e| StartError::Io(bucket_dir.clone(), e))?;
+    let bucket_dir = options
+        .bucket_dir
+        .unwrap_or_else(|| data_dir.join(BUCKET_DIR));
+    let bucket = match options.s3_bucket {
+        Some(url) => s3_bucket(&url)?,
+        None => Bucket::local(&bucket_dir).map_err(|e| StartError::Io(bucket_dir.clone(), e))?,
+    };
     let config = Config {
         store,
         engine,
@@ -248,11 +287,25 @@ fn open(options: LocalOptions, lease: DataDirLease) -> Result<Opened, StartError
         face_workers: options.face_workers,
     };
     Ok(Opened {
-        state: AppState::with_lease(config, Some(lease))?,
+        state: AppState::with_lease(config, lease)?,
         bucket_dir,
         rekeyed,
         models_load,
     })
+}
+
+#[cfg(feature = "s3")]
+fn s3_bucket(url: &str) -> Result<Bucket, StartError> {
+    crate::bucket::S3Bucket::from_url(url)
+        .map(Bucket::S3)
+        .map_err(StartError::Bucket)
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_bucket(_url: &str) -> Result<Bucket, StartError> {
+    Err(StartError::Bucket(
+        "this build reads no S3 bucket (the `s3` feature is off)".into(),
+    ))
 }
 
 async fn blocking<T: Send + 'static>(

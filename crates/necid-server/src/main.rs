@@ -1,8 +1,10 @@
 //! `necid-server`: the local NEC ID service, headless.
 //!
 //! - `serve --listen 127.0.0.1:PORT --data-dir DIR` (`--max-body-bytes`, `--max-connections` and
-//!   the `--*-timeout-secs` flags bound what a client may cost)
-//! - `credentials --data-dir DIR [--json]`
+//!   the `--*-timeout-secs` flags bound what a client may cost); with `--database-url
+//!   postgres://…` (and `--bucket-url file:///…`) one replica of several on one PostgreSQL
+//! - `credentials --data-dir DIR [--json]` or `credentials --database-url URL [--json]`
+//! - `migrate --database-url URL`
 //! - `bench search --descriptors N [--queries Q]`
 
 use std::net::SocketAddr;
@@ -27,8 +29,19 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// The service's folder (SQLite database, credentials, bucket). Optional with both
+        /// --database-url and --bucket-url.
+        #[arg(long, required_unless_present_all = ["database_url", "bucket_url"])]
+        data_dir: Option<PathBuf>,
+        /// `postgres://user@host:port/db`: keep all state in PostgreSQL, shared with other
+        /// replicas, instead of SQLite in the data dir.
         #[arg(long)]
-        data_dir: PathBuf,
+        database_url: Option<String>,
+        /// `file:///path` or `s3://bucket/prefix`: where bulk jobs read from (replicas share
+        /// one); default: the data dir's `bucket/`. S3 takes its endpoint and keys from the
+        /// usual AWS environment variables.
+        #[arg(long, value_parser = parse_bucket_url)]
+        bucket_url: Option<BucketUrl>,
         /// Face models (default: $NECID_MODELS_DIR or ~/.local/share/necid/models).
         #[arg(long)]
         models_dir: Option<PathBuf>,
@@ -37,11 +50,23 @@ enum Command {
     },
     /// Print the tenant's access key id and secret.
     Credentials {
+        #[arg(
+            long,
+            required_unless_present = "database_url",
+            conflicts_with = "database_url"
+        )]
+        data_dir: Option<PathBuf>,
+        /// The tenant's keys in this PostgreSQL database (made on first use).
         #[arg(long)]
-        data_dir: PathBuf,
+        database_url: Option<String>,
         /// Print `{"accessKeyId": .., "secretAccessKey": ..}`.
         #[arg(long)]
         json: bool,
+    },
+    /// Bring a PostgreSQL database's schema up to date (`serve` also does on start).
+    Migrate {
+        #[arg(long)]
+        database_url: String,
     },
     /// Benchmarks.
     Bench {
@@ -131,13 +156,39 @@ fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             data_dir,
+            database_url,
+            bucket_url,
             models_dir,
             bounds,
-        } => serve(listen, data_dir, models_dir, &bounds),
-        Command::Credentials { data_dir, json } => {
-            std::fs::create_dir_all(&data_dir)
-                .with_context(|| format!("creating {}", data_dir.display()))?;
-            let c = credentials::load_or_create(&data_dir)?;
+        } => serve(
+            listen,
+            Storage {
+                data_dir,
+                database_url,
+                bucket: bucket_url,
+            },
+            models_dir,
+            &bounds,
+        ),
+        Command::Migrate { database_url } => {
+            let version = on_postgres(&database_url, |pg| Ok(pg.schema_version()?))?;
+            println!("schema version {version}");
+            Ok(())
+        }
+        Command::Credentials {
+            data_dir,
+            database_url,
+            json,
+        } => {
+            let c = match (database_url, data_dir) {
+                (Some(url), _) => on_postgres(&url, |pg| Ok(pg.tenant_credentials()?))?,
+                (None, Some(data_dir)) => {
+                    std::fs::create_dir_all(&data_dir)
+                        .with_context(|| format!("creating {}", data_dir.display()))?;
+                    credentials::load_or_create(&data_dir)?
+                }
+                (None, None) => anyhow::bail!("pass --data-dir or --database-url"),
+            };
             if json {
                 println!("{}", serde_json::to_string(&c)?);
             } else {
@@ -159,13 +210,53 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Where `serve` keeps its state.
+struct Storage {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    bucket: Option<BucketUrl>,
+}
+
+/// Where bulk jobs read their files.
+#[derive(Debug, Clone)]
+enum BucketUrl {
+    Folder(PathBuf),
+    S3(String),
+}
+
+/// `file:///path` or `s3://bucket/prefix`.
+fn parse_bucket_url(value: &str) -> Result<BucketUrl, String> {
+    if value.starts_with("s3://") {
+        return Ok(BucketUrl::S3(value.to_owned()));
+    }
+    match value.strip_prefix("file://") {
+        Some(path) if path.starts_with('/') => Ok(BucketUrl::Folder(PathBuf::from(path))),
+        Some(_) => Err("a file URL needs an absolute path: file:///path".into()),
+        None => Err("expected file:///path or s3://bucket/prefix".into()),
+    }
+}
+
+/// Connects to PostgreSQL (migrating it) and runs `work` on the store.
+fn on_postgres<T>(
+    url: &str,
+    work: impl FnOnce(&necid_server::store::pg::PgStore) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let _entered = runtime.enter();
+    let store = necid_server::store::pg::PgStore::connect(url).context("PostgreSQL")?;
+    work(&store)
+}
+
 fn serve(
     listen: SocketAddr,
-    data_dir: PathBuf,
+    storage: Storage,
     models_dir: Option<PathBuf>,
     bounds: &Bounds,
 ) -> anyhow::Result<()> {
-    let first_start = !credentials::exists(&data_dir);
+    let data_dir = storage.data_dir.unwrap_or_default();
+    let first_start = storage.database_url.is_none() && !credentials::exists(&data_dir);
     let models_dir = models_dir
         .or_else(necid_face::default_models_dir)
         .context("no models directory: pass --models-dir or set NECID_MODELS_DIR")?;
@@ -178,6 +269,12 @@ fn serve(
         necid_server::EngineSource::ModelsDir(models_dir),
     );
     options.listen = listen;
+    options.database_url = storage.database_url;
+    match storage.bucket {
+        Some(BucketUrl::Folder(dir)) => options.bucket_dir = Some(dir),
+        Some(BucketUrl::S3(url)) => options.s3_bucket = Some(url),
+        None => {}
+    }
     options.limits = limits;
     options.serve = bounds.serve_options();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -25,6 +25,13 @@
 //! leaving the loopback interface.
 //!
 //! The server never signs or checks signatures: it is about transport and shape, not security.
+//!
+//! [`Postgres`] starts a private PostgreSQL server from the Debian package for the service's
+//! PostgreSQL back end.
+
+mod postgres;
+
+pub use postgres::Postgres;
 
 mod alone;
 #[cfg(feature = "service")]

@@ -102,6 +102,18 @@ impl Service {
         let mut door = local_options(data_dir.path());
         door.limits = limits;
         door.serve = options;
+        Self::start_door(data_dir, door).await
+    }
+
+    /// The service on a PostgreSQL database (the data dir then only holds the bucket folder).
+    pub async fn start_on_postgres(database_url: String) -> Self {
+        let data_dir = tempfile::tempdir().expect("a temporary folder");
+        let mut door = local_options(data_dir.path());
+        door.database_url = Some(database_url);
+        Self::start_door(data_dir, door).await
+    }
+
+    async fn start_door(data_dir: tempfile::TempDir, door: LocalOptions) -> Self {
         let running = LocalService::start(door).await.expect("the service starts");
         Self {
             base_url: running.base_url.clone(),

@@ -138,7 +138,7 @@ async fn search(
     // The scan takes no face worker: a search waits for no bulk job.
     let scored = state
         .db(move |s| {
-            let index = s.index(&gallery_id);
+            let index = s.search_index(&gallery_id)?;
             let index = read_lock(&index);
             Ok(rank(
                 &index,
@@ -222,7 +222,7 @@ async fn verify(
     let id = subject_id.clone();
     let best = state
         .db(move |s| {
-            let index = s.index(&gallery_id);
+            let index = s.search_index(&gallery_id)?;
             let index = read_lock(&index);
             let engine = s.engine();
             Ok(index

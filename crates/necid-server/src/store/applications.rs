@@ -28,7 +28,7 @@ pub(super) fn application_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Ap
 pub(super) const APPLICATION_COLUMNS: &str =
     "a.id, a.gallery_id, a.name, a.description, a.api_key, a.face_minimum_quality_score";
 
-impl Store {
+impl SqliteStore {
     pub fn list_applications(&self, tenant_id: &str) -> Result<Vec<Application>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(

@@ -42,7 +42,7 @@ pub struct RecordOutcome {
     pub attributes_json: String,
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates a job and its records (status New) in one transaction.
     pub fn create_bulk_job(
         &self,

@@ -43,7 +43,7 @@ pub struct Enrolled {
     pub deactivated_rows: Vec<i64>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Enrols one template, checking the tag names (NOTES.md item 9) in the same transaction.
     pub fn enrol(
         &self,

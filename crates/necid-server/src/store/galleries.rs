@@ -30,7 +30,7 @@ fn gallery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Gallery> {
 const GALLERY_COLUMNS: &str =
     "g.id, g.name, g.description, g.size, g.active_events, g.face_minimum_quality_score";
 
-impl Store {
+impl SqliteStore {
     /// Creates a gallery and its first application (named after the gallery).
     pub fn create_gallery(
         &self,

@@ -1,7 +1,12 @@
-//! The SQLite store: tenants, galleries, applications, tags, subjects, events (with their
-//! descriptors and attributes) and bulk jobs, in one database file under the data dir.
+//! The store: tenants, galleries, applications, tags, subjects, events (with their descriptors
+//! and attributes) and bulk jobs. [`Store`] is the one storage interface the domain layer and the
+//! routes call; it has two back ends:
+//! - [`SqliteStore`], the default and the console's Local profile: one database file under the
+//!   data dir, for one service;
+//! - [`pg::PgStore`], PostgreSQL, for several replicas of the service on one database
+//!   (`--database-url`); its module says how the replicas stay coherent.
 //!
-//! One connection behind a mutex: SQLite serialises writers anyway, every statement here is
+//! SQLite: one connection behind a mutex: SQLite serialises writers anyway, every statement here is
 //! short, and callers run it off the async threads (`spawn_blocking`). WAL with
 //! `synchronous=NORMAL` makes a committed transaction survive a crash of the process (`kill -9`);
 //! only a power loss could lose the last commits. Foreign keys are on, and the numbered files in
@@ -22,8 +27,10 @@ use crate::index::{DIM, GalleryIndex, RowMeta};
 
 mod applications;
 mod bulk;
+mod dispatch;
 mod events;
 mod galleries;
+pub mod pg;
 mod tags;
 mod tenants;
 
@@ -47,6 +54,11 @@ pub const MAX_TAGS: usize = necid_wire::MAX_TAGS;
 pub enum StoreError {
     #[error("database error")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The database could not be reached (no connection in time, the server is down).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -68,8 +80,16 @@ impl From<rusqlite::types::FromSqlError> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The storage interface: the same calls on either back end (`dispatch.rs` forwards them).
 #[derive(Debug)]
-pub struct Store {
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(Box<pg::PgStore>),
+}
+
+/// The SQLite back end.
+#[derive(Debug)]
+pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
 
@@ -78,10 +98,23 @@ pub struct Store {
 /// The caller mirrors the change into the search index before dropping it, so that the store and
 /// the index change as one step: no other write can land between the commit and the mirroring
 /// (which once left a deleted subject's row in the index until a restart).
+///
+/// PostgreSQL holds no writer lock here (several replicas write at once): its changes reach
+/// every replica's index through the change feed, in the order the database committed them.
 #[derive(Debug)]
 pub struct Committed<'a, T> {
     pub change: T,
-    _writer: MutexGuard<'a, Connection>,
+    _writer: Option<MutexGuard<'a, Connection>>,
+}
+
+impl<T> Committed<'_, T> {
+    /// A change committed by a back end that keeps no writer lock.
+    pub(crate) fn unlocked(change: T) -> Self {
+        Self {
+            change,
+            _writer: None,
+        }
+    }
 }
 
 /// The current UTC time as the API shows it: `2018-12-18T00:27:56.427+00:00`.
@@ -136,6 +169,18 @@ pub fn blob_to_descriptor(b: &[u8]) -> Option<[f32; DIM]> {
 }
 
 impl Store {
+    /// The SQLite store at `path` (see [`SqliteStore::open`]).
+    pub fn open(path: &Path) -> Result<Self> {
+        SqliteStore::open(path).map(Self::Sqlite)
+    }
+
+    /// An in-memory SQLite store, for tests and the search bench.
+    pub fn open_in_memory() -> Result<Self> {
+        SqliteStore::open_in_memory().map(Self::Sqlite)
+    }
+}
+
+impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
@@ -197,7 +242,7 @@ impl Store {
 fn committed<T>(writer: MutexGuard<'_, Connection>, change: T) -> Committed<'_, T> {
     Committed {
         change,
-        _writer: writer,
+        _writer: Some(writer),
     }
 }
 
@@ -207,7 +252,7 @@ mod tests {
 
     #[test]
     fn rekeying_the_sole_tenant_keeps_its_galleries_under_the_new_key() {
-        let store = Store::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         assert_eq!(store.rekey_sole_tenant("AKIDNEW").expect("no tenant"), None);
         let tenant_id = store.ensure_tenant("AKIDOLD").expect("tenant");
         store
@@ -248,7 +293,7 @@ mod tests {
             )
             .expect("version 1 data");
         }
-        let store = Store::open(&path).expect("migrated");
+        let store = SqliteStore::open(&path).expect("migrated");
         assert_eq!(store.list_events("g", "s").expect("events"), ["E1", "E2"]);
         let conn = store.conn();
         let links: Vec<(i64, i64)> = conn
@@ -275,7 +320,7 @@ mod tests {
 
     #[test]
     fn tag_ids_are_never_reused() {
-        let store = Store::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         let tenant = store.ensure_tenant("AKID").expect("tenant");
         let (g, _) = store
             .create_gallery(&tenant, "Staff", "", 10, 0.5)
@@ -295,7 +340,7 @@ mod tests {
 
     #[test]
     fn a_store_with_several_tenants_is_not_rekeyed() {
-        let store = Store::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         store.ensure_tenant("AKIDA").expect("a");
         store.ensure_tenant("AKIDB").expect("b");
         assert!(store.rekey_sole_tenant("AKIDNEW").is_err());

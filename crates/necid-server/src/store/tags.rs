@@ -11,7 +11,7 @@ pub struct ResolvedTags {
     pub mask: u64,
 }
 
-impl Store {
+impl SqliteStore {
     pub fn list_tags(&self, gallery_id: &str) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name FROM tags WHERE gallery_id = ?1 ORDER BY id")?;

@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::*;
 
-impl Store {
+impl SqliteStore {
     /// The tenant of an access key id, creating it if there is none yet.
     pub fn ensure_tenant(&self, access_key_id: &str) -> Result<String> {
         let conn = self.conn();

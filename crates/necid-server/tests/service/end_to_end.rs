@@ -1,5 +1,6 @@
 //! The API walked as the reference's examples do, through `crates/necid` against a real
-//! listener on 127.0.0.1, with the real face engine and a real SQLite file.
+//! listener on 127.0.0.1, with the real face engine, on both back ends: a real SQLite file and a
+//! private PostgreSQL server (`necid_testkit::Postgres`).
 
 use crate::common;
 
@@ -17,7 +18,16 @@ fn img(rel: &str) -> FaceImage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_walk_works_end_to_end_through_the_client() {
-    let service = common::Service::start().await;
+    reference_walk(&common::Service::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_walk_works_end_to_end_on_postgresql() {
+    let pg = necid_testkit::Postgres::start().expect("PostgreSQL");
+    reference_walk(&common::Service::start_on_postgres(pg.url()).await).await;
+}
+
+async fn reference_walk(service: &common::Service) {
     let client = service.client();
 
     // --- galleries and applications -----------------------------------------------------

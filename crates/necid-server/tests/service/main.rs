@@ -17,4 +17,5 @@ mod hardening;
 mod http_rules;
 mod integrity;
 mod kill9;
+mod replicas;
 mod sigv4_suite;

@@ -1,0 +1,481 @@
+//! Subjects and events on PostgreSQL (the same rules as SQLite's `events.rs`), and the two reads
+//! a follower of the change feed needs: a gallery's index with the number of its last change,
+//! and the changes after a number.
+//!
+//! Every write here locks the gallery's row first: the size check and the choice of a slot then
+//! see every enrolment committed before, whichever replica made it.
+
+use deadpool_postgres::GenericClient;
+use futures_util::TryStreamExt as _;
+
+use super::catalog::{lock_gallery, resolve_tags};
+use super::{PgStore, exec, one, opt, rows};
+use crate::index::{DIM, GalleryIndex, RowMeta};
+use crate::store::{
+    Committed, EnrolTarget, Enrolled, Result, StoreError, SubjectRow, blob_to_descriptor,
+    descriptor_to_blob, new_id, now_timestamp,
+};
+
+/// One change of a gallery's feed, as a follower applies it to the gallery's index.
+#[derive(Debug, Clone)]
+pub enum FeedChange {
+    /// A row became active.
+    Upsert {
+        seq: i64,
+        meta: RowMeta,
+        descriptor: Box<[f32; DIM]>,
+        tags: u64,
+    },
+    /// A row left the active set (or became active and left it again before this read).
+    Remove { seq: i64, row_id: i64 },
+    /// A deleted tag's bit leaves every row.
+    ClearTag { seq: i64, bit: u32 },
+}
+
+impl FeedChange {
+    pub fn seq(&self) -> i64 {
+        match self {
+            Self::Upsert { seq, .. } | Self::Remove { seq, .. } | Self::ClearTag { seq, .. } => {
+                *seq
+            }
+        }
+    }
+}
+
+impl PgStore {
+    pub fn enrol(
+        &self,
+        gallery_id: &str,
+        target: &EnrolTarget,
+        descriptor: &[f32; DIM],
+        attributes_json: &str,
+        tag_names: &[String],
+    ) -> Result<Committed<'_, Enrolled>> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            let enrolled = enrol_in(
+                &tx,
+                gallery_id,
+                target,
+                descriptor,
+                attributes_json,
+                tag_names,
+                None,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Committed::unlocked(enrolled))
+        })
+    }
+
+    pub fn list_subject_rows(
+        &self,
+        gallery_id: &str,
+        start: i64,
+        length: i64,
+        descending: bool,
+    ) -> Result<(Vec<SubjectRow>, i64)> {
+        self.run(async {
+            let c = self.client().await?;
+            let total: i64 = opt(&c, "SELECT event_rows FROM galleries WHERE id = $1", &[&gallery_id])
+                .await?
+                .ok_or(StoreError::NotFound("Gallery"))?
+                .get(0);
+            let order = if descending { "DESC" } else { "ASC" };
+            let sql = format!(
+                "SELECT subject_id, event_id, status, last_updated FROM events WHERE gallery_id = $1 \
+                 ORDER BY last_updated {order}, row_id {order} LIMIT $2 OFFSET $3"
+            );
+            let listed = rows(&c, &sql, &[&gallery_id, &length, &start])
+                .await?
+                .iter()
+                .map(|r| SubjectRow {
+                    subject_id: r.get(0),
+                    event_id: r.get(1),
+                    status: r.get(2),
+                    last_updated: r.get(3),
+                })
+                .collect();
+            Ok((listed, total))
+        })
+    }
+
+    pub fn list_events(&self, gallery_id: &str, subject_id: &str) -> Result<Vec<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            subject_exists(&c, gallery_id, subject_id).await?;
+            Ok(rows(
+                &c,
+                "SELECT event_id FROM events WHERE gallery_id = $1 AND subject_id = $2 AND status = 'ACTIVE' \
+                 ORDER BY position, row_id",
+                &[&gallery_id, &subject_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    pub fn subject_exists(&self, gallery_id: &str, subject_id: &str) -> Result<()> {
+        self.run(async {
+            let c = self.client().await?;
+            subject_exists(&c, gallery_id, subject_id).await
+        })
+    }
+
+    pub fn unregister_subject(
+        &self,
+        gallery_id: &str,
+        subject_id: &str,
+    ) -> Result<Committed<'_, Vec<i64>>> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            lock_gallery(&tx, gallery_id)
+                .await
+                .map_err(|_| StoreError::NotFound("Subject"))?;
+            subject_exists(&tx, gallery_id, subject_id).await?;
+            let deactivated: Vec<i64> = rows(
+                &tx,
+                "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $3 \
+                 WHERE gallery_id = $1 AND subject_id = $2 AND status = 'ACTIVE' RETURNING row_id",
+                &[&gallery_id, &subject_id, &now_timestamp()],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+            exec(&tx, "DELETE FROM subjects WHERE id = $1", &[&subject_id]).await?;
+            tx.commit().await?;
+            Ok(Committed::unlocked(deactivated))
+        })
+    }
+
+    pub fn unregister_event(
+        &self,
+        gallery_id: &str,
+        subject_id: &str,
+        event_id: &str,
+    ) -> Result<Committed<'_, i64>> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            lock_gallery(&tx, gallery_id).await.map_err(|_| StoreError::NotFound("Subject"))?;
+            subject_exists(&tx, gallery_id, subject_id).await?;
+            let row: i64 = opt(
+                &tx,
+                "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $4 \
+                 WHERE gallery_id = $1 AND subject_id = $2 AND event_id = $3 AND status = 'ACTIVE' RETURNING row_id",
+                &[&gallery_id, &subject_id, &event_id, &now_timestamp()],
+            )
+            .await?
+            .ok_or(StoreError::NotFound("Event"))?
+            .get(0);
+            tx.commit().await?;
+            Ok(Committed::unlocked(row))
+        })
+    }
+
+    pub fn load_index(&self, gallery_id: &str) -> Result<GalleryIndex> {
+        Ok(self
+            .load_index_at(gallery_id)?
+            .map(|(index, _)| index)
+            .unwrap_or_default())
+    }
+
+    /// A gallery's index and the number of the last change it holds, read from one snapshot;
+    /// `None` if the gallery is gone.
+    pub fn load_index_at(&self, gallery_id: &str) -> Result<Option<(GalleryIndex, i64)>> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+            let Some(head) = opt(&tx, "SELECT feed_seq, active_events FROM galleries WHERE id = $1", &[&gallery_id]).await?
+            else {
+                return Ok(None);
+            };
+            let (feed_seq, active): (i64, i64) = (head.get(0), head.get(1));
+            let mut masks = std::collections::HashMap::<i64, u64>::new();
+            for r in rows(
+                &tx,
+                "SELECT et.event_row, t.bit FROM event_tags et JOIN tags t ON t.id = et.tag_id \
+                 JOIN events e ON e.row_id = et.event_row WHERE e.gallery_id = $1 AND e.status = 'ACTIVE'",
+                &[&gallery_id],
+            )
+            .await?
+            {
+                let (row, bit): (i64, i32) = (r.get(0), r.get(1));
+                if (0..64).contains(&bit) {
+                    *masks.entry(row).or_default() |= 1u64 << bit;
+                }
+            }
+            // Room to grow by an eighth, as SQLite's loader leaves.
+            let count = usize::try_from(active).unwrap_or(0);
+            let mut index = GalleryIndex::with_capacity(count + count / 8 + 1024);
+            let statement = tx
+                .prepare_cached(
+                    "SELECT row_id, subject_id, event_id, descriptor FROM events \
+                     WHERE gallery_id = $1 AND status = 'ACTIVE' ORDER BY row_id",
+                )
+                .await?;
+            // Streamed: a million rows are never all in memory as rows.
+            let stream = tx.query_raw(&statement, [gallery_id]).await?;
+            futures_util::pin_mut!(stream);
+            while let Some(r) = stream.try_next().await? {
+                let row_id: i64 = r.get(0);
+                let v = blob_to_descriptor(r.get::<_, &[u8]>(3))
+                    .ok_or_else(|| StoreError::Corrupt(format!("descriptor of event row {row_id}")))?;
+                index.upsert(
+                    RowMeta {
+                        row_id,
+                        subject_id: r.get::<_, &str>(1).into(),
+                        event_id: r.get::<_, &str>(2).into(),
+                    },
+                    &v,
+                    masks.get(&row_id).copied().unwrap_or(0),
+                );
+            }
+            tx.commit().await?;
+            Ok(Some((index, feed_seq)))
+        })
+    }
+
+    /// The gallery's changes after `after`, in order; `None` if the gallery is gone. One cheap
+    /// query when nothing changed (the gallery's counter), so a search can afford it.
+    pub fn changes_since(&self, gallery_id: &str, after: i64) -> Result<Option<Vec<FeedChange>>> {
+        self.run(async {
+            let c = self.client().await?;
+            let Some(head) = opt(&c, "SELECT feed_seq FROM galleries WHERE id = $1", &[&gallery_id]).await? else {
+                return Ok(None);
+            };
+            if head.get::<_, i64>(0) <= after {
+                return Ok(Some(Vec::new()));
+            }
+            // An upsert's row is read as it is now: if it is no longer active, a later change of
+            // the feed removes it, so it is read as a removal; its tags never change after its
+            // enrolment except for deleted tags, whose clearing comes later in the feed.
+            let changes = rows(
+                &c,
+                "SELECT c.seq, c.kind, c.row_id, c.bit, e.subject_id, e.event_id, e.descriptor, \
+                        (SELECT COALESCE(bit_or(1::bigint << t.bit), 0) FROM event_tags et \
+                         JOIN tags t ON t.id = et.tag_id WHERE et.event_row = e.row_id) \
+                 FROM changes c LEFT JOIN events e ON c.kind = 'U' AND e.row_id = c.row_id AND e.status = 'ACTIVE' \
+                 WHERE c.gallery_id = $1 AND c.seq > $2 ORDER BY c.seq",
+                &[&gallery_id, &after],
+            )
+            .await?
+            .iter()
+            .map(feed_change)
+            .collect::<Result<Vec<_>>>()?;
+            Ok(Some(changes))
+        })
+    }
+}
+
+fn feed_change(r: &tokio_postgres::Row) -> Result<FeedChange> {
+    let seq: i64 = r.get(0);
+    let kind: String = r.get(1);
+    let row_id: Option<i64> = r.get(2);
+    let corrupt = || StoreError::Corrupt(format!("change {seq} of the feed"));
+    match kind.as_str() {
+        "U" => {
+            let row_id = row_id.ok_or_else(corrupt)?;
+            let Some(blob) = r.get::<_, Option<&[u8]>>(6) else {
+                return Ok(FeedChange::Remove { seq, row_id });
+            };
+            let descriptor = blob_to_descriptor(blob).ok_or_else(corrupt)?;
+            Ok(FeedChange::Upsert {
+                seq,
+                meta: RowMeta {
+                    row_id,
+                    subject_id: r.get::<_, &str>(4).into(),
+                    event_id: r.get::<_, &str>(5).into(),
+                },
+                descriptor: Box::new(descriptor),
+                tags: r.get::<_, Option<i64>>(7).unwrap_or(0) as u64,
+            })
+        }
+        "R" => Ok(FeedChange::Remove {
+            seq,
+            row_id: row_id.ok_or_else(corrupt)?,
+        }),
+        "T" => {
+            let bit: Option<i32> = r.get(3);
+            let bit = bit
+                .and_then(|b| u32::try_from(b).ok())
+                .filter(|b| *b < 64)
+                .ok_or_else(corrupt)?;
+            Ok(FeedChange::ClearTag { seq, bit })
+        }
+        _ => Err(corrupt()),
+    }
+}
+
+/// Enrols one template inside an open transaction (see SQLite's `enrol_in`); `bulk_record_seq`
+/// names the bulk record a new subject comes from, which a unique constraint allows once.
+pub(super) async fn enrol_in<C: GenericClient>(
+    tx: &C,
+    gallery_id: &str,
+    target: &EnrolTarget,
+    descriptor: &[f32; DIM],
+    attributes_json: &str,
+    tag_names: &[String],
+    bulk_record_seq: Option<i64>,
+) -> Result<Enrolled> {
+    let (event_rows, size) = lock_gallery(tx, gallery_id).await?;
+    let tags = resolve_tags(tx, gallery_id, tag_names).await?;
+    let now = now_timestamp();
+    let mut deactivated = Vec::new();
+
+    let (subject_id, event_id, position) = match target {
+        EnrolTarget::NewSubject => {
+            let subject_id = new_id();
+            exec(
+                tx,
+                "INSERT INTO subjects (id, gallery_id, created_at, bulk_record_seq) VALUES ($1, $2, $3, $4)",
+                &[&subject_id, &gallery_id, &now, &bulk_record_seq],
+            )
+            .await?;
+            (subject_id, new_id(), 0)
+        }
+        EnrolTarget::NewEvent { subject_id } => {
+            subject_exists(tx, gallery_id, subject_id).await?;
+            let next: i64 = one(
+                tx,
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM events WHERE gallery_id = $1 AND subject_id = $2",
+                &[&gallery_id, subject_id],
+            )
+            .await?
+            .get(0);
+            (subject_id.clone(), new_id(), next)
+        }
+        EnrolTarget::ReplaceEvent {
+            subject_id,
+            event_id,
+        } => {
+            subject_exists(tx, gallery_id, subject_id).await?;
+            let r = opt(
+                tx,
+                "SELECT row_id, position FROM events WHERE gallery_id = $1 AND subject_id = $2 \
+                 AND event_id = $3 AND status = 'ACTIVE'",
+                &[&gallery_id, subject_id, event_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound("Event"))?;
+            let (row, position): (i64, i64) = (r.get(0), r.get(1));
+            deactivate(tx, row, &now).await?;
+            deactivated.push(row);
+            (subject_id.clone(), event_id.clone(), position)
+        }
+        EnrolTarget::ReplaceFirstEvent { subject_id } => {
+            subject_exists(tx, gallery_id, subject_id).await?;
+            let first = opt(
+                tx,
+                "SELECT row_id, event_id, position FROM events WHERE gallery_id = $1 AND subject_id = $2 \
+                 AND status = 'ACTIVE' ORDER BY position, row_id LIMIT 1",
+                &[&gallery_id, subject_id],
+            )
+            .await?;
+            match first {
+                Some(r) => {
+                    let row: i64 = r.get(0);
+                    deactivate(tx, row, &now).await?;
+                    deactivated.push(row);
+                    (subject_id.clone(), r.get(1), r.get(2))
+                }
+                None => (subject_id.clone(), new_id(), 0),
+            }
+        }
+    };
+
+    let slot = take_slot(tx, gallery_id, event_rows, size, &mut deactivated).await?;
+    let row_id: i64 = one(
+        tx,
+        "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, position, last_updated, descriptor, attributes) \
+         VALUES ($1, $2, $3, 'ACTIVE', $4, $5, $6, $7, $8) RETURNING row_id",
+        &[&gallery_id, &subject_id, &event_id, &slot, &position, &now, &descriptor_to_blob(descriptor), &attributes_json],
+    )
+    .await?
+    .get(0);
+    for tag_id in &tags.ids {
+        exec(
+            tx,
+            "INSERT INTO event_tags (event_row, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&row_id, tag_id],
+        )
+        .await?;
+    }
+    Ok(Enrolled {
+        subject_id,
+        event_id,
+        row_id,
+        tag_mask: tags.mask,
+        deactivated_rows: deactivated,
+    })
+}
+
+async fn subject_exists<C: GenericClient>(c: &C, gallery_id: &str, subject_id: &str) -> Result<()> {
+    let exists = opt(
+        c,
+        "SELECT 1 FROM subjects WHERE id = $1 AND gallery_id = $2",
+        &[&subject_id, &gallery_id],
+    )
+    .await?
+    .is_some();
+    if exists {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound("Subject"))
+    }
+}
+
+async fn deactivate<C: GenericClient>(tx: &C, row: i64, now: &str) -> Result<()> {
+    exec(
+        tx,
+        "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $2 WHERE row_id = $1",
+        &[&row, &now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A slot for a new row (see SQLite's `take_slot`); the caller holds the gallery's row lock,
+/// under which `event_rows` was read.
+async fn take_slot<C: GenericClient>(
+    tx: &C,
+    gallery_id: &str,
+    event_rows: i64,
+    size: i64,
+    recycled: &mut Vec<i64>,
+) -> Result<i64> {
+    if event_rows < size {
+        let next: i64 = one(
+            tx,
+            "SELECT COALESCE(MAX(slot), -1) + 1 FROM events WHERE gallery_id = $1",
+            &[&gallery_id],
+        )
+        .await?
+        .get(0);
+        return Ok(next);
+    }
+    let oldest = opt(
+        tx,
+        "SELECT row_id, slot FROM events WHERE gallery_id = $1 AND status = 'DELETED' \
+         ORDER BY last_updated, row_id LIMIT 1",
+        &[&gallery_id],
+    )
+    .await?;
+    match oldest {
+        Some(r) => {
+            let (row, slot): (i64, i64) = (r.get(0), r.get(1));
+            exec(tx, "DELETE FROM events WHERE row_id = $1", &[&row]).await?;
+            recycled.push(row);
+            Ok(slot)
+        }
+        None => Err(StoreError::Invalid(format!(
+            "The gallery is full: all {size} slots are in use. Increase its size or unregister subjects."
+        ))),
+    }
+}
