@@ -86,6 +86,12 @@ pub struct ConsoleApp {
     /// The models folder used when Settings does not override it.
     default_models_dir: Option<std::path::PathBuf>,
     local_service: Request<LocalService>,
+    /// The window title, naming the profile and the open gallery.
+    title: crate::desktop::TitleKeeper,
+    /// "Choose folder…" for the models, offered when the Local service cannot start.
+    models_folder: crate::widgets::FolderPicker,
+    /// Whether the Local service fetches missing models into the default folder.
+    fetch_default_models: bool,
 }
 
 /// How many requests the Activity pane keeps.
@@ -128,6 +134,9 @@ impl ConsoleApp {
             local: None,
             default_models_dir: None,
             local_service: Request::new(),
+            title: crate::desktop::TitleKeeper::default(),
+            models_folder: crate::widgets::FolderPicker::default(),
+            fetch_default_models: false,
         };
         let active_known = app
             .remembered
@@ -174,7 +183,20 @@ impl ConsoleApp {
             profile_id,
             console_data_dir: self.backend.paths().data_dir.clone(),
             models_dir,
+            fetch_models: false,
+            models_progress: crate::models::FetchProgress::default(),
         });
+        self
+    }
+
+    /// Lets the Local service fetch its models (npm, checked by SHA-256) into the default
+    /// folder when they are not there: the first run of an installed console. Not into a folder
+    /// Settings chose.
+    pub fn fetching_missing_models(mut self) -> Self {
+        self.fetch_default_models = true;
+        if let Some(local) = &mut self.local {
+            local.fetch_models = self.remembered.models_dir.is_none();
+        }
         self
     }
 
@@ -187,7 +209,10 @@ impl ConsoleApp {
     pub fn local_status(&self) -> Option<String> {
         self.local.as_ref()?;
         Some(if self.local_service.is_pending() {
-            "Loading face models…".to_owned()
+            self.local
+                .as_ref()
+                .and_then(|local| local.models_progress.step())
+                .map_or_else(|| "Loading face models…".to_owned(), |step| step.what)
         } else if let Some(error) = self.local_service.error() {
             format!("Local service failed: {}", error.message)
         } else if let Some(service) = self.local_service.data() {
@@ -267,11 +292,25 @@ impl ConsoleApp {
             .show(ui, |ui| self.navigation_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.pane_ui(ui));
         self.toasts.ui(ui);
+        self.title.update(ui.ctx(), self.window_title_now());
 
         self.apply_actions();
         for command in self.outbox.drain() {
             self.backend.execute(command, ui.ctx());
         }
+    }
+
+    /// The window title as last sent to the window.
+    pub fn window_title(&self) -> Option<&str> {
+        self.title.shown()
+    }
+
+    fn window_title_now(&self) -> String {
+        let profile = (self.remembered.active_profile_id.as_ref())
+            .and_then(|id| self.book.find(id))
+            .map(|profile| profile.name.as_str());
+        let gallery = self.open_gallery().map(|gallery| gallery.name.as_str());
+        crate::desktop::window_title(profile, gallery)
     }
 
     /// The requests made so far, oldest first.
@@ -465,6 +504,7 @@ impl ConsoleApp {
                         self.requests_in_flight.remove(&request_id);
                     }
                     self.activity.push(entry);
+                    crate::connection::let_go_of_old_large_bodies(&mut self.activity);
                 }
             }
         }
@@ -534,8 +574,13 @@ impl ConsoleApp {
                 && wanted != local.models_dir
             {
                 local.models_dir = wanted;
+                local.fetch_models =
+                    self.fetch_default_models && self.remembered.models_dir.is_none();
                 self.start_local();
             }
+        }
+        if let Some(folder) = self.models_folder.poll() {
+            self.remembered.models_dir = Some(folder);
         }
         if let Some(profile_id) = self.panes.settings.take_keys_saved() {
             self.connections.remove(&profile_id);
@@ -550,7 +595,22 @@ impl ConsoleApp {
         }
     }
 
+    /// The window title and the Local service's status in one line, what
+    /// [`crate::desktop::copy_status_shortcut`] copies.
+    pub fn status_line(&self) -> String {
+        let active_is_local = (self.remembered.active_profile_id.as_ref())
+            .and_then(|id| self.book.find(id))
+            .is_some_and(|profile| profile.kind == ProfileKind::Local);
+        crate::desktop::status_line(
+            &self.window_title_now(),
+            self.local_status().filter(|_| active_is_local).as_deref(),
+        )
+    }
+
     fn shortcuts(&mut self, ui: &Ui) {
+        if ui.input_mut(|i| i.consume_shortcut(&crate::desktop::copy_status_shortcut())) {
+            ui.ctx().copy_text(self.status_line());
+        }
         for pane in Pane::ALL {
             if ui.input_mut(|i| i.consume_shortcut(&pane.shortcut())) {
                 self.remembered.pane = pane;
@@ -626,8 +686,13 @@ impl ConsoleApp {
                 ui.separator();
                 if self.local_service.is_pending() {
                     ui.spinner();
+                    if let Some(step) = self.local.as_ref().and_then(|l| l.models_progress.step()) {
+                        ui.add(egui::ProgressBar::new(step.done).desired_width(120.0));
+                    }
                     ui.label(status);
                 } else if self.local_service.error().is_some() {
+                    self.models_folder
+                        .button_ui(ui, &mut self.outbox, "Folder of the face models");
                     ui.colored_label(ui.visuals().error_fg_color, status);
                 } else {
                     ui.label(status);

@@ -140,8 +140,11 @@ fn missing_models_are_explained_with_what_to_do() {
     });
     assert!(common::shows_part(
         &harness,
-        "run scripts/fetch-models or choose the models folder in Settings"
+        "use “Choose folder…” to point at a folder that holds them, or put them there and \
+         press Retry"
     ));
+    // The top bar offers the folder dialog it names.
+    harness.get_by_label("Choose folder…");
     // Where the panes would show data, the same explanation with a Retry.
     harness.get_by_label("Retry");
     let profile_id = local_profile_id(&paths);
@@ -185,6 +188,117 @@ fn the_models_folder_chosen_in_settings_restarts_the_service_and_is_remembered()
     });
     common::wait_for_local_service(&mut harness);
     assert_eq!(harness.state().remembered().models_dir, None);
+    let profile_id = local_profile_id(&paths);
+    drop(harness);
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
+
+/// The text commands the last frame gave the system clipboard.
+fn copied_texts(harness: &egui_kittest::Harness<'_, necid_console::ConsoleApp>) -> Vec<String> {
+    harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_local_profiles_keys_are_shown_masked_revealed_and_copied_in_settings() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+    let profile_id = local_profile_id(&paths);
+    let secrets = credentials::load_profile_secrets(&profile_id)
+        .expect("keyring")
+        .expect("the Local tenant's keys");
+
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.get_by_label("Local").click();
+    harness.step();
+    harness.get_by_label("Show the keys").click();
+    common::wait_secs(&mut harness, 10, "the keys from the keyring", |h| {
+        h.query_by_label("Reveal").is_some()
+    });
+    assert!(
+        !common::shows(&harness, &secrets.access_key)
+            && !common::shows(&harness, &secrets.secret_key),
+        "the keys are masked until revealed"
+    );
+
+    harness.get_by_label("Reveal").click();
+    harness.step();
+    harness.step();
+    common::assert_shows(&harness, &secrets.access_key);
+    common::assert_shows(&harness, &secrets.secret_key);
+
+    harness.get_by_label("Copy SecretKey").click();
+    harness.step();
+    assert_eq!(copied_texts(&harness), vec![secrets.secret_key.clone()]);
+    harness.step();
+    common::assert_shows(&harness, "SecretKey copied to the clipboard.");
+
+    // Closing the form drops them from the screen.
+    harness.get_by_label("Close").click();
+    harness.step();
+    assert!(!common::shows(&harness, &secrets.secret_key));
+    drop(harness);
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
+
+#[test]
+fn the_window_title_names_the_profile_and_the_open_gallery_and_ctrl_shift_c_copies_the_status() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = common::local_harness(&paths, &runtime, common::models_dir());
+    common::wait_for_local_service(&mut harness);
+    common::wait_secs(&mut harness, 20, "the Local gallery list", |h| {
+        common::shows(h, NO_GALLERY)
+    });
+    assert_eq!(
+        harness.state().window_title(),
+        Some("NEC ID Console — Local")
+    );
+
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::C,
+    );
+    harness.step();
+    assert_eq!(
+        copied_texts(&harness),
+        vec!["NEC ID Console — Local · Local service ready".to_owned()]
+    );
+
+    harness.get_by_label("New gallery").click();
+    harness.step();
+    common::type_into(&mut harness, "Gallery name", "Staff");
+    harness.get_by_label("Create gallery").click();
+    common::wait_secs(&mut harness, 20, "the new gallery", |h| {
+        h.query_by_role_and_label(Role::Button, "Staff").is_some()
+    });
+    if harness.state().open_gallery().is_none() {
+        harness.get_by_role_and_label(Role::Button, "Staff").click();
+    }
+    common::wait_secs(&mut harness, 20, "the gallery to open", |h| {
+        h.state().open_gallery().is_some()
+    });
+    assert_eq!(
+        harness.state().window_title(),
+        Some("NEC ID Console — Local — Staff")
+    );
     let profile_id = local_profile_id(&paths);
     drop(harness);
     credentials::delete_profile_secrets(&profile_id).expect("clean up");

@@ -106,6 +106,11 @@ pub enum FaceCommand {
     },
     /// Ask the user for an image file (the portal's dialog, without blocking the UI).
     PickImage { reply: Reply<Option<PathBuf>> },
+    /// Ask the user for a folder, with the dialog titled `title`.
+    PickFolder {
+        title: &'static str,
+        reply: Reply<Option<PathBuf>>,
+    },
     /// Read, check and decode an image.
     LoadImage {
         source: ImageSource,
@@ -154,6 +159,7 @@ impl FaceCommand {
         match self {
             Self::StartLocal { .. } => "starting the Local service",
             Self::PickImage { .. } => "choosing an image",
+            Self::PickFolder { .. } => "choosing a folder",
             Self::LoadImage { .. } => "reading the image",
             Self::Extract { .. } => "extracting the faces",
             Self::Search { .. } => "searching the gallery",
@@ -168,9 +174,9 @@ impl FaceCommand {
             Self::StartLocal { settings, reply } => {
                 let runtime = backend.runtime.clone();
                 backend.task(ctx, what, reply, async move {
-                    let profile_id = settings.profile_id.clone();
+                    let prepared = settings.clone();
                     let keys = runtime
-                        .spawn_blocking(move || crate::local::tenant_keys(&profile_id))
+                        .spawn_blocking(move || crate::local::prepare(&prepared))
                         .await
                         .map_err(|_| UiError::task_lost("starting the Local service"))??;
                     crate::local::start(settings, keys).await
@@ -187,6 +193,15 @@ impl FaceCommand {
                         .pick_file()
                         .await;
                     Ok(picked.map(|file| file.path().to_path_buf()))
+                });
+            }
+            Self::PickFolder { title, reply } => {
+                backend.task(ctx, what, reply, async move {
+                    let picked = rfd::AsyncFileDialog::new()
+                        .set_title(title)
+                        .pick_folder()
+                        .await;
+                    Ok(picked.map(|folder| folder.path().to_path_buf()))
                 });
             }
             Self::LoadImage { source, reply } => {

@@ -173,12 +173,17 @@ pub struct SettingsPane {
     keys_saved: Option<ProfileId>,
     /// The models folder as typed, before "Use this folder".
     models_dir_text: Option<String>,
+    /// "Choose folder…" for the models folder.
+    models_folder: crate::widgets::FolderPicker,
+    /// The Local profile's keys, viewable in its form.
+    local_keys: crate::widgets::KeysView,
 }
 
 impl SettingsPane {
     /// Opens the editor on a profile (the shell uses this to show a profile's settings).
     pub fn edit(&mut self, profile: &Profile, cx: &mut PaneContext<'_>) {
         self.form = Some(ProfileForm::edit(profile));
+        self.local_keys.forget();
         self.problems.clear();
         self.saved = false;
         self.store_keys.reset();
@@ -204,14 +209,18 @@ impl SettingsPane {
             theme_ui(ui, shell.theme);
             if let Some(local) = shell.local {
                 ui.add_space(12.0);
-                self.local_ui(ui, local);
+                self.local_ui(ui, cx, local);
             }
         });
     }
 
     /// The Local service's models folder.
-    fn local_ui(&mut self, ui: &mut Ui, local: LocalShell<'_>) {
+    fn local_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, local: LocalShell<'_>) {
         ui.strong("Local service");
+        if let Some(folder) = self.models_folder.poll() {
+            self.models_dir_text = Some(folder.display().to_string());
+            *local.models_dir = Some(folder);
+        }
         let current = local
             .models_dir
             .as_deref()
@@ -235,6 +244,8 @@ impl SettingsPane {
             {
                 *local.models_dir = Some(std::path::PathBuf::from(&typed));
             }
+            self.models_folder
+                .button_ui(ui, cx.outbox, "Folder of the face models");
             if ui
                 .add_enabled(
                     local.models_dir.is_some(),
@@ -253,8 +264,9 @@ impl SettingsPane {
         });
         ui.label(
             RichText::new(
-                "The face models the built-in Local profile's service loads (scripts/fetch-models \
-                 puts them in the default folder). Changing it restarts the service.",
+                "The face models the built-in Local profile's service loads. In the default \
+                 folder a first run fetches them itself (with npm). Changing it restarts the \
+                 service.",
             )
             .weak(),
         );
@@ -297,6 +309,9 @@ impl SettingsPane {
                         "Works: keys are stored under the service “{}”.",
                         credentials::SERVICE
                     ));
+                    if let Some(store) = credentials::store_in_use() {
+                        ui.label(format!("They are kept in {}.", store.description()));
+                    }
                 }
                 (_, Some(KeyringStatus::Unavailable { reason })) => {
                     ui.colored_label(
@@ -417,6 +432,9 @@ impl SettingsPane {
                 self.saved = false;
             }
             keys_note_ui(ui, form, &self.keys_present);
+            if form.kind == ProfileKind::Local {
+                self.local_keys.ui(ui, cx.outbox, &form.profile_id);
+            }
             if form.kind != ProfileKind::Local && ui.button("Use the NEC ID cloud hosts").clicked()
             {
                 form.api_base_url = NEC_API_BASE_URL.to_owned();
@@ -484,6 +502,7 @@ impl SettingsPane {
         });
         if close {
             self.form = None;
+            self.local_keys.forget();
         }
     }
 
