@@ -224,7 +224,7 @@ fn the_local_profiles_keys_are_shown_masked_revealed_and_copied_in_settings() {
         .get_by_role_and_label(Role::Button, "Settings")
         .click();
     harness.step();
-    harness.get_by_label("Local").click();
+    harness.get_by_role_and_label(Role::Button, "Local").click();
     harness.step();
     harness.get_by_label("Show the keys").click();
     common::wait_secs(&mut harness, 10, "the keys from the keyring", |h| {
@@ -244,14 +244,23 @@ fn the_local_profiles_keys_are_shown_masked_revealed_and_copied_in_settings() {
 
     harness.get_by_label("Copy SecretKey").click();
     harness.step();
-    assert_eq!(copied_texts(&harness), vec![secrets.secret_key.clone()]);
+    let copied = copied_texts(&harness);
+    assert!(
+        copied.len() == 1 && copied[0] == secrets.secret_key,
+        "Copy SecretKey gave the clipboard {} texts, not the SecretKey",
+        copied.len()
+    );
     harness.step();
     common::assert_shows(&harness, "SecretKey copied to the clipboard.");
 
     // Closing the form drops them from the screen.
     harness.get_by_label("Close").click();
     harness.step();
-    assert!(!common::shows(&harness, &secrets.secret_key));
+    harness.step();
+    assert!(
+        !common::shows(&harness, &secrets.secret_key),
+        "the form is closed and its keys with it"
+    );
     drop(harness);
     credentials::delete_profile_secrets(&profile_id).expect("clean up");
 }
@@ -272,10 +281,17 @@ fn the_window_title_names_the_profile_and_the_open_gallery_and_ctrl_shift_c_copi
         Some("NEC ID Console — Local")
     );
 
-    harness.key_press_modifiers(
-        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
-        egui::Key::C,
-    );
+    // Each queued event is a frame of its own: the key-down is the last, so its frame's
+    // output is the one to read.
+    let modifiers = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
+    harness.event(egui::Event::ModifiersChanged(modifiers));
+    harness.event(egui::Event::Key {
+        key: egui::Key::C,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers,
+    });
     harness.step();
     assert_eq!(
         copied_texts(&harness),

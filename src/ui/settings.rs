@@ -309,9 +309,6 @@ impl SettingsPane {
                         "Works: keys are stored under the service “{}”.",
                         credentials::SERVICE
                     ));
-                    if let Some(store) = credentials::store_in_use() {
-                        ui.label(format!("They are kept in {}.", store.description()));
-                    }
                 }
                 (_, Some(KeyringStatus::Unavailable { reason })) => {
                     ui.colored_label(
@@ -331,6 +328,11 @@ impl SettingsPane {
                 keyring.send(cx.outbox, |reply| Command::ProbeKeyring { reply });
             }
         });
+        if let (Some(KeyringStatus::Works), Some(store)) =
+            (keyring.data(), credentials::store_in_use())
+        {
+            ui.label(format!("They are kept in {}.", store.description()));
+        }
     }
 
     fn profiles_ui(

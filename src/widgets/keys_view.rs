@@ -58,22 +58,19 @@ impl KeysView {
             ("AccessKey", secrets.access_key.clone()),
             ("SecretKey", secrets.secret_key.clone()),
         ];
-        egui::Grid::new(("keys_view", profile_id.to_string()))
-            .num_columns(3)
-            .spacing([12.0, 4.0])
-            .show(ui, |ui| {
-                for (name, secret) in rows {
-                    let label = ui.label(name);
-                    let shown = if self.revealed { secret.as_str() } else { MASK };
-                    ui.label(RichText::new(shown).monospace())
-                        .labelled_by(label.id);
-                    if ui.button(format!("Copy {name}")).clicked() {
-                        ui.ctx().copy_text(secret);
-                        self.copied = Some(name);
-                    }
-                    ui.end_row();
+        // The buttons before the key, so a revealed key's length never moves them.
+        for (name, secret) in rows {
+            ui.horizontal(|ui| {
+                let label = ui.add_sized([72.0, 18.0], egui::Label::new(name));
+                if ui.button(format!("Copy {name}")).clicked() {
+                    ui.ctx().copy_text(secret.clone());
+                    self.copied = Some(name);
                 }
+                let shown = if self.revealed { secret.as_str() } else { MASK };
+                ui.label(RichText::new(shown).monospace())
+                    .labelled_by(label.id);
             });
+        }
         ui.horizontal(|ui| {
             let toggle = if self.revealed { "Hide" } else { "Reveal" };
             if ui.button(toggle).clicked() {
