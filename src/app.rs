@@ -687,7 +687,11 @@ impl ConsoleApp {
                 if self.local_service.is_pending() {
                     ui.spinner();
                     if let Some(step) = self.local.as_ref().and_then(|l| l.models_progress.step()) {
-                        ui.add(egui::ProgressBar::new(step.done).desired_width(120.0));
+                        ui.add(
+                            egui::ProgressBar::new(step.done)
+                                .desired_width(120.0)
+                                .text(format!("models {:.0} %", step.done * 100.0)),
+                        );
                     }
                     ui.label(status);
                 } else if self.local_service.error().is_some() {

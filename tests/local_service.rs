@@ -7,7 +7,7 @@
 mod common;
 
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use necid_console::AppPaths;
 use necid_console::credentials;
 use necid_console::profiles::{ProfileKind, ProfileList};
@@ -315,6 +315,44 @@ fn the_window_title_names_the_profile_and_the_open_gallery_and_ctrl_shift_c_copi
         harness.state().window_title(),
         Some("NEC ID Console — Local — Staff")
     );
+    let profile_id = local_profile_id(&paths);
+    drop(harness);
+    credentials::delete_profile_secrets(&profile_id).expect("clean up");
+}
+
+#[test]
+fn a_first_run_without_models_fetches_them_with_a_progress_bar_checks_them_and_starts() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let models = root.path().join("models");
+    let app = necid_console::ConsoleApp::new(paths.clone(), runtime.handle().clone(), None)
+        .with_local_service(models.clone())
+        .fetching_missing_models();
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(|ui, app: &mut necid_console::ConsoleApp| app.shell_ui(ui), app);
+    common::wait_secs(&mut harness, 30, "the fetch's progress", |h| {
+        h.state()
+            .local_status()
+            .is_some_and(|s| s.starts_with("Fetching the face models"))
+    });
+    assert!(
+        harness
+            .query_all_by_role(Role::ProgressIndicator)
+            .any(|bar| bar.accesskit_node().label().is_some_and(|l| l.starts_with("models "))),
+        "the top bar shows a progress bar while the models come"
+    );
+    common::wait_secs(&mut harness, 120, "the Local service", |h| {
+        h.state().local_service().is_some()
+    });
+    common::assert_shows(&harness, "Local service ready");
+    for pin in necid_console::models::model_pins() {
+        let sha256 = necid_console::models::sha256_hex(&models.join(&pin.file_name))
+            .expect("an installed model");
+        assert_eq!(sha256, pin.sha256, "{} as pinned", pin.file_name);
+    }
     let profile_id = local_profile_id(&paths);
     drop(harness);
     credentials::delete_profile_secrets(&profile_id).expect("clean up");
