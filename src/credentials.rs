@@ -79,11 +79,11 @@ impl KeyStore {
         match self {
             KeyStore::SecretService => {
                 "the desktop keyring (Secret Service), which keeps them across logins; the \
-                 kernel keyring holds a copy for when the desktop keyring does not answer"
+                 kernel keyring holds a copy"
             }
             KeyStore::KernelKeyring => {
-                "the kernel session keyring, because no desktop keyring (Secret Service) runs \
-                 here: a logout or reboot empties it"
+                "the kernel session keyring, which a logout empties: no desktop keyring \
+                 (Secret Service) runs here"
             }
         }
     }

@@ -387,7 +387,11 @@ fn an_extract_copied_as_curl_runs_with_the_local_keys_and_writes_the_image_body_
         String::from_utf8_lossy(&answer.stdout)
     );
     let body = std::fs::read(shell_dir.path().join("necid-request-body.json")).expect("body file");
-    assert_eq!(body.len(), entry.body_bytes + 1, "the body, and the here-document's newline");
+    assert_eq!(
+        body.len(),
+        entry.body_bytes + 1,
+        "the body, and the here-document's newline"
+    );
     let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("a JSON answer");
     let faces = answer["faces"].as_array().map_or(0, Vec::len);
     assert_eq!(faces, 1, "the same one face the pane found: {answer}");

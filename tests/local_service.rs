@@ -332,7 +332,10 @@ fn a_first_run_without_models_fetches_them_with_a_progress_bar_checks_them_and_s
         .fetching_missing_models();
     let mut harness = egui_kittest::Harness::builder()
         .with_size([1200.0, 800.0])
-        .build_ui_state(|ui, app: &mut necid_console::ConsoleApp| app.shell_ui(ui), app);
+        .build_ui_state(
+            |ui, app: &mut necid_console::ConsoleApp| app.shell_ui(ui),
+            app,
+        );
     common::wait_secs(&mut harness, 30, "the fetch's progress", |h| {
         h.state()
             .local_status()
@@ -341,7 +344,10 @@ fn a_first_run_without_models_fetches_them_with_a_progress_bar_checks_them_and_s
     assert!(
         harness
             .query_all_by_role(Role::ProgressIndicator)
-            .any(|bar| bar.accesskit_node().label().is_some_and(|l| l.starts_with("models "))),
+            .any(|bar| bar
+                .accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with("models "))),
         "the top bar shows a progress bar while the models come"
     );
     common::wait_secs(&mut harness, 120, "the Local service", |h| {

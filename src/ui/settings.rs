@@ -328,11 +328,17 @@ impl SettingsPane {
                 keyring.send(cx.outbox, |reply| Command::ProbeKeyring { reply });
             }
         });
-        if let (Some(KeyringStatus::Works), Some(store)) =
-            (keyring.data(), credentials::store_in_use())
-        {
-            ui.label(format!("They are kept in {}.", store.description()));
-        }
+        // Always one line, so the pane does not move when the check answers.
+        let store = match (keyring.data(), credentials::store_in_use()) {
+            (Some(KeyringStatus::Works), Some(store)) => {
+                format!("They are kept in {}.", store.description())
+            }
+            (Some(KeyringStatus::Unavailable { .. }), _) => {
+                "No key can be kept until the keyring works.".to_owned()
+            }
+            _ => "Which store keeps the keys shows once the keyring answers.".to_owned(),
+        };
+        ui.label(RichText::new(store).weak());
     }
 
     fn profiles_ui(
