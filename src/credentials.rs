@@ -100,11 +100,16 @@ pub fn store_in_use() -> Option<KeyStore> {
 /// The store in use; the first call chooses it (and blocks while it asks the Secret Service).
 fn store() -> KeyStore {
     *STORE.get_or_init(|| {
-        if secret_service_answers() {
+        let store = if secret_service_answers() {
             KeyStore::SecretService
         } else {
             KeyStore::KernelKeyring
+        };
+        match store {
+            KeyStore::SecretService => tracing::info!("keys are kept in the desktop keyring"),
+            KeyStore::KernelKeyring => tracing::info!("keys are kept in the kernel keyring"),
         }
+        store
     })
 }
 
