@@ -4,10 +4,11 @@
 //!
 //! The tenant's AccessKey and SecretKey live in the OS keyring under the Local profile, like any
 //! profile's; the service is handed them in memory (the server's `credentials.json` is never
-//! written), so no file under the console's folders holds a secret. On Linux the keyring is the
-//! kernel *session* keyring and does not outlive a login session: when the keys are gone but the
-//! data is not, the sole tenant is re-keyed (new random keys, same galleries) and the shell says
-//! so. The service itself is started through the server's one door ([`necid_server::LocalService`]),
+//! written), so no file under the console's folders holds a secret. Where no desktop keyring
+//! (Secret Service) runs, the keyring is the kernel *session* keyring and does not outlive a login
+//! session: when the keys are gone but the data is not, the sole tenant is re-keyed (new random
+//! keys, same galleries) and the shell says so. Before it starts, [`prepare`] fetches the face
+//! models on a first run without them ([`crate::models`]). The service itself is started through the server's one door ([`necid_server::LocalService`]),
 //! which owns all of it (store, engine, bucket, listener, bulk worker) and knows its on-disk
 //! layout; dropping the last clone of a [`LocalService`] stops all of it. Only the backend calls
 //! [`start`].
