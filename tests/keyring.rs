@@ -3,6 +3,7 @@
 
 mod common;
 
+use egui_kittest::kittest::Queryable as _;
 use necid_console::AppPaths;
 use necid_console::credentials::{self, Secrets};
 use necid_console::profiles::ProfileId;
@@ -180,6 +181,25 @@ fn keys_in_the_desktop_keyring_outlive_a_restart_of_its_daemon() {
         credentials::load_api_key(&profile_id, "gallery/g-1").expect("read the API key back"),
         Some("api-key-one".to_owned())
     );
+
+    // Settings says where the keys are.
+    let root = tempfile::tempdir().expect("temp dir");
+    let runtime = common::runtime();
+    let mut harness = common::harness(&AppPaths::under(root.path()), &runtime, None);
+    common::wait_until(&mut harness, "the keyring check", |h| {
+        h.state().keyring_status().is_some()
+    });
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Settings")
+        .click();
+    harness.step();
+    harness.step();
+    assert!(common::shows_part(
+        &harness,
+        "They are kept in the desktop keyring (Secret Service), which keeps them across logins"
+    ));
+    drop(harness);
+
     credentials::delete_profile_secrets(&profile_id).expect("delete the keys");
     credentials::delete_api_key(&profile_id, "gallery/g-1").expect("delete the API key");
     assert_eq!(
