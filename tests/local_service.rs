@@ -1,8 +1,10 @@
 //! The built-in Local profile: the console starts `crates/necid-server` in-process with the real
 //! face models, keeps the tenant's keys only in the OS keyring, re-keys the tenant when the
 //! keyring lost them (the Linux session keyring does not outlive a login), and says what to do
-//! when the models are missing. Needs the models (scripts/fetch-models) and a session keyring
-//! (`keyctl session - cargo test --workspace`).
+//! when the models are missing; fetches them itself on a first run without any (npm and the
+//! network, as scripts/fetch-models); shows the Local keys for a runnable curl; and titles the
+//! window after the profile and gallery. Needs the models (scripts/fetch-models) and a session
+//! keyring (`keyctl session - cargo test --workspace`).
 
 mod common;
 
