@@ -4,8 +4,12 @@
 # Packages the console needs at run time (X11/Wayland and OpenGL through Mesa) and the tests need
 # (a session keyring for the OS keyring, a virtual display, Mesa's software renderer for
 # egui_kittest snapshots, and the tools that talk to the service from outside).
-RUN_PACKAGES="libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1"
-TEST_PACKAGES="$RUN_PACKAGES keyutils xvfb xauth curl mesa-vulkan-drivers"
+# Building needs libdbus (the keyring crate's Secret Service store) through pkg-config.
+# The tests also need a private session bus with GNOME Keyring for the Secret Service test, and a
+# real X server's tools for scripts/smoke-desktop (xdotool, xprop in x11-utils, xclip, ImageMagick).
+BUILD_PACKAGES="pkg-config libdbus-1-dev"
+RUN_PACKAGES="$BUILD_PACKAGES libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1"
+TEST_PACKAGES="$RUN_PACKAGES keyutils xvfb xauth curl mesa-vulkan-drivers dbus gnome-keyring xdotool x11-utils xclip imagemagick"
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 
