@@ -1,4 +1,5 @@
-//! The Settings pane: connection profiles, the OS keyring's status, and the theme.
+//! The Settings pane: connection profiles, the OS keyring's status and which store keeps the
+//! keys, the theme, and the Local service's models folder.
 //!
 //! A profile's AccessKey and SecretKey are typed here and go straight to the keyring through a
 //! [`Command::StoreSecrets`]; the form forgets them once sent, and nothing here is persisted.
