@@ -124,6 +124,12 @@ pub struct ConsoleApp {
     /// The models folder used when Settings does not override it.
     default_models_dir: Option<std::path::PathBuf>,
     local_service: Request<LocalService>,
+    /// The window title, naming the profile and the open gallery.
+    title: crate::desktop::TitleKeeper,
+    /// "Choose folder…" for the models, offered when the Local service cannot start.
+    models_folder: crate::widgets::FolderPicker,
+    /// Whether the Local service fetches missing models into the default folder.
+    fetch_default_models: bool,
 }
 
 /// How many requests the Activity pane keeps.
@@ -166,6 +172,9 @@ impl ConsoleApp {
             local: None,
             default_models_dir: None,
             local_service: Request::new(),
+            title: crate::desktop::TitleKeeper::default(),
+            models_folder: crate::widgets::FolderPicker::default(),
+            fetch_default_models: false,
         };
         let active_known = app
             .remembered
@@ -224,6 +233,7 @@ impl ConsoleApp {
             .show(ui, |ui| self.navigation_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.pane_ui(ui));
         self.toasts.ui(ui);
+        self.title.update(ui.ctx(), self.window_title_now());
 
         self.apply_actions();
         if let Some((_, gallery)) = &mut self.gallery {
@@ -290,6 +300,7 @@ impl ConsoleApp {
                         self.requests_in_flight.remove(&request_id);
                     }
                     self.activity.push(entry);
+                    crate::connection::let_go_of_old_large_bodies(&mut self.activity);
                 }
             }
         }
@@ -348,19 +359,7 @@ impl ConsoleApp {
             None => {}
         }
         self.follow_profile();
-        if let Some(local) = &mut self.local {
-            let wanted = self
-                .remembered
-                .models_dir
-                .clone()
-                .or_else(|| self.default_models_dir.clone());
-            if let Some(wanted) = wanted
-                && wanted != local.models_dir
-            {
-                local.models_dir = wanted;
-                self.start_local();
-            }
-        }
+        self.follow_models_folder();
         if let Some(profile_id) = self.panes.settings.take_keys_saved() {
             self.connections.remove(&profile_id);
         }
@@ -375,6 +374,9 @@ impl ConsoleApp {
     }
 
     fn shortcuts(&mut self, ui: &Ui) {
+        if ui.input_mut(|i| i.consume_shortcut(&crate::desktop::copy_status_shortcut())) {
+            ui.ctx().copy_text(self.status_line());
+        }
         for pane in PaneId::ALL {
             if ui.input_mut(|i| i.consume_shortcut(&pane.shortcut())) {
                 self.remembered.pane = pane;

@@ -118,7 +118,8 @@ pub enum Command {
         gallery_id: GalleryId,
         reply: Reply<OpenedGallery>,
     },
-    /// Find the keys and start the Local service (models, store, listener on 127.0.0.1).
+    /// Fetch the models on a first run without them ([`crate::local::prepare`]), find the keys
+    /// and start the Local service (models, store, listener on 127.0.0.1).
     StartLocal {
         settings: LocalSettings,
         reply: Reply<LocalService>,
@@ -335,9 +336,9 @@ impl Backend {
             Command::StartLocal { settings, reply } => {
                 let worker = self.worker();
                 self.task(ctx, what, reply, async move {
-                    let profile_id = settings.profile_id.clone();
+                    let prepared = settings.clone();
                     let keys = worker
-                        .blocking(what, move || crate::local::tenant_keys(&profile_id))
+                        .blocking(what, move || crate::local::prepare(&prepared))
                         .await?;
                     crate::local::start(settings, keys).await
                 });

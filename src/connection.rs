@@ -126,8 +126,19 @@ impl ActivityEntry {
     }
 
     /// The request as a curl command that signs itself. The keys stay in `$AK`, `$SK` and
-    /// `$API_KEY`; a body too large to keep (an image) is left to a file the user provides.
+    /// `$API_KEY`. A large body (an image) is written by the command itself to
+    /// [`CURL_BODY_FILE`] through a here-document, which no argument-length limit applies to,
+    /// and sent from there; an old one whose body was let go says so.
     pub fn as_curl(&self) -> String {
+        self.curl(true)
+    }
+
+    /// [`Self::as_curl`] with a large body left out, for showing on screen.
+    pub fn as_curl_preview(&self) -> String {
+        self.curl(false)
+    }
+
+    fn curl(&self, with_large_body: bool) -> String {
         let mut curl = format!(
             "curl --aws-sigv4 \"aws:amz:{}:execute-api\" --user \"$AK:$SK\" -X {} {}",
             self.region,
@@ -138,20 +149,55 @@ impl ActivityEntry {
         if self.sent_api_key {
             curl.push_str(" -H \"x-api-key: $API_KEY\"");
         }
-        if self.body_bytes > 0 {
-            curl.push_str(" -H 'content-type: application/json'");
-            match &self.body {
-                Some(body) => {
-                    curl.push_str(" --data-raw ");
-                    curl.push_str(&shell_quote(body));
-                }
-                None => curl.push_str(&format!(
-                    " --data-binary @body.json  # the {}-byte body (an image) was not kept",
+        if self.body_bytes == 0 {
+            return curl;
+        }
+        curl.push_str(" -H 'content-type: application/json'");
+        match &self.body {
+            Some(body) if body.len() <= SMALL_BODY_BYTES => {
+                curl.push_str(" --data-raw ");
+                curl.push_str(&shell_quote(body));
+                curl
+            }
+            Some(body) => {
+                let shown = if with_large_body {
+                    body.to_string()
+                } else {
+                    format!("… the {}-byte body …", self.body_bytes)
+                };
+                format!(
+                    "cat > {CURL_BODY_FILE} <<'{HEREDOC_END}'\n{shown}\n{HEREDOC_END}\n\
+                     {curl} --data-binary @{CURL_BODY_FILE}"
+                )
+            }
+            None => {
+                curl.push_str(&format!(
+                    " --data-binary @{CURL_BODY_FILE}  # the {}-byte body (an image) is no \
+                     longer kept: only the last {KEPT_LARGE_BODIES} large requests keep theirs",
                     self.body_bytes
-                )),
+                ));
+                curl
             }
         }
-        curl
+    }
+}
+
+/// A body up to this size is kept by every entry and sent inline by its curl command.
+pub const SMALL_BODY_BYTES: usize = 16 * 1024;
+/// How many of the latest entries keep a larger body (an image), for "Copy as curl".
+pub const KEPT_LARGE_BODIES: usize = 20;
+/// The file a copied curl command writes a large body to, in the shell's current folder.
+pub const CURL_BODY_FILE: &str = "necid-request-body.json";
+/// The here-document's end line: a JSON body, written on one line, never is this line.
+const HEREDOC_END: &str = "NECID_REQUEST_BODY";
+
+/// Lets go of the large body of the entry that just left the latest [`KEPT_LARGE_BODIES`];
+/// the shell calls it after each entry it appends, so the log holds at most that many images.
+pub fn let_go_of_old_large_bodies(log: &mut [ActivityEntry]) {
+    if let Some(index) = log.len().checked_sub(KEPT_LARGE_BODIES + 1)
+        && log[index].body_bytes > SMALL_BODY_BYTES
+    {
+        log[index].body = None;
     }
 }
 
@@ -209,9 +255,43 @@ mod tests {
     }
 
     #[test]
+    fn an_image_requests_curl_writes_its_body_to_the_file_it_sends() {
+        let body = format!(r#"{{"image":"{}"}}"#, "A".repeat(300_000));
+        let curl = entry(Some(&body), body.len()).as_curl();
+        let (script, command) = curl
+            .rsplit_once('\n')
+            .expect("a here-document, then the command");
+        assert_eq!(
+            script,
+            format!(
+                "cat > necid-request-body.json <<'NECID_REQUEST_BODY'\n{body}\nNECID_REQUEST_BODY"
+            )
+        );
+        assert!(command.starts_with("curl --aws-sigv4"));
+        assert!(command.ends_with(" --data-binary @necid-request-body.json"));
+        let preview = entry(Some(&body), body.len()).as_curl_preview();
+        assert!(preview.len() < 1000 && preview.contains(&format!("the {}-byte body", body.len())));
+    }
+
+    #[test]
+    fn only_the_latest_entries_keep_a_large_body() {
+        let large = "x".repeat(SMALL_BODY_BYTES + 1);
+        let mut log = Vec::new();
+        for _ in 0..KEPT_LARGE_BODIES + 3 {
+            log.push(entry(Some(&large), large.len()));
+            let_go_of_old_large_bodies(&mut log);
+        }
+        log.push(entry(Some("{}"), 2));
+        let_go_of_old_large_bodies(&mut log);
+        let kept = log.iter().filter(|e| e.body.is_some()).count();
+        assert_eq!(kept, KEPT_LARGE_BODIES);
+        assert!(log[0].body.is_none() && log.last().is_some_and(|e| e.body.is_some()));
+    }
+
+    #[test]
     fn a_body_that_was_not_kept_is_named_not_invented() {
         let curl = entry(None, 200_000).as_curl();
-        assert!(curl.contains("--data-binary @body.json"));
+        assert!(curl.contains("--data-binary @necid-request-body.json"));
         assert!(curl.contains("200000-byte body"));
     }
 

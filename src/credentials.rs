@@ -5,10 +5,13 @@
 //! Secrets are stored under the service [`SERVICE`] with users `<profile-id>/access-key`,
 //! `<profile-id>/secret-key` and `<profile-id>/api-key/<owner>`.
 //!
-//! On Linux the `linux-native` store keeps secrets in the kernel's *session* keyring. A process
-//! without one (a bare SSH or CI shell) sees `set` succeed and the secret vanish; every write
-//! here is therefore read back, and a lost secret is reported as [`CredentialError::NotKept`]
-//! instead of pretending it worked.
+//! On a desktop the keys belong in its keyring, reached through the Secret Service over D-Bus
+//! (GNOME Keyring, KWallet): it keeps them across logins and reboots. The kernel's *session*
+//! keyring (keyutils), which a logout empties, holds a copy for when the Secret Service fails,
+//! and is the store itself where no Secret Service runs ([`KeyStore`]; the first call of the
+//! process chooses). A process without a session keyring (a bare SSH or CI shell) sees `set`
+//! succeed there and the secret vanish; every write here is therefore read back, and a lost
+//! secret is reported as [`CredentialError::NotKept`] instead of pretending it worked.
 #![allow(clippy::disallowed_methods)] // this module is where keyring calls are allowed
 
 use std::fmt;
@@ -60,8 +63,92 @@ pub enum KeyringStatus {
     Unavailable { reason: String },
 }
 
-fn entry(user: &str) -> Result<keyring::Entry, CredentialError> {
-    keyring::Entry::new(SERVICE, user).map_err(map_error)
+/// Which store keeps the console's keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStore {
+    /// The desktop's keyring over D-Bus (GNOME Keyring, KWallet): it keeps keys across logins
+    /// and restarts. The kernel keyring holds a copy, read only when the Secret Service fails.
+    SecretService,
+    /// The kernel's session keyring, because no Secret Service runs here: a logout empties it.
+    KernelKeyring,
+}
+
+impl KeyStore {
+    /// Where the keys are, in the words Settings uses.
+    pub fn description(self) -> &'static str {
+        match self {
+            KeyStore::SecretService => {
+                "the desktop keyring (Secret Service), which keeps them across logins; the \
+                 kernel keyring holds a copy"
+            }
+            KeyStore::KernelKeyring => {
+                "the kernel session keyring, which a logout empties: no desktop keyring \
+                 (Secret Service) runs here"
+            }
+        }
+    }
+}
+
+/// The store chosen by the first keyring call of this process.
+static STORE: std::sync::OnceLock<KeyStore> = std::sync::OnceLock::new();
+
+/// The store in use, once a keyring call has chosen it. Never blocks (for the UI).
+pub fn store_in_use() -> Option<KeyStore> {
+    STORE.get().copied()
+}
+
+/// The store in use; the first call chooses it (and blocks while it asks the Secret Service).
+fn store() -> KeyStore {
+    *STORE.get_or_init(|| {
+        let store = if secret_service_answers() {
+            KeyStore::SecretService
+        } else {
+            KeyStore::KernelKeyring
+        };
+        match store {
+            KeyStore::SecretService => tracing::info!("keys are kept in the desktop keyring"),
+            KeyStore::KernelKeyring => tracing::info!("keys are kept in the kernel keyring"),
+        }
+        store
+    })
+}
+
+/// Whether a session bus is there and the Secret Service on it keeps a throw-away secret.
+/// Without a bus address the service is not asked at all: libdbus would try to launch a bus.
+fn secret_service_answers() -> bool {
+    let bus_named = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists());
+    if !bus_named {
+        return false;
+    }
+    let user = format!("probe/{}", uuid::Uuid::new_v4());
+    let secret = uuid::Uuid::new_v4().to_string();
+    let Ok(entry) = secret_service_entry(&user) else {
+        return false;
+    };
+    let kept = entry.set_password(&secret).is_ok()
+        && entry.get_password().is_ok_and(|read| read == secret);
+    let _ = entry.delete_credential();
+    if !kept {
+        tracing::info!(
+            "no Secret Service answers on the session bus: keys go to the kernel keyring"
+        );
+    }
+    kept
+}
+
+fn secret_service_entry(user: &str) -> Result<keyring::Entry, CredentialError> {
+    keyring::secret_service::SsCredential::new_with_target(None, SERVICE, user)
+        .map(|credential| keyring::Entry::new_with_credential(Box::new(credential)))
+        .map_err(map_error)
+}
+
+/// The kernel keyring's entry: the same names the console has always used there.
+fn kernel_entry(user: &str) -> Result<keyring::Entry, CredentialError> {
+    keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, user)
+        .map(|credential| keyring::Entry::new_with_credential(Box::new(credential)))
+        .map_err(map_error)
 }
 
 fn map_error(error: keyring::Error) -> CredentialError {
@@ -74,9 +161,8 @@ fn map_error(error: keyring::Error) -> CredentialError {
     }
 }
 
-/// Stores one secret and reads it back.
-fn set(user: &str, secret: &str) -> Result<(), CredentialError> {
-    let entry = entry(user)?;
+/// Stores one secret in `entry` and reads it back.
+fn set_in(entry: &keyring::Entry, secret: &str) -> Result<(), CredentialError> {
     entry.set_password(secret).map_err(map_error)?;
     match entry.get_password() {
         Ok(read) if read == secret => Ok(()),
@@ -85,20 +171,65 @@ fn set(user: &str, secret: &str) -> Result<(), CredentialError> {
     }
 }
 
-/// One secret, or `None` when there is no entry.
-fn get(user: &str) -> Result<Option<String>, CredentialError> {
-    match entry(user)?.get_password() {
+/// Stores one secret and reads it back; with a Secret Service, the kernel keyring gets a copy
+/// (a failure there only loses the copy).
+fn set(user: &str, secret: &str) -> Result<(), CredentialError> {
+    match store() {
+        KeyStore::SecretService => {
+            set_in(&secret_service_entry(user)?, secret)?;
+            if let Err(error) = kernel_entry(user).and_then(|entry| set_in(&entry, secret)) {
+                tracing::debug!(%error, "the kernel keyring keeps no copy");
+            }
+            Ok(())
+        }
+        KeyStore::KernelKeyring => set_in(&kernel_entry(user)?, secret),
+    }
+}
+
+fn get_from(entry: &keyring::Entry) -> Result<Option<String>, CredentialError> {
+    match entry.get_password() {
         Ok(secret) => Ok(Some(secret)),
         Err(keyring::Error::NoEntry) => Ok(None),
         Err(other) => Err(map_error(other)),
     }
 }
 
-/// Removes one secret; a missing entry is fine.
-fn delete(user: &str) -> Result<(), CredentialError> {
-    match entry(user)?.delete_credential() {
+/// One secret, or `None` when there is no entry. The Secret Service's answer is the truth;
+/// the kernel copy is read only when the Secret Service fails (locked, daemon gone).
+fn get(user: &str) -> Result<Option<String>, CredentialError> {
+    match store() {
+        KeyStore::SecretService => match get_from(&secret_service_entry(user)?) {
+            Ok(found) => Ok(found),
+            Err(error) => match kernel_entry(user).and_then(|entry| get_from(&entry)) {
+                Ok(Some(copy)) => {
+                    tracing::warn!(%error, "the desktop keyring failed: using the kernel keyring's copy");
+                    Ok(Some(copy))
+                }
+                _ => Err(error),
+            },
+        },
+        KeyStore::KernelKeyring => get_from(&kernel_entry(user)?),
+    }
+}
+
+fn delete_from(entry: &keyring::Entry) -> Result<(), CredentialError> {
+    match entry.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(other) => Err(map_error(other)),
+    }
+}
+
+/// Removes one secret (and its kernel copy); a missing entry is fine.
+fn delete(user: &str) -> Result<(), CredentialError> {
+    match store() {
+        KeyStore::SecretService => {
+            delete_from(&secret_service_entry(user)?)?;
+            if let Err(error) = kernel_entry(user).and_then(|entry| delete_from(&entry)) {
+                tracing::debug!(%error, "the kernel keyring's copy was not removed");
+            }
+            Ok(())
+        }
+        KeyStore::KernelKeyring => delete_from(&kernel_entry(user)?),
     }
 }
 

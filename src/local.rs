@@ -4,10 +4,11 @@
 //!
 //! The tenant's AccessKey and SecretKey live in the OS keyring under the Local profile, like any
 //! profile's; the service is handed them in memory (the server's `credentials.json` is never
-//! written), so no file under the console's folders holds a secret. On Linux the keyring is the
-//! kernel *session* keyring and does not outlive a login session: when the keys are gone but the
-//! data is not, the sole tenant is re-keyed (new random keys, same galleries) and the shell says
-//! so. The service itself is started through the server's one door ([`necid_server::LocalService`]),
+//! written), so no file under the console's folders holds a secret. Where no desktop keyring
+//! (Secret Service) runs, the keyring is the kernel *session* keyring and does not outlive a login
+//! session: when the keys are gone but the data is not, the sole tenant is re-keyed (new random
+//! keys, same galleries) and the shell says so. Before it starts, [`prepare`] fetches the face
+//! models on a first run without them ([`crate::models`]). The service itself is started through the server's one door ([`necid_server::LocalService`]),
 //! which owns all of it (store, engine, bucket, listener, bulk worker) and knows its on-disk
 //! layout; dropping the last clone of a [`LocalService`] stops all of it. Only the backend calls
 //! [`start`].
@@ -32,6 +33,11 @@ pub struct LocalSettings {
     /// The console's data folder; the service uses [`data_dir`] under it.
     pub console_data_dir: PathBuf,
     pub models_dir: PathBuf,
+    /// Fetch the models into `models_dir` when they are not there (a first run with the
+    /// default folder; not a folder Settings chose).
+    pub fetch_models: bool,
+    /// How far that fetch has come, for the top bar.
+    pub models_progress: crate::models::FetchProgress,
 }
 
 /// A running Local service. It stops (listener and bulk worker) when the last clone is dropped.
@@ -53,10 +59,21 @@ pub struct LocalService {
 /// What the console says when the models cannot be loaded.
 pub fn models_hint(models_dir: &Path) -> String {
     format!(
-        "The face models could not be loaded from {}: run scripts/fetch-models or choose the \
-         models folder in Settings.",
+        "The face models could not be loaded from {}: use “Choose folder…” to point at a folder \
+         that holds them, or put them there and press Retry.",
         models_dir.display()
     )
+}
+
+/// What must happen before [`start`]: the models fetched if they are missing and may be
+/// fetched, then the tenant's keys ([`tenant_keys`]). Blocks (npm, files, the keyring): the
+/// backend calls it on its blocking pool.
+pub fn prepare(settings: &LocalSettings) -> Result<TenantKeys, UiError> {
+    if settings.fetch_models && !crate::models::has_models(&settings.models_dir) {
+        crate::models::fetch(&settings.models_dir, &settings.models_progress)
+            .map_err(|error| UiError::new(format!("The Local service cannot start: {error}.")))?;
+    }
+    tenant_keys(&settings.profile_id)
 }
 
 /// The tenant's keys, with whether they are new, from [`tenant_keys`].

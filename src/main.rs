@@ -20,11 +20,7 @@ fn main() -> anyhow::Result<()> {
     let paths = AppPaths::from_os()?;
     tracing::info!(config = %paths.config_dir.display(), data = %paths.data_dir.display(), "starting");
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(APP_TITLE)
-            .with_app_id("necid-console")
-            .with_inner_size([1200.0, 780.0])
-            .with_min_inner_size([720.0, 480.0]),
+        viewport: necid_console::desktop::viewport(APP_TITLE),
         persistence_path: Some(paths.eframe_state_file()),
         ..Default::default()
     };
@@ -33,15 +29,22 @@ fn main() -> anyhow::Result<()> {
         APP_TITLE,
         options,
         Box::new(move |cc| {
+            if let Err(error) = necid_console::desktop::set_x11_window_class(cc) {
+                tracing::warn!(%error, "the window keeps eframe's WM_CLASS");
+            }
             let app = ConsoleApp::new(paths, handle, cc.storage);
             // The built-in Local profile: the service embedded in the console.
-            Ok(Box::new(match necid_server::engine::default_models_dir() {
-                Some(models_dir) => app.with_local_service(models_dir),
-                None => {
-                    tracing::warn!("no models folder (HOME is not set): no Local profile");
-                    app
-                }
-            }))
+            // Its models: the first folder of the search path that has them, else the folder a
+            // first run fetches them into.
+            Ok(Box::new(
+                match necid_console::models::locate(&necid_console::models::search_path()) {
+                    Some(models) => app.with_local_service(models.dir).fetching_missing_models(),
+                    None => {
+                        tracing::warn!("no models folder (HOME is not set): no Local profile");
+                        app
+                    }
+                },
+            ))
         }),
     )
     .map_err(|error| anyhow::anyhow!("the console window could not be opened: {error}"))

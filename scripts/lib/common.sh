@@ -5,8 +5,12 @@
 # (a session keyring for the OS keyring, a virtual display, Mesa's software renderer for
 # egui_kittest snapshots, the tools that talk to the service from outside, and PostgreSQL 15,
 # which the service's PostgreSQL tests start privately from its binaries: no container).
-RUN_PACKAGES="libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1"
-TEST_PACKAGES="$RUN_PACKAGES keyutils xvfb xauth curl mesa-vulkan-drivers postgresql"
+# Building needs libdbus (the keyring crate's Secret Service store) through pkg-config.
+# The tests also need a private session bus with GNOME Keyring for the Secret Service test, and a
+# real X server's tools for scripts/smoke-desktop (xdotool, xprop in x11-utils, xclip, ImageMagick).
+BUILD_PACKAGES="pkg-config libdbus-1-dev"
+RUN_PACKAGES="$BUILD_PACKAGES libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1"
+TEST_PACKAGES="$RUN_PACKAGES keyutils xvfb xauth curl mesa-vulkan-drivers postgresql dbus gnome-keyring xdotool x11-utils xclip imagemagick"
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 

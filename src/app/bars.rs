@@ -1,5 +1,7 @@
-//! The shell's top bar (active profile, connection, open gallery, Local service, keyring) and
-//! the navigation on the left.
+//! The shell's bars: the window's title (naming the profile and the open gallery, and with the
+//! Local service's status the line Ctrl+Shift+C copies), the top bar (active profile,
+//! connection, open gallery, Local service with its models' progress, keyring) and the
+//! navigation on the left.
 
 use egui::{RichText, Ui};
 
@@ -10,6 +12,31 @@ use crate::ui::{ConnectionState, PaneId};
 use crate::widgets::badge;
 
 impl ConsoleApp {
+    /// The window title as last sent to the window.
+    pub fn window_title(&self) -> Option<&str> {
+        self.title.shown()
+    }
+
+    pub(super) fn window_title_now(&self) -> String {
+        let profile = (self.remembered.active_profile_id.as_ref())
+            .and_then(|id| self.book.find(id))
+            .map(|profile| profile.name.as_str());
+        let gallery = self.open_gallery().map(|gallery| gallery.name.as_str());
+        crate::desktop::window_title(profile, gallery)
+    }
+
+    /// The window title and the Local service's status in one line, what
+    /// [`crate::desktop::copy_status_shortcut`] copies.
+    pub fn status_line(&self) -> String {
+        let active_is_local = (self.remembered.active_profile_id.as_ref())
+            .and_then(|id| self.book.find(id))
+            .is_some_and(|profile| profile.kind == ProfileKind::Local);
+        crate::desktop::status_line(
+            &self.window_title_now(),
+            self.local_status().filter(|_| active_is_local).as_deref(),
+        )
+    }
+
     pub(super) fn top_bar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             ui.strong(crate::APP_TITLE);
@@ -78,8 +105,17 @@ impl ConsoleApp {
                 ui.separator();
                 if self.local_service.is_pending() {
                     ui.spinner();
+                    if let Some(step) = self.local.as_ref().and_then(|l| l.models_progress.step()) {
+                        ui.add(
+                            egui::ProgressBar::new(step.done)
+                                .desired_width(120.0)
+                                .text(format!("models {:.0} %", step.done * 100.0)),
+                        );
+                    }
                     ui.label(status);
                 } else if self.local_service.error().is_some() {
+                    self.models_folder
+                        .button_ui(ui, &mut self.outbox, "Folder of the face models");
                     ui.colored_label(ui.visuals().error_fg_color, status);
                 } else {
                     ui.label(status);

@@ -1,5 +1,6 @@
-//! The Local profile's service as the shell runs it: started at the first frame, restarted when
-//! Settings chooses another models folder, and its status in the top bar.
+//! The Local profile's service as the shell runs it: started at the first frame (fetching its
+//! models on a first run), restarted when Settings or the top bar chooses another models folder,
+//! and its status in the top bar.
 
 use crate::backend::Command;
 use crate::local::{LocalService, LocalSettings};
@@ -42,7 +43,20 @@ impl ConsoleApp {
             profile_id,
             console_data_dir: self.backend.paths().data_dir.clone(),
             models_dir,
+            fetch_models: false,
+            models_progress: crate::models::FetchProgress::default(),
         });
+        self
+    }
+
+    /// Lets the Local service fetch its models (npm, checked by SHA-256) into the default
+    /// folder when they are not there: the first run of an installed console. Not into a folder
+    /// Settings chose.
+    pub fn fetching_missing_models(mut self) -> Self {
+        self.fetch_default_models = true;
+        if let Some(local) = &mut self.local {
+            local.fetch_models = self.remembered.models_dir.is_none();
+        }
         self
     }
 
@@ -55,7 +69,10 @@ impl ConsoleApp {
     pub fn local_status(&self) -> Option<String> {
         self.local.as_ref()?;
         Some(if self.local_service.is_pending() {
-            "Loading face models…".to_owned()
+            self.local
+                .as_ref()
+                .and_then(|local| local.models_progress.step())
+                .map_or_else(|| "Loading face models…".to_owned(), |step| step.what)
         } else if let Some(error) = self.local_service.error() {
             format!("Local service failed: {}", error.message)
         } else if let Some(service) = self.local_service.data() {
@@ -69,6 +86,26 @@ impl ConsoleApp {
         } else {
             "Local service not started".to_owned()
         })
+    }
+
+    /// Restarts the Local service when its models folder changed: in Settings, or chosen with
+    /// the top bar's "Choose folder…" after a failed start.
+    pub(super) fn follow_models_folder(&mut self) {
+        if let Some(folder) = self.models_folder.poll() {
+            self.remembered.models_dir = Some(folder);
+        }
+        let Some(local) = &mut self.local else {
+            return;
+        };
+        let wanted =
+            (self.remembered.models_dir.clone()).or_else(|| self.default_models_dir.clone());
+        if let Some(wanted) = wanted
+            && wanted != local.models_dir
+        {
+            local.models_dir = wanted;
+            local.fetch_models = self.fetch_default_models && self.remembered.models_dir.is_none();
+            self.start_local();
+        }
     }
 
     /// (Re)starts the Local service with the current settings.

@@ -118,8 +118,11 @@ pub enum CopyOutcome {
 pub enum FileCommand {
     /// Ask the user for an image file (the portal's dialog, without blocking the UI).
     PickImage { reply: Reply<Option<PathBuf>> },
-    /// Ask the user for a folder.
-    PickFolder { reply: Reply<Option<PathBuf>> },
+    /// Ask the user for a folder, with the dialog titled `title`.
+    PickFolder {
+        title: &'static str,
+        reply: Reply<Option<PathBuf>>,
+    },
     /// Read, check and decode an image for display.
     LoadImage {
         source: ImageSource,
@@ -188,9 +191,9 @@ impl FileCommand {
                     .await;
                 Ok(picked.map(|file| file.path().to_owned()))
             }),
-            Self::PickFolder { reply } => backend.task(ctx, what, reply, async move {
+            Self::PickFolder { title, reply } => backend.task(ctx, what, reply, async move {
                 let picked = rfd::AsyncFileDialog::new()
-                    .set_title("Choose a folder of face images")
+                    .set_title(title)
                     .pick_folder()
                     .await;
                 Ok(picked.map(|folder| folder.path().to_owned()))

@@ -166,7 +166,7 @@ impl ActivityPane {
                 .id_salt("curl")
                 .max_height(80.0)
                 .show(ui, |ui| {
-                    ui.label(RichText::new(entry.as_curl()).monospace());
+                    ui.label(RichText::new(entry.as_curl_preview()).monospace());
                 });
         }
     }

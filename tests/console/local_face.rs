@@ -323,3 +323,76 @@ fn a_camera_photo_on_the_face_pane_is_sent_as_a_copy_and_its_face_drawn_in_place
     );
     forget_local_keys(harness);
 }
+
+#[test]
+fn an_extract_copied_as_curl_runs_with_the_local_keys_and_writes_the_image_body_to_its_file() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let mut harness = face_pane(&paths, &runtime);
+    common::drop_file(&mut harness, &common::face("obama/1.jpg"));
+    common::wait_secs(&mut harness, 60, "the face", |h| {
+        !busy(h) && common::shows_part(h, "found.")
+    });
+    let entry = harness
+        .state()
+        .activity()
+        .iter()
+        .rev()
+        .find(|entry| entry.method == "POST" && entry.path().contains("extract"))
+        .expect("the extract request in the activity log")
+        .clone();
+    assert_eq!(entry.status, Some(200));
+    let curl = entry.as_curl();
+    assert!(
+        curl.starts_with("cat > necid-request-body.json <<'NECID_REQUEST_BODY'\n"),
+        "an image body goes through a file the command writes"
+    );
+
+    // What an admin does: the Local profile's keys (Settings shows them) in AK and SK, then
+    // the copied command, in a shell, in an empty folder.
+    let profile_id = harness
+        .state()
+        .remembered()
+        .active_profile_id
+        .clone()
+        .expect("the Local profile");
+    let secrets = necid_console::credentials::load_profile_secrets(&profile_id)
+        .expect("keyring")
+        .expect("the Local keys");
+    let shell_dir = tempfile::tempdir().expect("a folder for the shell");
+    // Pasted into a shell: the script comes on its standard input (an argument that long is
+    // more than the kernel takes, which is why the body goes through a here-document).
+    let mut shell = std::process::Command::new("sh")
+        .current_dir(shell_dir.path())
+        .env("AK", &secrets.access_key)
+        .env("SK", &secrets.secret_key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = shell.stdin.take().expect("the shell's input");
+        writeln!(stdin, "{curl} --silent --show-error --fail-with-body").expect("the script");
+    }
+    let answer = shell.wait_with_output().expect("the shell ends");
+    assert!(
+        answer.status.success(),
+        "the copied curl failed: {}{}",
+        String::from_utf8_lossy(&answer.stderr),
+        String::from_utf8_lossy(&answer.stdout)
+    );
+    let body = std::fs::read(shell_dir.path().join("necid-request-body.json")).expect("body file");
+    assert_eq!(
+        body.len(),
+        entry.body_bytes + 1,
+        "the body, and the here-document's newline"
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("a JSON answer");
+    let faces = answer["faces"].as_array().map_or(0, Vec::len);
+    assert_eq!(faces, 1, "the same one face the pane found: {answer}");
+    forget_local_keys(harness);
+}

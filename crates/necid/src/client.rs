@@ -119,7 +119,8 @@ pub struct RequestRecord {
     pub url: String,
     pub surface: Surface,
     pub sent_api_key: bool,
-    /// The JSON body, when it is at most 16 KiB (large bodies are images).
+    /// The JSON body, images included (shared, not copied again per observer); an observer
+    /// that keeps many records should drop the large ones.
     pub body: Option<Arc<str>>,
     pub body_bytes: usize,
     /// The last answer's status, when one came.
@@ -689,7 +690,6 @@ impl Report {
             body: call
                 .body
                 .as_ref()
-                .filter(|b| b.len() <= 16 * 1024)
                 .map(|b| Arc::<str>::from(String::from_utf8_lossy(b).as_ref())),
             body_bytes: call.body.as_ref().map_or(0, Vec::len),
             status: None,

@@ -202,7 +202,10 @@ impl JobsPane {
                 .clicked()
             {
                 self.pick.send(cx.outbox, |reply| {
-                    Command::Files(FileCommand::PickFolder { reply })
+                    Command::Files(FileCommand::PickFolder {
+                        title: "Choose a folder of face images",
+                        reply,
+                    })
                 });
             }
             if ui.button("List images").clicked() || enter {

@@ -1,4 +1,5 @@
-//! The Settings pane: connection profiles, the OS keyring's status, and the theme.
+//! The Settings pane: connection profiles, the OS keyring's status and which store keeps the
+//! keys, the theme, and the Local service's models folder.
 //!
 //! A profile's AccessKey and SecretKey are typed here and go straight to the keyring through a
 //! [`Command::StoreSecrets`]; the form forgets them once sent, and nothing here is persisted.
@@ -74,6 +75,10 @@ pub struct SettingsPane {
     keys_saved: Option<ProfileId>,
     /// The models folder as typed, before "Use this folder".
     models_dir_text: Option<String>,
+    /// "Choose folder…" for the models folder.
+    models_folder: crate::widgets::FolderPicker,
+    /// The Local profile's keys, viewable in its form.
+    local_keys: crate::widgets::KeysView,
 }
 
 impl Pane for SettingsPane {
@@ -97,6 +102,7 @@ impl SettingsPane {
     /// Opens the editor on a profile (the shell uses this to show a profile's settings).
     pub fn edit(&mut self, profile: &Profile, cx: &mut PaneContext<'_>) {
         self.form = Some(ProfileForm::edit(profile));
+        self.local_keys.forget();
         self.problems.clear();
         self.saved = false;
         self.store_keys.reset();
@@ -122,14 +128,18 @@ impl SettingsPane {
             theme_ui(ui, shell.theme);
             if let Some(local) = shell.local {
                 ui.add_space(12.0);
-                self.local_ui(ui, local);
+                self.local_ui(ui, cx, local);
             }
         });
     }
 
     /// The Local service's models folder.
-    fn local_ui(&mut self, ui: &mut Ui, local: LocalShell<'_>) {
+    fn local_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, local: LocalShell<'_>) {
         ui.strong("Local service");
+        if let Some(folder) = self.models_folder.poll() {
+            self.models_dir_text = Some(folder.display().to_string());
+            *local.models_dir = Some(folder);
+        }
         let current = local
             .models_dir
             .as_deref()
@@ -153,6 +163,8 @@ impl SettingsPane {
             {
                 *local.models_dir = Some(std::path::PathBuf::from(&typed));
             }
+            self.models_folder
+                .button_ui(ui, cx.outbox, "Folder of the face models");
             if ui
                 .add_enabled(
                     local.models_dir.is_some(),
@@ -171,8 +183,9 @@ impl SettingsPane {
         });
         ui.label(
             RichText::new(
-                "The face models the built-in Local profile's service loads (scripts/fetch-models \
-                 puts them in the default folder). Changing it restarts the service.",
+                "The face models the built-in Local profile's service loads. In the default \
+                 folder a first run fetches them itself (with npm). Changing it restarts the \
+                 service.",
             )
             .weak(),
         );
@@ -234,6 +247,17 @@ impl SettingsPane {
                 keyring.send(cx.outbox, |reply| Command::ProbeKeyring { reply });
             }
         });
+        // Always one line, so the pane does not move when the check answers.
+        let store = match (keyring.data(), credentials::store_in_use()) {
+            (Some(KeyringStatus::Works), Some(store)) => {
+                format!("They are kept in {}.", store.description())
+            }
+            (Some(KeyringStatus::Unavailable { .. }), _) => {
+                "No key can be kept until the keyring works.".to_owned()
+            }
+            _ => "Which store keeps the keys shows once the keyring answers.".to_owned(),
+        };
+        ui.label(RichText::new(store).weak());
     }
 
     fn profiles_ui(
@@ -284,6 +308,7 @@ impl SettingsPane {
         }
         if ui.button("New profile").clicked() {
             self.form = Some(ProfileForm::new_custom());
+            self.local_keys.forget();
             self.problems.clear();
             self.saved = false;
             self.keys_present.reset();
@@ -336,6 +361,7 @@ impl SettingsPane {
             *active_profile_id = book.profiles().first().map(|p| p.profile_id.clone());
         }
         self.form = None;
+        self.local_keys.forget();
         cx.toasts.info("Profile deleted.");
     }
 }

@@ -156,6 +156,9 @@ impl SettingsPane {
                 self.saved = false;
             }
             keys_note_ui(ui, form, &self.keys_present);
+            if form.kind == ProfileKind::Local {
+                self.local_keys.ui(ui, cx.outbox, &form.profile_id);
+            }
             if form.kind != ProfileKind::Local && ui.button("Use the NEC ID cloud hosts").clicked()
             {
                 form.api_base_url = NEC_API_BASE_URL.to_owned();
@@ -223,6 +226,7 @@ impl SettingsPane {
         });
         if close {
             self.form = None;
+            self.local_keys.forget();
         }
     }
 }
