@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common_jobs;
+mod enrol_checks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

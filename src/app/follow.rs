@@ -83,6 +83,10 @@ impl ConsoleApp {
                         pane.on_gallery_change(&change);
                     }
                 }
+                ShellAction::Enrol(source) => {
+                    self.panes.subjects.enrol_image(source);
+                    self.remembered.pane = crate::ui::PaneId::Subjects;
+                }
                 ShellAction::OpenGallery(gallery_id, name) => {
                     if let ConnectionState::Ready(connection) = self.active_connection() {
                         let connection = connection.clone();

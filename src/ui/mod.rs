@@ -113,6 +113,8 @@ pub enum ShellAction {
     Reconnect,
     /// Something of the open gallery changed: what the panes show of it is fetched again.
     GalleryChanged(GalleryChange),
+    /// Open Subjects' enrolment form for this image (one face cut out of a group photo).
+    Enrol(crate::backend::files::ImageSource),
 }
 
 /// What a pane changed in the open gallery.

@@ -319,7 +319,12 @@ fn score_label(ui: &mut Ui, score: u16) {
     ui.label(RichText::new(format!("score {score}")).color(colour));
 }
 
-fn with_thumbnails(found: necid::SearchResponse, thumbnails: &Thumbnails) -> SearchOutcome {
+/// Search's answer with the thumbnails this console kept of the candidates' events (read and
+/// decoded here: call it on the blocking pool).
+pub(crate) fn with_thumbnails(
+    found: necid::SearchResponse,
+    thumbnails: &Thumbnails,
+) -> SearchOutcome {
     let candidates = found
         .candidates
         .into_iter()
