@@ -202,21 +202,21 @@ mod tests {
     use super::*;
 
     fn face(left: i32, top: i32, right: i32, bottom: i32) -> FaceAttributes {
-        let rect = FaceRect {
-            left,
-            top,
-            right,
-            bottom,
-        };
-        let mut attributes = FaceAttributes::default();
-        attributes.face_area = rect;
-        attributes.head_area = FaceRect {
-            left: left - 10,
-            top: top - 10,
-            right: right + 10,
-            bottom: bottom + 10,
-        };
-        attributes
+        FaceAttributes {
+            face_area: FaceRect {
+                left,
+                top,
+                right,
+                bottom,
+            },
+            head_area: FaceRect {
+                left: left - 10,
+                top: top - 10,
+                right: right + 10,
+                bottom: bottom + 10,
+            },
+            ..FaceAttributes::default()
+        }
     }
 
     #[test]
@@ -231,12 +231,12 @@ mod tests {
                 left: 50,
                 top: 0,
                 right: 210,
-                bottom: 170
+                bottom: 160
             }
         );
-        // Scaled up to the minimum side: 170 → 240.
+        // Scaled up to the minimum side: 160 → 240.
         assert_eq!(pixels.height(), MIN_SIDE);
-        let scale = f64::from(MIN_SIDE) / 170.0;
+        let scale = f64::from(MIN_SIDE) / 160.0;
         let at = |x: u32, y: u32| {
             *pixels.get_pixel(
                 (f64::from(x - area.left) * scale) as u32,
