@@ -8,8 +8,13 @@
 //! - the start-up of a service whose database holds 1,000,000 descriptors: the time to load the
 //!   index, and the memory it takes against the raw descriptors (1,000,000 × 128 × 4 bytes).
 //!
+//! - the gallery audit over every pair of 100,000 events ([`audit`]).
+//!
 //! Every enrolled descriptor is distinct (a seeded generator), as a real workload's would be.
-//! `NECID_BENCH_ROWS` and `NECID_BENCH_STARTUP_ROWS` shrink the runs.
+//! `NECID_BENCH_ROWS` and `NECID_BENCH_STARTUP_ROWS` shrink the runs; a word after `--` runs only
+//! the sections whose name holds it (`enrolment`, `start-up`, `audit`).
+
+mod audit;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -196,6 +201,14 @@ fn http_enrolments(
 }
 
 fn main() {
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wants = |section: &str| only.as_deref().is_none_or(|o| section.contains(o));
+    if wants("audit") {
+        audit::figures();
+    }
+    if !wants("enrolment and start-up") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let bucket = dir.path().join("bucket");
     std::fs::create_dir_all(&bucket).expect("bucket");

@@ -433,7 +433,7 @@ impl Drop for Lane<'_> {
 }
 
 /// Bulk faces yield the cores to requests: on Linux a thread's nice value is its own.
-fn lower_this_threads_priority() {
+pub(crate) fn lower_this_threads_priority() {
     /// How much lower than the request handlers the face threads of bulk jobs run.
     #[cfg(target_os = "linux")]
     const BULK_NICENESS: i32 = 10;

@@ -11,6 +11,7 @@
 //! stops all of it when dropped; `necid-server serve`, the console and the tests come in through
 //! it. [`app`] is the router alone, without side effects (the tests also drive it directly).
 
+pub mod audit;
 pub mod auth;
 pub mod bucket;
 pub mod bulk;
@@ -114,6 +115,7 @@ struct Inner {
     face_workers: usize,
     bulk_wakeup: Notify,
     limits: Limits,
+    audits: routes::audit::Audits,
     /// The data dir, held by this service until its last part lets go of the state.
     _lease: Option<local_service::DataDirLease>,
 }
@@ -265,6 +267,7 @@ impl AppState {
                 face_workers: config.face_workers.max(1),
                 bulk_wakeup: Notify::new(),
                 limits: config.limits,
+                audits: Default::default(),
                 _lease: lease,
             }),
         })
@@ -343,6 +346,11 @@ impl AppState {
             .await
             .map_err(|e| ApiError::Internal(format!("face workers: {e}")))?;
         self.db(f).await
+    }
+
+    /// The gallery audits started since the service started.
+    pub(crate) fn audits(&self) -> &routes::audit::Audits {
+        &self.inner.audits
     }
 
     /// Wakes the bulk worker (a job was created).

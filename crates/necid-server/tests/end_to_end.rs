@@ -1,7 +1,9 @@
 //! The API walked as the reference's examples do, through `crates/necid` against a real
 //! listener on 127.0.0.1, with the real face engine and a real SQLite file.
 
+mod calibration;
 mod common;
+mod gallery_audit;
 mod hardening;
 
 use std::time::Duration;

@@ -97,6 +97,10 @@ public_id!(
     /// One record of a bulk-registration job (not a subject or event id).
     RecordId
 );
+public_id!(
+    /// A gallery audit (`/v1.1/jobs/audit`, a local-service extension).
+    AuditId
+);
 
 string_id!(
     /// An application's API key, sent as `x-api-key`. It is a secret: `Debug` redacts it and it has

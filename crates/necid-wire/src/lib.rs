@@ -6,11 +6,15 @@
 //! only dependencies are serde's. The reference's quirks (numbers sent as strings, `""` for
 //! "none") are read leniently in [`wire`].
 
+mod audit;
 mod ids;
 mod model;
 pub mod wire;
 
-pub use ids::{ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName};
+pub use audit::*;
+pub use ids::{
+    ApiKey, ApplicationId, AuditId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName,
+};
 pub use model::*;
 
 /// Most tags a gallery may hold (the reference's hard limit).

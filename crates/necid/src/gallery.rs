@@ -95,7 +95,7 @@ pub struct Gallery {
 }
 
 impl Gallery {
-    fn call(&self, method: Method, path: impl Into<String>) -> Call {
+    pub(crate) fn call(&self, method: Method, path: impl Into<String>) -> Call {
         Call::new(Surface::Biometric, method, path).api_key(&self.api_key)
     }
 

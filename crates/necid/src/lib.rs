@@ -24,6 +24,8 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
+pub mod calibration;
 mod client;
 mod error;
 mod gallery;

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::error::ApiError;
 
 pub mod applications;
+pub mod audit;
 pub mod face;
 pub mod galleries;
 pub mod health;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(face::router())
         .merge(tags::router())
         .merge(jobs::router())
+        .merge(audit::router())
         .merge(health::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
