@@ -12,9 +12,7 @@
 use std::collections::BTreeSet;
 
 use egui::{RichText, Ui};
-use necid::{
-    Enrolment, EventId, FaceAttributes, FaceImage, GalleryId, MatchScore, SubjectId, TagName,
-};
+use necid::{Enrolment, EventId, FaceAttributes, FaceImage, GalleryId, SubjectId, TagName};
 
 use super::Confirmation;
 use super::duplicates::{self, CandidateTextures, DuplicateCheck, DuplicateChoice};
@@ -127,6 +125,7 @@ impl EnrolForm {
             self.source.clone(),
         );
         let thumbnails = Thumbnails::new(cx.data_dir);
+        let threshold = cx.threshold();
         self.prepared
             .read(cx.outbox, "checking the image", move |worker| async move {
                 let name = source.name();
@@ -153,7 +152,6 @@ impl EnrolForm {
                 let rule = quality_rule(&client, &handle, &gallery_id).await;
                 // Search refuses an image without exactly one face, as enrolment does.
                 let duplicates = if faces.len() == 1 {
-                    let threshold = MatchScore::DEFAULT_THRESHOLD;
                     Some(duplicates::check(&worker, &handle, &image, threshold, thumbnails).await)
                 } else {
                     None
