@@ -5,6 +5,7 @@
 
 mod common_jobs;
 mod enrol_checks;
+mod trust_flows;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -50,8 +50,8 @@ pub(super) struct CalibrationView {
     run: Request<CalibrationOutcome>,
     progress: Arc<Mutex<Option<Progress>>>,
     cancel: CancelFlag,
-    /// The target false-accept rate, in percent.
-    target_far_percent: f64,
+    /// The target false-accept rate, in percent, as typed.
+    target_far: String,
     export_path: String,
     export: Request<()>,
 }
@@ -66,7 +66,7 @@ impl Default for CalibrationView {
             run: Request::new(),
             progress: Arc::default(),
             cancel: CancelFlag::default(),
-            target_far_percent: 0.1,
+            target_far: "0.1".to_owned(),
             export_path: String::new(),
             export: Request::new(),
         }
@@ -269,15 +269,23 @@ impl CalibrationView {
         ));
         ui.horizontal(|ui| {
             let label = ui.label("Target false-accept rate (%)");
-            ui.add(
-                egui::DragValue::new(&mut self.target_far_percent)
-                    .range(0.001..=50.0)
-                    .speed(0.01),
-            )
-            .labelled_by(label.id);
+            ui.add(egui::TextEdit::singleline(&mut self.target_far).desired_width(80.0))
+                .labelled_by(label.id);
         });
-        let choice = figures.threshold_for_far(self.target_far_percent / 100.0);
+        let target = self
+            .target_far
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|percent| *percent > 0.0 && *percent <= 100.0);
+        let choice = target.and_then(|percent| figures.threshold_for_far(percent / 100.0));
         match &choice {
+            None if target.is_none() => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    "Type the target rate in percent, above 0 and at most 100.",
+                );
+            }
             Some(choice) => {
                 ui.label(
                     RichText::new(format!(
