@@ -194,7 +194,6 @@ impl ExtractView {
             ui.strong("Faces");
             self.cut_status_ui(ui);
             for (index, face) in faces.iter().enumerate() {
-                self.face_actions_ui(ui, cx, index);
                 egui::CollapsingHeader::new(format!("Face {}", index + 1))
                     .id_salt(("extract_face", index))
                     .default_open(index == 0)
@@ -205,6 +204,10 @@ impl ExtractView {
                             1000 + index,
                         );
                     });
+                // Under its face's header, open or not, so each face can be used at a glance.
+                ui.indent(("extract_face_actions", index), |ui| {
+                    self.face_actions_ui(ui, cx, index);
+                });
             }
         }
     }
