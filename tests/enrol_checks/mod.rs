@@ -11,6 +11,7 @@ use egui_kittest::kittest::Queryable;
 use necid::{FaceImage, SubjectId, TagName};
 use necid_console::ui::ShellAction;
 use necid_console::ui::face::FacePane;
+use necid_console::ui::jobs::JobsPane;
 use necid_console::ui::subjects::SubjectsPane;
 
 use super::common_jobs::{self, PaneShell};
@@ -259,4 +260,57 @@ fn a_group_photo_enrols_only_the_chosen_face_and_searches_with_it() {
     face.step();
     click_nth(&mut face, "Search with this face", other);
     wait_shows(&mut face, "Nobody scored 7000 or more.", WAIT);
+}
+
+#[test]
+fn the_jobs_pane_lists_which_files_of_a_folder_match_whom_before_a_bulk_job() {
+    let setup = setup(&[]);
+    let obama = {
+        let probe = FaceImage::from_path(testdata("faces/obama/1.jpg")).expect("the image");
+        let gallery = setup.service.gallery.gallery.clone();
+        setup
+            .runtime
+            .block_on(async { gallery.register_subject(&probe, &[]).await })
+            .expect("enrol")
+            .id
+    };
+    let folder = tempfile::tempdir().expect("temp dir");
+    for (from, to) in [
+        ("faces/obama/2.jpg", "obama-2.jpg"),
+        ("faces/biden/1.jpg", "biden-1.jpg"),
+        ("detection/multi/obama_and_biden.jpg", "both.jpg"),
+    ] {
+        std::fs::copy(testdata(from), folder.path().join(to)).expect("copy a photo");
+    }
+    let shell = PaneShell::new(
+        JobsPane::default(),
+        &setup.runtime,
+        setup.paths.clone(),
+        setup.service.connection(true),
+        setup.service.gallery.clone(),
+    );
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 900.0])
+        .build_ui_state(|ui, shell: &mut PaneShell<JobsPane>| shell.ui(ui), shell);
+    harness.step();
+    let field = harness.get_by_label("Folder");
+    field.focus();
+    field.type_text(&folder.path().display().to_string());
+    harness.step();
+    harness.get_by_label("List images").click();
+    wait_shows(&mut harness, "3 images in", Duration::from_secs(10));
+    harness
+        .get_by_label("Check for people already enrolled")
+        .click();
+    wait_shows(&mut harness, "files match someone enrolled", WAIT);
+    assert!(shows_text(
+        &harness,
+        "1 of 3 files match someone enrolled (score 7000 or more); 1 could not be searched."
+    ));
+    assert!(shows_text(
+        &harness,
+        &format!("obama-2.jpg: matches Subject {} · score", obama.as_str())
+    ));
+    assert!(shows_text(&harness, "both.jpg: not searched"));
+    assert!(!shows_text(&harness, "biden-1.jpg: matches"));
 }
