@@ -14,6 +14,7 @@ use crate::error::UiError;
 use crate::request::Request;
 use crate::ui::PaneContext;
 use crate::ui::face::fit_for_request;
+use crate::ui::subjects::subject_title;
 use crate::widgets::error_label;
 
 /// What the check found for one file.
@@ -178,9 +179,9 @@ impl FolderCheck {
                     match &check.found {
                         FileMatch::Matches { subject_id, score } => {
                             ui.label(format!(
-                                "{}: matches Subject {} · score {score}",
+                                "{}: matches {} · score {score}",
                                 check.relative,
-                                subject_id.as_str()
+                                subject_title(subject_id)
                             ));
                         }
                         FileMatch::NotSearched(reason) => {

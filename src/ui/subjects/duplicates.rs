@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use egui::{RichText, TextureHandle, Ui};
 use necid::{EventId, FaceImage, MatchScore, SubjectId};
 
+use super::subject_title;
 use crate::backend::Worker;
 use crate::error::UiError;
 use crate::thumbnails::Thumbnails;
@@ -85,11 +86,6 @@ impl CandidateTextures {
             }
         }
     }
-}
-
-/// The name a subject is shown by in the check.
-fn subject_title(subject_id: &SubjectId) -> String {
-    format!("Subject {}", subject_id.as_str())
 }
 
 /// The check's answer with a button per candidate; returns what the user chose.

@@ -27,6 +27,13 @@ pub use duplicates::DuplicateCheck;
 pub use enrol::{EnrolTarget, PreparedImage, QualityRule};
 pub use list::{SubjectGroup, SubjectIndex};
 
+/// The name a subject is shown by wherever the console names one to decide on it (the
+/// enrolment form's duplicate check, the folder check before a job, the audit's review): its
+/// id, the only name the API gives it.
+pub fn subject_title(subject_id: &SubjectId) -> String {
+    format!("Subject {}", subject_id.as_str())
+}
+
 /// A destructive step waiting for the user's yes.
 #[derive(Clone, Debug)]
 enum Confirmation {

@@ -22,6 +22,7 @@ use crate::backend::{OpenedGallery, Worker};
 use crate::error::UiError;
 use crate::request::{Finished, Request};
 use crate::thumbnails::Thumbnails;
+use crate::ui::subjects::subject_title;
 use crate::ui::{GalleryChange, PaneContext};
 use crate::widgets::error_label;
 
@@ -60,11 +61,6 @@ impl std::fmt::Debug for AuditView {
             .field("decide", &self.decide)
             .finish_non_exhaustive()
     }
-}
-
-/// The name a subject is shown by.
-fn subject_title(subject_id: &SubjectId) -> String {
-    format!("Subject {}", subject_id.as_str())
 }
 
 impl AuditView {
