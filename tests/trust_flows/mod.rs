@@ -283,3 +283,111 @@ fn a_calibration_on_the_faces_set_reports_the_engine_matching_tests_rates_at_700
         "the calibration agrees with the engine's matching test"
     );
 }
+
+/// Adds `image` as an event of `subject_id` straight through the API.
+fn add_event(setup: &Setup, subject_id: &SubjectId, image: &str) -> necid::EventId {
+    let probe = FaceImage::from_path(testdata(image)).expect("the image");
+    let gallery = setup.service.gallery.gallery.clone();
+    setup
+        .runtime
+        .block_on(async { gallery.register_event(subject_id, &probe, &[]).await })
+        .expect("add an event")
+        .event_id
+}
+
+fn active_events(setup: &Setup, subject_id: &SubjectId) -> usize {
+    let gallery = setup.service.gallery.gallery.clone();
+    setup
+        .runtime
+        .block_on(async { gallery.list_subjects().send().await })
+        .expect("list the subjects")
+        .subjects
+        .iter()
+        .filter(|r| r.status == necid::EventStatus::Active && &r.id == subject_id)
+        .count()
+}
+
+#[test]
+fn a_misfiled_event_is_unregistered_and_a_same_person_pair_is_merged_with_both_in_the_journal() {
+    let setup = setup(&[]);
+    let obama = enrol(&setup, "faces/obama/1.jpg");
+    add_event(&setup, &obama, "faces/obama/2.jpg");
+    let stranger = add_event(&setup, &obama, "faces/biden/1.jpg");
+    let twice = enrol(&setup, "faces/obama/3.jpg");
+    // The console holds an image of the second subject's event: its head, as a thumbnail.
+    let twice_event = {
+        let gallery = setup.service.gallery.gallery.clone();
+        setup
+            .runtime
+            .block_on(async { gallery.events(&twice).await })
+            .expect("its events")
+            .events[0]
+            .id
+            .clone()
+    };
+    let photo = FaceImage::from_path(testdata("faces/obama/3.jpg")).expect("the photo");
+    let head = {
+        let client = setup.service.client.clone();
+        setup
+            .runtime
+            .block_on(async { client.extract(&photo).await })
+            .expect("extract")
+            .faces[0]
+            .attributes
+            .head_area
+    };
+    let decoded = image::load_from_memory(photo.bytes()).expect("decodes");
+    let (left, top) = (head.left.max(0) as u32, head.top.max(0) as u32);
+    let cut = decoded.crop_imm(left, top, head.width() as u32, head.height() as u32);
+    let mut jpeg = Vec::new();
+    cut.write_to(
+        &mut std::io::Cursor::new(&mut jpeg),
+        image::ImageFormat::Jpeg,
+    )
+    .expect("a JPEG");
+    necid_console::thumbnails::Thumbnails::new(&setup.paths.data_dir)
+        .save(&twice_event, &jpeg)
+        .expect("a thumbnail");
+
+    let mut harness = trust_harness(&setup);
+    harness.step();
+    run_audit(&mut harness);
+    assert!(
+        shows_text(
+            &harness,
+            "To review: 1 possible duplicate(s), 1 possibly misfiled event(s)"
+        ),
+        "the pair and Biden's face filed under Obama"
+    );
+    assert!(shows_text(
+        &harness,
+        &format!("event {}", stranger.as_str())
+    ));
+
+    harness
+        .get_by_role_and_label(Role::Button, "Misfiled")
+        .click();
+    wait_shows(
+        &mut harness,
+        "0 possibly misfiled event(s)",
+        Duration::from_secs(30),
+    );
+    assert_eq!(active_events(&setup, &obama), 2, "Biden's face left Obama");
+
+    harness
+        .get_by_role_and_label(Role::Button, "Same person")
+        .click();
+    wait_shows(&mut harness, "Nothing to review", Duration::from_secs(60));
+    let entries = Journal::of(&setup.paths.data_dir, setup.service.gallery_id())
+        .read()
+        .expect("the journal");
+    let decisions: Vec<Decision> = entries.iter().map(|e| e.decision).collect();
+    assert_eq!(decisions, [Decision::Misfiled, Decision::SamePerson]);
+    let [keep, merged] = [&entries[1].subject_ids[0], &entries[1].subject_ids[1]];
+    assert_eq!(active_events(&setup, merged), 0, "{}", entries[1].outcome);
+    assert_eq!(
+        active_events(&setup, keep),
+        if keep == &obama { 3 } else { 1 + 2 },
+        "every face of the pair is under the subject kept"
+    );
+}
