@@ -88,8 +88,31 @@ impl CandidateTextures {
     }
 }
 
+/// The check's answer, or why the gallery could not be searched (which does not keep the face
+/// from being enrolled); returns what the user chose.
+pub(super) fn outcome_ui(
+    ui: &mut Ui,
+    outcome: Option<&Result<DuplicateCheck, UiError>>,
+    textures: &CandidateTextures,
+    enabled: bool,
+) -> Option<DuplicateChoice> {
+    match outcome? {
+        Ok(check) => check_ui(ui, check, textures, enabled),
+        Err(error) => {
+            ui.label(
+                RichText::new(format!(
+                    "The gallery could not be searched for this face first: {}",
+                    error.message
+                ))
+                .weak(),
+            );
+            None
+        }
+    }
+}
+
 /// The check's answer with a button per candidate; returns what the user chose.
-pub(super) fn check_ui(
+fn check_ui(
     ui: &mut Ui,
     check: &DuplicateCheck,
     textures: &CandidateTextures,

@@ -268,25 +268,17 @@ impl EnrolForm {
             let mut has_candidates = false;
             if ready && let Some(prepared) = self.prepared.data() {
                 quality_ui(ui, prepared);
-                match &prepared.duplicates {
-                    Some(Ok(check)) => {
-                        has_candidates = !check.candidates.is_empty();
-                        if let Some(DuplicateChoice::AddTo(subject_id)) =
-                            duplicates::check_ui(ui, check, &self.textures, can_send)
-                        {
-                            target = Some(EnrolTarget::NewEvent(subject_id));
-                        }
-                    }
-                    Some(Err(error)) => {
-                        ui.label(
-                            RichText::new(format!(
-                                "The gallery could not be searched for this face first: {}",
-                                error.message
-                            ))
-                            .weak(),
-                        );
-                    }
-                    None => {}
+                has_candidates = prepared
+                    .duplicates
+                    .as_ref()
+                    .is_some_and(|check| check.as_ref().is_ok_and(|c| !c.candidates.is_empty()));
+                if let Some(DuplicateChoice::AddTo(subject_id)) = duplicates::outcome_ui(
+                    ui,
+                    prepared.duplicates.as_ref(),
+                    &self.textures,
+                    can_send,
+                ) {
+                    target = Some(EnrolTarget::NewEvent(subject_id));
                 }
             }
             ui.horizontal(|ui| {
