@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use necid::{FaceImage, SubjectId, TagName};
 use necid_console::ui::ShellAction;
 use necid_console::ui::face::FacePane;
@@ -313,4 +313,48 @@ fn the_jobs_pane_lists_which_files_of_a_folder_match_whom_before_a_bulk_job() {
     ));
     assert!(shows_text(&harness, "both.jpg: not searched"));
     assert!(!shows_text(&harness, "biden-1.jpg: matches"));
+}
+
+#[test]
+fn a_threshold_applied_to_the_gallery_is_the_one_the_duplicate_check_and_search_use() {
+    let setup = setup(&[]);
+    let mut harness = subjects_harness(&setup);
+    harness.step();
+    register(&mut harness, "faces/obama/1.jpg", None);
+    // As the shell does on "Apply" in the Trust pane's calibration.
+    let strict = necid::MatchScore::new(9999).expect("a score");
+    harness.state_mut().gallery.set_threshold(Some(strict));
+    drop_file(&mut harness, testdata("faces/obama/2.jpg"));
+    wait_shows(&mut harness, MEASURED, WAIT);
+    assert!(
+        shows_text(
+            &harness,
+            "Not in the gallery yet: no enrolled subject scores 9999 or more."
+        ),
+        "the check searched at the gallery's threshold"
+    );
+
+    let mut shell = PaneShell::new(
+        FacePane::default(),
+        &setup.runtime,
+        setup.paths.clone(),
+        setup.service.connection(true),
+        setup.service.gallery.clone(),
+    );
+    shell.gallery.set_threshold(Some(strict));
+    let mut face = Harness::builder()
+        .with_size([1200.0, 900.0])
+        .build_ui_state(|ui, shell: &mut PaneShell<FacePane>| shell.ui(ui), shell);
+    face.step();
+    face.get_by_role_and_label(Role::Button, "Search").click();
+    face.step();
+    face.step();
+    let values: Vec<Option<String>> = face
+        .query_all_by_label("Threshold")
+        .map(|node| node.value())
+        .collect();
+    assert!(
+        values.iter().any(|v| v.as_deref() == Some("9999")),
+        "Search starts at the gallery's threshold: {values:?}"
+    );
 }
