@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use necid::{FaceImage, SubjectId, TagName};
 use necid_console::ui::ShellAction;
 use necid_console::ui::face::FacePane;
