@@ -165,13 +165,12 @@ fn a_calibration_asks_first_off_the_local_profile_plots_its_rates_exports_them_a
         .click();
     let written = ["figures-rates.csv", "figures-histogram.csv", "figures.png"]
         .map(|name| folder.path().join(name));
-    common_jobs::wait_for(
+    wait_shows(
         &mut harness,
-        "the exported files",
-        Duration::from_secs(10),
-        |h| h.step(),
-        |_| written.iter().all(|p| p.is_file()),
+        "The figures and the plot were written.",
+        Duration::from_secs(30),
     );
+    assert!(written.iter().all(|p| p.is_file()));
     let png = image::open(&written[2]).expect("the PNG decodes");
     assert!(png.width() > 100);
 }
