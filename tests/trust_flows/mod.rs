@@ -383,6 +383,11 @@ fn a_misfiled_event_is_unregistered_and_a_same_person_pair_is_merged_with_both_i
     let decisions: Vec<Decision> = entries.iter().map(|e| e.decision).collect();
     assert_eq!(decisions, [Decision::Misfiled, Decision::SamePerson]);
     let [keep, merged] = [&entries[1].subject_ids[0], &entries[1].subject_ids[1]];
+    assert_eq!(
+        (keep, merged),
+        (&obama, &twice),
+        "merged into the subject with more events"
+    );
     assert_eq!(active_events(&setup, merged), 0, "{}", entries[1].outcome);
     // Obama's two faces left after the misfiled one, and the one enrolled twice.
     assert_eq!(

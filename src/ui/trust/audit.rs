@@ -1,9 +1,9 @@
 //! The gallery audit's review queue: the Local service's audit (a local extension) lists
 //! subjects that look like one person enrolled twice and events that look filed under the wrong
 //! person; here each finding is shown with thumbnails and names and decided on:
-//! - *same person* merges the second subject into the first: the events whose images this
-//!   console holds are enrolled again under the first subject and unregistered from the second;
-//!   the others are listed with what to do;
+//! - *same person* merges the subject with fewer events into the other: the events whose images
+//!   this console holds are enrolled again under the subject kept and unregistered from the
+//!   other; the others are listed with what to do;
 //! - *different people* is remembered (in the journal), so the pair is never suggested again;
 //! - *misfiled* unregisters the event.
 //!
@@ -29,7 +29,8 @@ use crate::widgets::error_label;
 /// How often a running audit is asked for its progress.
 const POLL_EVERY: Duration = Duration::from_millis(500);
 
-/// A subject of a finding: its events, and the first thumbnail this console holds of them.
+/// A subject of a finding: its events when the audit ran, and the first thumbnail this console
+/// holds of them.
 #[derive(Clone, Debug)]
 pub struct FindingSubject {
     pub subject_id: SubjectId,
@@ -256,7 +257,7 @@ impl AuditView {
                     let ids = vec![a.clone(), b.clone()];
                     if ui
                         .add_enabled(!busy, egui::Button::new("Same person"))
-                        .on_hover_text("Merge the second subject into the first")
+                        .on_hover_text("Merge the subject with fewer events into the other")
                         .clicked()
                     {
                         decided = Some((Decision::SamePerson, ids.clone(), None, pair.score.get()));
@@ -299,16 +300,10 @@ impl AuditView {
             ui.spinner();
         }
         if let Some((decision, subject_ids, event_id, score)) = decided {
-            let events: HashMap<SubjectId, Vec<EventId>> = findings
-                .subjects
-                .iter()
-                .map(|(id, s)| (id.clone(), s.events.clone()))
-                .collect();
             self.decide(
                 cx,
                 gallery,
                 JournalEntry::new(decision, subject_ids, event_id, score, String::new()),
-                events,
             );
         }
     }
@@ -339,7 +334,6 @@ impl AuditView {
         cx: &mut PaneContext<'_>,
         gallery: &OpenedGallery,
         mut entry: JournalEntry,
-        events: HashMap<SubjectId, Vec<EventId>>,
     ) {
         let handle = gallery.gallery.clone();
         let journal = Journal::of(cx.data_dir, &gallery.gallery_id);
@@ -354,9 +348,27 @@ impl AuditView {
                         a.as_str(),
                         b.as_str()
                     ),
-                    (Decision::SamePerson, [keep, merged]) => {
-                        let merged_events = events.get(merged).cloned().unwrap_or_default();
-                        merge(&worker, &handle, &thumbnails, keep, merged, merged_events).await?
+                    (Decision::SamePerson, [a, b]) => {
+                        // Into the subject with more events: fewer faces to move. Listed now,
+                        // not when the audit ran: a decision since may have changed them.
+                        let events_of = |subject_id: SubjectId| {
+                            let handle = handle.clone();
+                            async move {
+                                let events = handle.events(&subject_id).await?.events;
+                                Ok::<_, UiError>(
+                                    events.into_iter().map(|e| e.id).collect::<Vec<_>>(),
+                                )
+                            }
+                        };
+                        let (of_a, of_b) =
+                            (events_of(a.clone()).await?, events_of(b.clone()).await?);
+                        let (keep, merged, moved) = if of_b.len() > of_a.len() {
+                            (b.clone(), a.clone(), of_a)
+                        } else {
+                            (a.clone(), b.clone(), of_b)
+                        };
+                        entry.subject_ids = vec![keep.clone(), merged.clone()];
+                        merge(&worker, &handle, &thumbnails, &keep, &merged, moved).await?
                     }
                     (Decision::Misfiled, [subject_id]) => {
                         let event_id = entry
