@@ -42,6 +42,8 @@ pub struct Remembered {
     pub theme: Theme,
     /// The Local service's models folder when Settings overrides the default (not secret).
     pub models_dir: Option<std::path::PathBuf>,
+    /// The search threshold applied to a gallery from a calibration, by gallery id.
+    pub thresholds: std::collections::BTreeMap<String, u16>,
 }
 
 /// One of each pane.
@@ -55,6 +57,7 @@ struct Panes {
     jobs: ui::jobs::JobsPane,
     activity: ui::activity::ActivityPane,
     settings: ui::settings::SettingsPane,
+    trust: ui::trust::TrustPane,
 }
 
 impl Panes {
@@ -69,11 +72,12 @@ impl Panes {
             PaneId::Jobs => &mut self.jobs,
             PaneId::Activity => &mut self.activity,
             PaneId::Settings => &mut self.settings,
+            PaneId::Trust => &mut self.trust,
         }
     }
 
     /// Every pane, in the navigation's order.
-    fn all(&mut self) -> [&mut dyn Pane; 8] {
+    fn all(&mut self) -> [&mut dyn Pane; 9] {
         [
             &mut self.galleries,
             &mut self.applications,
@@ -83,6 +87,7 @@ impl Panes {
             &mut self.jobs,
             &mut self.activity,
             &mut self.settings,
+            &mut self.trust,
         ]
     }
 }
@@ -345,7 +350,14 @@ impl ConsoleApp {
                 if let Some(opened_on) = self.opening_on.take()
                     && Some(opened_on.generation) == current
                 {
-                    self.gallery = Some((opened_on, GalleryCache::new(opened.clone())));
+                    let mut cache = GalleryCache::new(opened.clone());
+                    cache.set_threshold(
+                        self.remembered
+                            .thresholds
+                            .get(opened.gallery_id.as_str())
+                            .and_then(|t| necid::MatchScore::new(*t)),
+                    );
+                    self.gallery = Some((opened_on, cache));
                 }
             }
             Some(Finished::Failed(error)) => {

@@ -27,6 +27,8 @@ pub struct GalleryCache {
     version: u64,
     /// The tags are to be fetched again.
     stale: bool,
+    /// The console's search threshold for this gallery, when a calibration was applied to it.
+    threshold: Option<necid::MatchScore>,
 }
 
 impl GalleryCache {
@@ -36,7 +38,18 @@ impl GalleryCache {
             tags: Request::new(),
             version: 0,
             stale: true,
+            threshold: None,
         }
+    }
+
+    /// The search threshold applied to this gallery from a calibration, if any.
+    pub fn threshold(&self) -> Option<necid::MatchScore> {
+        self.threshold
+    }
+
+    /// Makes `threshold` the console's search threshold for this gallery.
+    pub fn set_threshold(&mut self, threshold: Option<necid::MatchScore>) {
+        self.threshold = threshold;
     }
 
     pub fn opened(&self) -> &OpenedGallery {

@@ -83,6 +83,24 @@ impl ConsoleApp {
                         pane.on_gallery_change(&change);
                     }
                 }
+                ShellAction::Enrol(source) => {
+                    self.panes.subjects.enrol_image(source);
+                    self.remembered.pane = crate::ui::PaneId::Subjects;
+                }
+                ShellAction::ApplyThreshold(gallery_id, threshold) => {
+                    let threshold = necid::MatchScore::new(threshold);
+                    self.remembered.thresholds.insert(
+                        gallery_id.as_str().to_owned(),
+                        threshold.map_or(0, |t| t.get()),
+                    );
+                    if let Some((_, gallery)) = &mut self.gallery
+                        && gallery.gallery_id == gallery_id
+                    {
+                        gallery.set_threshold(threshold);
+                    }
+                    self.toasts
+                        .info("The calibrated threshold is the gallery's search threshold now.");
+                }
                 ShellAction::OpenGallery(gallery_id, name) => {
                     if let ConnectionState::Ready(connection) = self.active_connection() {
                         let connection = connection.clone();

@@ -23,7 +23,7 @@ pub const IMAGE_EXTENSIONS: [&str; 9] = [
 
 /// Where an image comes from: a file (dropped with a path, picked or typed), or bytes a drop
 /// carried without a path.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ImageSource {
     Path(PathBuf),
     Bytes { name: String, bytes: Arc<[u8]> },

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod settings;
 pub mod subjects;
 pub mod tags;
+pub mod trust;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ pub trait Pane {
     fn on_gallery_change(&mut self, _change: &GalleryChange) {}
 }
 
-/// The left navigation's entries, in order; `Ctrl+1` … `Ctrl+8` select them.
+/// The left navigation's entries, in order; `Ctrl+1` … `Ctrl+9` select them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PaneId {
     #[default]
@@ -54,10 +55,11 @@ pub enum PaneId {
     Jobs,
     Activity,
     Settings,
+    Trust,
 }
 
 impl PaneId {
-    pub const ALL: [PaneId; 8] = [
+    pub const ALL: [PaneId; 9] = [
         PaneId::Galleries,
         PaneId::Applications,
         PaneId::Subjects,
@@ -66,6 +68,7 @@ impl PaneId {
         PaneId::Jobs,
         PaneId::Activity,
         PaneId::Settings,
+        PaneId::Trust,
     ];
 
     /// The navigation label.
@@ -79,6 +82,7 @@ impl PaneId {
             PaneId::Jobs => "Jobs",
             PaneId::Activity => "Activity",
             PaneId::Settings => "Settings",
+            PaneId::Trust => "Trust",
         }
     }
 
@@ -93,6 +97,7 @@ impl PaneId {
             PaneId::Jobs => egui::Key::Num6,
             PaneId::Activity => egui::Key::Num7,
             PaneId::Settings => egui::Key::Num8,
+            PaneId::Trust => egui::Key::Num9,
         }
     }
 
@@ -113,6 +118,10 @@ pub enum ShellAction {
     Reconnect,
     /// Something of the open gallery changed: what the panes show of it is fetched again.
     GalleryChanged(GalleryChange),
+    /// Open Subjects' enrolment form for this image (one face cut out of a group photo).
+    Enrol(crate::backend::files::ImageSource),
+    /// Make this the console's search threshold for the gallery (from a calibration).
+    ApplyThreshold(necid::GalleryId, u16),
 }
 
 /// What a pane changed in the open gallery.
@@ -199,6 +208,14 @@ impl PaneContext<'_> {
     /// The open gallery's tags as the shell last fetched them (none before the first answer).
     pub fn tags(&self) -> &[necid::TagName] {
         self.gallery.map_or(&[], |g| g.tag_names())
+    }
+
+    /// The console's search threshold for the open gallery: a calibrated one applied to it,
+    /// else 7000.
+    pub fn threshold(&self) -> necid::MatchScore {
+        self.gallery
+            .and_then(GalleryCache::threshold)
+            .unwrap_or(necid::MatchScore::DEFAULT_THRESHOLD)
     }
 
     /// The open gallery's version (see [`GalleryCache::version`]); 0 with no gallery.

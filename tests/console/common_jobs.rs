@@ -135,6 +135,9 @@ pub struct PaneShell<P> {
     pub connection: Connection,
     /// The open gallery with its tags, as the shell keeps it.
     pub gallery: GalleryCache,
+    /// What the pane asked of the shell beyond gallery changes (an image to enrol), for the
+    /// test to carry out.
+    pub asked: Vec<ShellAction>,
 }
 
 impl<P: Pane> PaneShell<P> {
@@ -153,6 +156,7 @@ impl<P: Pane> PaneShell<P> {
             actions: Vec::new(),
             connection,
             gallery: GalleryCache::new(gallery),
+            asked: Vec::new(),
         }
     }
 
@@ -176,9 +180,11 @@ impl<P: Pane> PaneShell<P> {
         });
         self.toasts.ui(ui);
         for action in self.actions.drain(..) {
-            if let ShellAction::GalleryChanged(change) = action {
-                self.gallery.invalidate(&change);
-                self.pane.on_gallery_change(&change);
+            if let ShellAction::GalleryChanged(change) = &action {
+                self.gallery.invalidate(change);
+                self.pane.on_gallery_change(change);
+            } else {
+                self.asked.push(action);
             }
         }
         self.gallery.update(&mut self.outbox);

@@ -10,7 +10,7 @@ use necid_console::credentials::{self, KeyringStatus, Secrets};
 use necid_console::profiles::ProfileList;
 use necid_console::ui::PaneId as Pane;
 
-const NAVIGATION: [&str; 8] = [
+const NAVIGATION: [&str; 9] = [
     "Galleries",
     "Applications",
     "Subjects",
@@ -19,10 +19,11 @@ const NAVIGATION: [&str; 8] = [
     "Jobs",
     "Activity",
     "Settings",
+    "Trust",
 ];
 
 #[test]
-fn the_window_shows_the_eight_navigation_entries() {
+fn the_window_shows_the_nine_navigation_entries() {
     let root = tempfile::tempdir().expect("temp dir");
     let runtime = common::runtime();
     let mut harness = common::harness(&AppPaths::under(root.path()), &runtime, None);
@@ -39,7 +40,7 @@ fn the_window_shows_the_eight_navigation_entries() {
                     .is_some_and(|l| NAVIGATION.contains(&l.as_str()))
             })
             .count(),
-        8
+        NAVIGATION.len()
     );
 }
 

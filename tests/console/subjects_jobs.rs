@@ -5,6 +5,9 @@
 
 use crate::common_jobs;
 
+mod enrol_checks;
+mod trust_flows;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,11 +1,15 @@
 //! The Face pane's Extract tab: every face of an image, drawn over it, with its attributes (and,
-//! from the Local service, its 68 landmarks).
+//! from the Local service, its 68 landmarks). Each face offers *Enrol this face…* and *Search
+//! with this face*: the face is cut out of the photo (`crop.rs`) and handed to the enrolment
+//! form or to Search, so one face of a group photo can be used.
 
 use egui::{RichText, Ui};
 use necid::{ExtractedFace, FaceImage, ScaledCopy};
 
+use super::crop::{FaceCut, face_cut};
 use super::{Picture, drop_hint_ui, fit_for_request, sent_copy_ui};
-use crate::request::Request;
+use crate::backend::files::ImageSource;
+use crate::request::{Finished, Request};
 use crate::ui::{ConnectionState, PaneContext};
 use crate::widgets::error_label;
 use crate::widgets::image_view::{FaceOverlay, ImageView};
@@ -22,22 +26,67 @@ pub struct ExtractOutcome {
     pub sent_copy: Option<ScaledCopy>,
 }
 
+/// What one face of the photo is cut out for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FaceUse {
+    Enrol,
+    Search,
+}
+
 /// The Extract tab's view state.
 #[derive(Debug, Default)]
 pub(super) struct ExtractView {
     pub(super) image: Picture,
     extract: Request<ExtractOutcome>,
     view: ImageView,
+    /// One face being cut out, which one (from 0) and what for.
+    cut: Request<FaceCut>,
+    cut_for: Option<(usize, FaceUse)>,
 }
 
 impl ExtractView {
-    pub(super) fn poll(&mut self, ctx: &egui::Context, cx: &mut PaneContext<'_>) {
+    /// Takes what finished; returns a face cut out this frame and what it is for.
+    pub(super) fn poll(
+        &mut self,
+        ctx: &egui::Context,
+        cx: &mut PaneContext<'_>,
+    ) -> Option<(FaceUse, ImageSource)> {
         if self.image.poll(ctx) {
             self.view.reset();
             self.extract.reset();
+            self.cut.reset();
+            self.cut_for = None;
             self.run(cx);
         }
         self.extract.poll();
+        match self.cut.poll() {
+            Some(Finished::Succeeded(cut)) => {
+                let (_, face_use) = self.cut_for?;
+                Some((face_use, cut.source.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Cuts face `index` out of the photo for `face_use`.
+    fn cut_out(&mut self, cx: &mut PaneContext<'_>, index: usize, face_use: FaceUse) {
+        let (Some(image), Some(extracted), ConnectionState::Ready(connection)) =
+            (self.image.image(), self.extract.data(), cx.connection)
+        else {
+            return;
+        };
+        let client = connection.client.clone();
+        let (name, photo) = (image.name.clone(), image.face.clone());
+        let faces: Vec<_> = extracted
+            .faces
+            .iter()
+            .map(|face| face.attributes.clone())
+            .collect();
+        self.cut_for = Some((index, face_use));
+        self.cut
+            .read(cx.outbox, "cutting out one face", move |worker| async move {
+                face_cut(&worker, &client, &name, &photo, faces, index).await
+            });
     }
 
     fn run(&mut self, cx: &mut PaneContext<'_>) {
@@ -143,6 +192,7 @@ impl ExtractView {
         if !faces.is_empty() {
             ui.add_space(8.0);
             ui.strong("Faces");
+            self.cut_status_ui(ui);
             for (index, face) in faces.iter().enumerate() {
                 egui::CollapsingHeader::new(format!("Face {}", index + 1))
                     .id_salt(("extract_face", index))
@@ -154,7 +204,58 @@ impl ExtractView {
                             1000 + index,
                         );
                     });
+                // Under its face's header, open or not, so each face can be used at a glance.
+                ui.indent(("extract_face_actions", index), |ui| {
+                    self.face_actions_ui(ui, cx, index);
+                });
             }
+        }
+    }
+}
+
+impl ExtractView {
+    /// *Enrol this face…* and *Search with this face* for face `index`.
+    fn face_actions_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, index: usize) {
+        let idle = !self.cut.is_pending() && !self.extract.is_pending();
+        let mut chosen = None;
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(idle, egui::Button::new("Enrol this face…").small())
+                .on_hover_text(format!(
+                    "Cut face {} out of the photo and open the enrolment form with it",
+                    index + 1
+                ))
+                .clicked()
+            {
+                chosen = Some(FaceUse::Enrol);
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Search with this face").small())
+                .on_hover_text(format!(
+                    "Cut face {} out of the photo and search the open gallery with it",
+                    index + 1
+                ))
+                .clicked()
+            {
+                chosen = Some(FaceUse::Search);
+            }
+            if self.cut.is_pending() && self.cut_for.is_some_and(|(i, _)| i == index) {
+                ui.spinner();
+                ui.label("Cutting out the face and checking it holds one face…");
+            }
+        });
+        if let Some(face_use) = chosen {
+            self.cut_out(cx, index, face_use);
+        }
+    }
+
+    /// Why the last face could not be cut out, where the faces are listed.
+    fn cut_status_ui(&mut self, ui: &mut Ui) {
+        if let Some(error) = self.cut.error().cloned()
+            && error_label(ui, &error)
+        {
+            // Retrying needs the pane's context: the user clicks the face's button again.
+            self.cut.reset();
         }
     }
 }

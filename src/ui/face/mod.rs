@@ -8,6 +8,7 @@
 //! appear where the user acted, with the API's errorType and errorCode; a file that is not a
 //! usable image is an error line, never a panic.
 
+mod crop;
 mod extract;
 mod search;
 mod verify;
@@ -15,7 +16,7 @@ mod verify;
 use egui::{Color32, RichText, TextureHandle, Ui};
 use necid::{FaceAttributes, FaceImage};
 
-use super::{GalleryChange, Pane, PaneContext, PaneId, pane_header};
+use super::{GalleryChange, Pane, PaneContext, PaneId, ShellAction, pane_header};
 use crate::backend::files::LoadedImage;
 use crate::backend::{Command, FileCommand, Worker};
 use crate::error::UiError;
@@ -25,6 +26,8 @@ use crate::widgets::image_input::{ImageInput, ImageSource};
 use crate::widgets::image_view::FaceOverlay;
 
 pub use extract::LANDMARKS_NOTE;
+pub(crate) use search::with_thumbnails;
+pub use search::{FoundEvent, FoundSubject};
 
 /// The score both Search's default threshold and Verify's pass mark are.
 const PASS_SCORE: u16 = necid::MatchScore::DEFAULT_THRESHOLD.get();
@@ -67,7 +70,15 @@ impl Pane for FacePane {
 
     fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
         let ctx = ui.ctx().clone();
-        self.extract.poll(&ctx, cx);
+        if let Some((face_use, source)) = self.extract.poll(&ctx, cx) {
+            match face_use {
+                extract::FaceUse::Enrol => cx.actions.push(ShellAction::Enrol(source)),
+                extract::FaceUse::Search => {
+                    self.mode = FaceMode::Search;
+                    self.search.probe.load(cx, source);
+                }
+            }
+        }
         self.search.poll(&ctx, cx);
         self.verify.poll(&ctx, cx);
         pane_header(

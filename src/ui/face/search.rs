@@ -53,6 +53,8 @@ pub(super) struct SearchView {
     /// The tags the search is limited to, and the gallery they are of.
     tag_filter: Vec<TagName>,
     filter_of: Option<GalleryId>,
+    /// The gallery's threshold last taken into `threshold` (a calibrated one, or 7000).
+    threshold_of: Option<MatchScore>,
     thumbnails: HashMap<EventId, TextureHandle>,
 }
 
@@ -75,6 +77,7 @@ impl Default for SearchView {
             limit: 10,
             tag_filter: Vec::new(),
             filter_of: None,
+            threshold_of: None,
             thumbnails: HashMap::new(),
         }
     }
@@ -163,6 +166,11 @@ impl SearchView {
         if self.filter_of.as_ref() != Some(&opened.gallery_id) {
             self.filter_of = Some(opened.gallery_id.clone());
             self.tag_filter.clear();
+        }
+        // A threshold calibrated for this gallery becomes the slider's value when applied.
+        if self.threshold_of != Some(cx.threshold()) {
+            self.threshold_of = Some(cx.threshold());
+            self.threshold = cx.threshold().get();
         }
         // A tag deleted elsewhere leaves the filter with it.
         if let Some(names) = tags.and_then(|t| t.data()) {
@@ -319,7 +327,12 @@ fn score_label(ui: &mut Ui, score: u16) {
     ui.label(RichText::new(format!("score {score}")).color(colour));
 }
 
-fn with_thumbnails(found: necid::SearchResponse, thumbnails: &Thumbnails) -> SearchOutcome {
+/// Search's answer with the thumbnails this console kept of the candidates' events (read and
+/// decoded here: call it on the blocking pool).
+pub(crate) fn with_thumbnails(
+    found: necid::SearchResponse,
+    thumbnails: &Thumbnails,
+) -> SearchOutcome {
     let candidates = found
         .candidates
         .into_iter()

@@ -152,7 +152,7 @@ impl VerifyView {
                 self.run(cx);
             }
         } else if let Some(outcome) = self.verify.data() {
-            verdict_ui(ui, *outcome);
+            verdict_ui(ui, *outcome, cx.threshold().get());
             sent_copy_ui(ui, outcome.probe_copy.as_ref());
             sent_copy_ui(ui, outcome.face_copy.as_ref());
         }
@@ -180,14 +180,15 @@ impl VerifyView {
     }
 }
 
-fn verdict_ui(ui: &mut Ui, outcome: VerifyOutcome) {
+/// Pass or fail against `pass_mark`, the gallery's threshold (7000, or one calibrated for it).
+fn verdict_ui(ui: &mut Ui, outcome: VerifyOutcome, pass_mark: u16) {
     let fail = ui.visuals().error_fg_color;
     let (text, colour) = match outcome.score {
-        Some(score) if score.get() >= PASS_SCORE => (
-            format!("Pass: score {} ≥ {PASS_SCORE}", score.get()),
+        Some(score) if score.get() >= pass_mark => (
+            format!("Pass: score {} ≥ {pass_mark}", score.get()),
             PASS_COLOUR,
         ),
-        Some(score) => (format!("Fail: score {} < {PASS_SCORE}", score.get()), fail),
+        Some(score) => (format!("Fail: score {} < {pass_mark}", score.get()), fail),
         None => (format!("Fail: the score is below {PASS_SCORE}"), fail),
     };
     ui.label(RichText::new(text).color(colour).size(18.0).strong());

@@ -13,6 +13,7 @@
 //! file name and tags), so the identity a file stands for, its file stem or its folder's name,
 //! is kept by the console beside the service's subject id, in the table and in the CSV.
 
+mod duplicates;
 mod job;
 mod records;
 
@@ -31,6 +32,7 @@ use crate::request::{Finished, Request};
 use crate::widgets::error_label;
 use crate::widgets::tag_chips::{carry_rename, tag_chips};
 
+pub use duplicates::{FileCheck, FileMatch};
 pub use job::JobRecords;
 pub use records::{IdentityFrom, JobFile};
 use records::{records_csv, remote_key};
@@ -43,6 +45,8 @@ pub struct JobsPane {
     listing: Request<Vec<FolderImage>>,
     /// The folder `listing` is of.
     listed_folder: String,
+    /// The listed files searched in the gallery before a job.
+    duplicates: duplicates::FolderCheck,
     identity: IdentityFrom,
     /// The gallery `tags_on` are of.
     tags_for: Option<GalleryId>,
@@ -101,6 +105,10 @@ impl Pane for JobsPane {
         ui.strong(format!("New job in gallery “{}”", gallery.name));
         self.folder_ui(ui, cx);
         self.listing_ui(ui);
+        if let Some(files) = self.listing.data().cloned() {
+            let folder = self.listed_folder.clone();
+            self.duplicates.ui(ui, cx, &folder, &files);
+        }
         ui.horizontal(|ui| {
             ui.label("Tags for every file");
             match tags.and_then(|t| t.data()) {
@@ -139,6 +147,7 @@ impl JobsPane {
             self.list(cx);
         }
         self.listing.poll();
+        self.duplicates.poll();
         if let Some(Finished::Succeeded(copies)) = self.copy.poll() {
             let copies = copies.clone();
             if let Some((gallery_id, gallery_name)) = self.copy_for.take() {

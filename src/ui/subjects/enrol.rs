@@ -1,7 +1,13 @@
 //! The Subjects pane's enrolment form: one image (dropped, picked or typed), measured before it
 //! is sent. Extract runs on it first, so the face count, quality and pose are shown against the
-//! application's minimum before anything is registered; then it is registered as a new subject,
-//! added as an event, or replaces a subject's or an event's face.
+//! application's minimum before anything is registered, and the gallery is searched with it, so
+//! that a person already enrolled is offered before a second subject is made for them
+//! (`duplicates.rs`); then it is registered as a new subject, added as an event, or replaces a
+//! subject's or an event's face.
+//!
+//! The form names the subject it adds to, and only that one: selecting another subject in the
+//! list while the form is open changes nothing until the user says so. Each form starts with no
+//! tag chosen.
 
 use std::collections::BTreeSet;
 
@@ -9,9 +15,10 @@ use egui::{RichText, Ui};
 use necid::{Enrolment, EventId, FaceAttributes, FaceImage, GalleryId, SubjectId, TagName};
 
 use super::Confirmation;
+use super::duplicates::{self, CandidateTextures, DuplicateCheck, DuplicateChoice};
 use crate::backend::OpenedGallery;
 use crate::error::UiError;
-use crate::request::Request;
+use crate::request::{Finished, Request};
 use crate::thumbnails::Thumbnails;
 use crate::ui::PaneContext;
 use crate::widgets::error_label;
@@ -37,6 +44,8 @@ pub struct PreparedImage {
     pub faces: Vec<FaceAttributes>,
     /// The minimum that applies, when the applications could be read.
     pub rule: Result<QualityRule, UiError>,
+    /// The gallery searched with the face, when there is exactly one.
+    pub duplicates: Option<Result<DuplicateCheck, UiError>>,
 }
 
 /// How to enrol an image.
@@ -53,8 +62,11 @@ pub enum EnrolTarget {
 pub(super) struct EnrolForm {
     pub(super) source: ImageSource,
     pub(super) prepared: Request<PreparedImage>,
-    /// The subject an event is added to (a new subject gets its id from the service).
+    /// The subject an event is added to, as shown on the form (a new subject gets its id from
+    /// the service); the list's selection only fills it when the form opens.
     subject_id: String,
+    /// The duplicate check's thumbnails.
+    textures: CandidateTextures,
     pub(super) tags_on: BTreeSet<TagName>,
     pub(super) enrol: Request<Enrolment>,
     /// What `enrol` is doing, to say what happened and to retry it.
@@ -77,13 +89,13 @@ impl EnrolForm {
         client: &necid::Client,
         source: ImageSource,
         subject_id: String,
-        tags_on: BTreeSet<TagName>,
     ) -> Self {
         let mut form = Self {
             source,
             prepared: Request::new(),
             subject_id,
-            tags_on,
+            textures: CandidateTextures::default(),
+            tags_on: BTreeSet::new(),
             enrol: Request::new(),
             target: None,
             done: None,
@@ -112,6 +124,8 @@ impl EnrolForm {
             gallery.gallery_id.clone(),
             self.source.clone(),
         );
+        let thumbnails = Thumbnails::new(cx.data_dir);
+        let threshold = cx.threshold();
         self.prepared
             .read(cx.outbox, "checking the image", move |worker| async move {
                 let name = source.name();
@@ -136,11 +150,18 @@ impl EnrolForm {
                     }
                 };
                 let rule = quality_rule(&client, &handle, &gallery_id).await;
+                // Search refuses an image without exactly one face, as enrolment does.
+                let duplicates = if faces.len() == 1 {
+                    Some(duplicates::check(&worker, &handle, &image, threshold, thumbnails).await)
+                } else {
+                    None
+                };
                 Ok(PreparedImage {
                     name,
                     image,
                     faces,
                     rule,
+                    duplicates,
                 })
             });
     }
@@ -194,7 +215,24 @@ impl EnrolForm {
             });
     }
 
-    /// The form; `gallery_tags` are the shell's list of the gallery's tags.
+    /// Takes the measurement when it arrives (and the duplicate check's thumbnails with it).
+    pub(super) fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(Finished::Succeeded(prepared)) = self.prepared.poll()
+            && let Some(Ok(check)) = &prepared.duplicates
+        {
+            self.textures.load(ctx, check);
+        }
+    }
+
+    /// The subject the form adds to, if one is named.
+    pub(super) fn subject_id(&self) -> Option<SubjectId> {
+        let subject_id = self.subject_id.trim();
+        (!subject_id.is_empty()).then(|| SubjectId::new(subject_id))
+    }
+
+    /// The form; `gallery_tags` are the shell's list of the gallery's tags, `selected` the
+    /// subject selected in the list (which the form does not follow by itself).
+    #[allow(clippy::too_many_arguments)] // the pane's state the form reads, named
     pub(super) fn ui(
         &mut self,
         ui: &mut Ui,
@@ -202,6 +240,7 @@ impl EnrolForm {
         gallery: &OpenedGallery,
         client: &necid::Client,
         gallery_tags: &[TagName],
+        selected: Option<&SubjectId>,
     ) -> FormOutcome {
         let mut close = false;
         let mut confirm = None;
@@ -215,7 +254,7 @@ impl EnrolForm {
             if self.prepared.is_pending() {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label("Finding the face and measuring its quality…");
+                    ui.label("Finding the face, measuring its quality, searching the gallery…");
                 });
             }
             if let Some(error) = self.prepared.error().cloned()
@@ -224,8 +263,23 @@ impl EnrolForm {
                 self.prepare(cx, gallery, client);
             }
             let ready = !self.prepared.is_pending() && self.prepared.error().is_none();
+            let can_send = ready && self.prepared.data().is_some() && !self.enrol.is_pending();
+            let mut target = None;
+            let mut has_candidates = false;
             if ready && let Some(prepared) = self.prepared.data() {
                 quality_ui(ui, prepared);
+                has_candidates = prepared
+                    .duplicates
+                    .as_ref()
+                    .is_some_and(|check| check.as_ref().is_ok_and(|c| !c.candidates.is_empty()));
+                if let Some(DuplicateChoice::AddTo(subject_id)) = duplicates::outcome_ui(
+                    ui,
+                    prepared.duplicates.as_ref(),
+                    &self.textures,
+                    can_send,
+                ) {
+                    target = Some(EnrolTarget::NewEvent(subject_id));
+                }
             }
             ui.horizontal(|ui| {
                 let label = ui.label("Subject ID");
@@ -238,6 +292,7 @@ impl EnrolForm {
                 )
                 .labelled_by(label.id);
             });
+            self.named_subject_ui(ui, selected);
             ui.horizontal(|ui| {
                 ui.label("Tags");
                 if gallery_tags.is_empty() {
@@ -246,42 +301,59 @@ impl EnrolForm {
                     tag_chips(ui, gallery_tags, &mut self.tags_on, true);
                 }
             });
-            let subject_id = self.subject_id.trim().to_owned();
-            let can_send = ready && self.prepared.data().is_some() && !self.enrol.is_pending();
-            let mut target = None;
+            let subject_id = self.subject_id();
             ui.horizontal(|ui| {
+                let new_subject = if has_candidates {
+                    "Enrol as a new subject anyway"
+                } else {
+                    "Register subject"
+                };
                 if ui
-                    .add_enabled(can_send, egui::Button::new("Register subject"))
+                    .add_enabled(can_send, egui::Button::new(new_subject))
                     .on_hover_text("A new subject with this face; the service chooses its id")
                     .clicked()
                 {
                     target = Some(EnrolTarget::NewSubject);
                 }
-                let has_subject = !subject_id.is_empty();
                 if ui
-                    .add_enabled(can_send && has_subject, egui::Button::new("Add event"))
+                    .add_enabled(
+                        can_send && subject_id.is_some(),
+                        egui::Button::new("Add event"),
+                    )
                     .on_hover_text("Add this face to the subject named in Subject ID")
                     .clicked()
+                    && let Some(subject_id) = &subject_id
                 {
-                    target = Some(EnrolTarget::NewEvent(SubjectId::new(&subject_id)));
+                    target = Some(EnrolTarget::NewEvent(subject_id.clone()));
                 }
                 if ui
                     .add_enabled(
-                        can_send && has_subject,
+                        can_send && subject_id.is_some(),
                         egui::Button::new("Update subject…"),
                     )
                     .on_hover_text("Replace the face of the subject's first event")
                     .clicked()
+                    && let Some(subject_id) = &subject_id
                 {
                     confirm = Some(Confirmation::Replace(EnrolTarget::ReplaceSubject(
-                        SubjectId::new(&subject_id),
+                        subject_id.clone(),
                     )));
+                }
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Close the form; nothing is enrolled")
+                    .clicked()
+                {
+                    close = true;
                 }
                 if self.enrol.is_pending() {
                     ui.spinner();
                 }
             });
             if let Some(target) = target {
+                if let EnrolTarget::NewEvent(subject_id) = &target {
+                    self.subject_id = subject_id.as_str().to_owned();
+                }
                 self.enrol(cx, gallery, gallery_tags, target);
             }
             if let Some(error) = self.enrol.error().cloned() {
@@ -297,6 +369,39 @@ impl EnrolForm {
             }
         });
         FormOutcome { close, confirm }
+    }
+
+    /// Whom "Add event" adds to, and the selected subject when it is another one: the form
+    /// takes it only when asked.
+    fn named_subject_ui(&mut self, ui: &mut Ui, selected: Option<&SubjectId>) {
+        let named = self.subject_id();
+        match &named {
+            Some(subject_id) => {
+                ui.label(format!(
+                    "Add event adds this face to subject {}.",
+                    subject_id.as_str()
+                ));
+            }
+            None => {
+                ui.label(RichText::new("No subject named: Add event needs a Subject ID.").weak());
+            }
+        }
+        if let Some(selected) = selected
+            && named.as_ref() != Some(selected)
+        {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "Subject {} is selected in the list; this form does not add to it.",
+                        selected.as_str()
+                    ))
+                    .weak(),
+                );
+                if ui.small_button("Use the selected subject").clicked() {
+                    self.subject_id = selected.as_str().to_owned();
+                }
+            });
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! ([`PaneContext::gallery_changed`]), and it lists the gallery again whenever the gallery's
 //! version moved, whichever pane changed it.
 
+mod duplicates;
 mod enrol;
 mod events;
 mod list;
@@ -22,8 +23,16 @@ use crate::widgets::ConfirmSlot;
 use crate::widgets::image_input::{ImageInput, ImageSource};
 use crate::widgets::tag_chips::{carry_rename, chosen};
 
+pub use duplicates::DuplicateCheck;
 pub use enrol::{EnrolTarget, PreparedImage, QualityRule};
 pub use list::{SubjectGroup, SubjectIndex};
+
+/// The name a subject is shown by wherever the console names one to decide on it (the
+/// enrolment form's duplicate check, the folder check before a job, the audit's review): its
+/// id, the only name the API gives it.
+pub fn subject_title(subject_id: &SubjectId) -> String {
+    format!("Subject {}", subject_id.as_str())
+}
 
 /// A destructive step waiting for the user's yes.
 #[derive(Clone, Debug)]
@@ -45,6 +54,8 @@ pub struct SubjectsPane {
     list: list::SubjectList,
     selected: Option<SubjectId>,
     input: ImageInput,
+    /// An image another pane handed over to be enrolled (a face cropped in Face's Extract).
+    handed_over: Option<ImageSource>,
     form: Option<enrol::EnrolForm>,
     events: events::EventsView,
     confirm: ConfirmSlot<Confirmation>,
@@ -93,6 +104,9 @@ impl Pane for SubjectsPane {
         self.poll_answers(cx, ui.ctx());
         self.list.poll(cx, &gallery);
         self.dropped_ui(ui, cx, &gallery, &client);
+        if let Some(source) = self.handed_over.take() {
+            self.open_form(cx, &gallery, &client, source);
+        }
         ui.horizontal(|ui| {
             ui.label(format!("Gallery “{}”", gallery.name));
             ui.separator();
@@ -134,6 +148,12 @@ impl Pane for SubjectsPane {
 }
 
 impl SubjectsPane {
+    /// Opens the enrolment form for `source` when the pane is next drawn (the shell hands over
+    /// a face another pane prepared, such as one face cropped out of a group photo).
+    pub fn enrol_image(&mut self, source: ImageSource) {
+        self.handed_over = Some(source);
+    }
+
     /// Rows loaded so far (DELETED ones included).
     pub fn loaded_rows(&self) -> u64 {
         self.list.index().rows()
@@ -152,7 +172,8 @@ impl SubjectsPane {
     }
 
     /// Everything about another gallery (or the same one through another client) is
-    /// forgotten; only the view options and what this console enrolled stay.
+    /// forgotten; only the view options, what this console enrolled and an image handed over
+    /// to be enrolled stay.
     fn restart(&mut self, listed_for: (GalleryId, u64), version: u64) {
         self.list.restart();
         self.events.restart();
@@ -161,6 +182,7 @@ impl SubjectsPane {
             listed_version: version,
             list: std::mem::take(&mut self.list),
             events: std::mem::take(&mut self.events),
+            handed_over: self.handed_over.take(),
             ..Self::default()
         };
     }
@@ -185,7 +207,7 @@ impl SubjectsPane {
         let Some(form) = &mut self.form else {
             return;
         };
-        form.prepared.poll();
+        form.poll(ctx);
         if let Some(Finished::Succeeded(enrolment)) = form.enrol.poll() {
             let subject = enrolment.id.as_str();
             form.done = Some(match &form.target {
@@ -223,9 +245,9 @@ impl SubjectsPane {
             .as_ref()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default();
-        let tags_on = self.form.take().map(|f| f.tags_on).unwrap_or_default();
+        // Tags are chosen for each face anew: the last enrolment's are not this one's.
         self.form = Some(enrol::EnrolForm::open(
-            cx, gallery, client, source, subject_id, tags_on,
+            cx, gallery, client, source, subject_id,
         ));
     }
 
@@ -258,7 +280,14 @@ impl SubjectsPane {
             return;
         };
         let gallery_tags = cx.tags().to_vec();
-        let outcome = form.ui(ui, cx, gallery, client, &gallery_tags);
+        let outcome = form.ui(
+            ui,
+            cx,
+            gallery,
+            client,
+            &gallery_tags,
+            self.selected.as_ref(),
+        );
         if outcome.close {
             self.form = None;
         }

@@ -302,8 +302,12 @@ async fn measure(
 
     // Enrol every image as a subject of its own.
     let mut events: Vec<Option<EventId>> = vec![None; total];
-    let mut enrolments = stream::iter(images.iter().enumerate())
-        .map(|(i, &(_, path))| async move {
+    // Indices, not references, go through the stream: a closure over borrowed items makes a
+    // future that the compiler cannot show to be `Send` for every lifetime, so a caller could
+    // not spawn the calibration.
+    let mut enrolments = stream::iter(0..total)
+        .map(|i| async move {
+            let path = images[i].1;
             if cancel.is_cancelled() {
                 return (i, Err(CalibrationError::Cancelled));
             }
