@@ -55,6 +55,7 @@ impl Shell {
                 toasts: &mut self.toasts,
                 actions: &mut self.actions,
                 connection: ConnectionState::Ready(&self.connection),
+                local: None,
                 gallery: None,
                 opening_gallery: false,
                 data_dir: &data_dir,

@@ -21,6 +21,7 @@ use crate::credentials::KeyringStatus;
 use crate::local::{LocalService, LocalSettings};
 use crate::open_gallery::GalleryCache;
 use crate::paths::AppPaths;
+use crate::profiles::ProfileKind;
 use crate::profiles::{ProfileBook, ProfileId};
 use crate::request::{Finished, Request};
 use crate::ui::settings::{SettingsShell, Theme};
@@ -407,11 +408,19 @@ impl ConsoleApp {
                 &self.local_service,
             ),
         );
+        let local = self
+            .book
+            .profiles()
+            .iter()
+            .find(|profile| profile.kind == ProfileKind::Local)
+            .and_then(|profile| self.connections.get(&profile.profile_id))
+            .and_then(|request| request.data());
         let mut cx = PaneContext {
             outbox: &mut self.outbox,
             toasts: &mut self.toasts,
             actions: &mut self.actions,
             connection,
+            local,
             gallery: self
                 .gallery
                 .as_ref()

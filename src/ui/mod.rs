@@ -154,6 +154,10 @@ pub struct PaneContext<'a> {
     pub toasts: &'a mut Toasts,
     pub actions: &'a mut Vec<ShellAction>,
     pub connection: ConnectionState<'a>,
+    /// The Local profile's client when the console runs a Local service and it is ready,
+    /// whichever profile is active: work that should not cost a cloud tenant calls (the
+    /// threshold calibration) runs there by default.
+    pub local: Option<&'a Connection>,
     /// The gallery opened in Galleries, with its API key and its tags.
     pub gallery: Option<&'a GalleryCache>,
     /// Set while the shell is opening a gallery.

@@ -133,6 +133,8 @@ pub struct PaneShell<P> {
     pub toasts: Toasts,
     pub actions: Vec<ShellAction>,
     pub connection: Connection,
+    /// The Local profile's client, when the test gives the pane one beside `connection`.
+    pub local: Option<Connection>,
     /// The open gallery with its tags, as the shell keeps it.
     pub gallery: GalleryCache,
     /// What the pane asked of the shell beyond gallery changes (an image to enrol), for the
@@ -155,6 +157,7 @@ impl<P: Pane> PaneShell<P> {
             toasts: Toasts::default(),
             actions: Vec::new(),
             connection,
+            local: None,
             gallery: GalleryCache::new(gallery),
             asked: Vec::new(),
         }
@@ -170,6 +173,7 @@ impl<P: Pane> PaneShell<P> {
                 toasts: &mut self.toasts,
                 actions: &mut self.actions,
                 connection: ConnectionState::Ready(&self.connection),
+                local: self.local.as_ref(),
                 gallery: Some(&self.gallery),
                 opening_gallery: false,
                 data_dir: &data_dir,

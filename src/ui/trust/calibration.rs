@@ -5,8 +5,9 @@
 //! bound. The threshold can be applied as the console's search threshold for the open gallery,
 //! and the figures exported as CSV and the rates plot as PNG (`plot_png.rs`).
 //!
-//! The Local profile runs it at once; any other profile is asked first, with the number of
-//! calls it makes (cloud calls are billed).
+//! It runs on the Local service by default, whichever profile is active, so a cloud tenant is
+//! sent nothing; through any other profile (no Local service running, or chosen) it asks first,
+//! with the number of calls it makes (cloud calls are billed).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use necid::calibration::{
 
 use super::plot_png;
 use crate::backend::{Command, FileCommand};
+use crate::connection::Connection;
 use crate::error::UiError;
 use crate::profiles::ProfileKind;
 use crate::request::{Finished, Request};
@@ -54,6 +56,11 @@ pub(super) struct CalibrationView {
     target_far: String,
     export_path: String,
     export: Request<()>,
+    /// Off a Local profile: run through the active profile (asked first, its calls counted)
+    /// instead of the Local service.
+    through_active_profile: bool,
+    /// Which service the last calibration ran on, for the figures' caption.
+    ran_on: Option<String>,
 }
 
 impl Default for CalibrationView {
@@ -69,6 +76,8 @@ impl Default for CalibrationView {
             target_far: "0.1".to_owned(),
             export_path: String::new(),
             export: Request::new(),
+            through_active_profile: false,
+            ran_on: None,
         }
     }
 }
@@ -90,14 +99,16 @@ impl CalibrationView {
         }
         if let Some(Finished::Succeeded(folder)) = self.read.poll() {
             let folder = folder.clone();
-            let local = matches!(
-                cx.connection,
-                ConnectionState::Ready(c) if c.profile.kind == ProfileKind::Local
-            );
-            if local {
-                self.start(cx, folder);
-            } else {
-                self.confirm.ask(folder);
+            match (cx.connection, cx.local) {
+                (ConnectionState::Ready(active), _)
+                    if active.profile.kind == ProfileKind::Local =>
+                {
+                    self.start(cx, folder, active.clone());
+                }
+                (_, Some(local)) if !self.through_active_profile => {
+                    self.start(cx, folder, local.clone());
+                }
+                _ => self.confirm.ask(folder),
             }
         }
         self.run.poll();
@@ -129,11 +140,9 @@ impl CalibrationView {
         );
     }
 
-    fn start(&mut self, cx: &mut PaneContext<'_>, folder: LabelledFolder) {
-        let ConnectionState::Ready(connection) = cx.connection else {
-            return;
-        };
-        let client = connection.client.clone();
+    fn start(&mut self, cx: &mut PaneContext<'_>, folder: LabelledFolder, on: Connection) {
+        self.ran_on = Some(on.profile.name.clone());
+        let client = on.client.clone();
         self.cancel = CancelFlag::default();
         let options = CalibrationOptions {
             cancel: self.cancel.clone(),
@@ -189,6 +198,26 @@ impl CalibrationView {
                 self.cancel.cancel();
             }
         });
+        let off_local = matches!(
+            cx.connection,
+            ConnectionState::Ready(active) if active.profile.kind != ProfileKind::Local
+        );
+        if off_local && let Some(local) = cx.local {
+            ui.checkbox(
+                &mut self.through_active_profile,
+                "Run through this profile instead of the Local service",
+            )
+            .on_hover_text(format!(
+                "By default the scratch gallery lives on the Local service (\"{}\"), so the \
+                 active profile's back end is sent nothing.",
+                local.profile.name
+            ));
+        }
+        if let Some(on) = &self.ran_on
+            && (self.run.is_pending() || self.run.data().is_some())
+        {
+            ui.weak(format!("Calibrated on \"{on}\"."));
+        }
         for error in [self.pick.error(), self.read.error(), self.run.error()]
             .into_iter()
             .flatten()
@@ -221,8 +250,10 @@ impl CalibrationView {
                 "Run the calibration",
             )
         });
-        if let Some(folder) = confirmed {
-            self.start(cx, folder);
+        if let Some(folder) = confirmed
+            && let ConnectionState::Ready(active) = cx.connection
+        {
+            self.start(cx, folder, active.clone());
         }
     }
 

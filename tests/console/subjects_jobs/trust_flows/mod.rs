@@ -1,7 +1,8 @@
 //! The Trust pane against a real local service: a calibration over a small labelled folder
 //! (asked first, since the test's profile is not the Local one; plotted, exported, applied), and
 //! the audit's review queue, whose "different people" decision holds after a restart. Part of
-//! `tests/subjects_jobs.rs`, whose helpers it uses.
+//! `tests/console/subjects_jobs.rs`, whose helpers it uses. Off the Local profile, a calibration
+//! runs on the Local service and sends the active profile nothing.
 
 use std::path::Path;
 use std::time::Duration;
@@ -84,6 +85,57 @@ fn labelled_folder(dir: &Path) {
                 .expect("copy a photo");
         }
     }
+}
+
+#[test]
+fn off_the_local_profile_a_calibration_runs_on_the_local_service_and_sends_the_profile_nothing() {
+    let setup = setup(&[]);
+    let folder = tempfile::tempdir().expect("temp dir");
+    labelled_folder(folder.path());
+    // The active profile's back end answers like the NEC API and counts what it is sent.
+    let cloud = necid_testkit::FaultServer::start(necid_testkit::FaultMode::Ok);
+    let mut active = setup.service.connection(false);
+    active.profile.name = "NEC ID cloud".to_owned();
+    active.client = necid::Client::builder()
+        .base_url(cloud.base_url())
+        .credentials(necid::Credentials::new("AKIDEXAMPLE", "not-a-real-secret"))
+        .build()
+        .expect("a client");
+    let mut local = setup.service.connection(true);
+    local.profile.kind = necid_console::profiles::ProfileKind::Local;
+    local.profile.name = "Local".to_owned();
+    let mut shell = PaneShell::new(
+        TrustPane::default(),
+        &setup.runtime,
+        setup.paths.clone(),
+        active,
+        setup.service.gallery.clone(),
+    );
+    shell.local = Some(local);
+    let mut harness = Harness::builder()
+        .with_size([1000.0, 900.0])
+        .build_ui_state(|ui, shell: &mut PaneShell<TrustPane>| shell.ui(ui), shell);
+    harness.step();
+    assert!(shows_text(
+        &harness,
+        "Run through this profile instead of the Local service"
+    ));
+    type_into(
+        &mut harness,
+        "one sub-folder of images per person",
+        &folder.path().display().to_string(),
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Calibrate")
+        .click();
+    wait_shows(&mut harness, "At 7000: false accepts", WAIT);
+    assert!(!shows_text(&harness, "API calls"), "nothing was asked");
+    assert!(shows_text(&harness, "Calibrated on \"Local\"."));
+    assert_eq!(
+        cloud.request_count(),
+        0,
+        "the active profile was sent nothing"
+    );
 }
 
 #[test]
