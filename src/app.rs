@@ -249,6 +249,16 @@ impl ConsoleApp {
         self.gallery.as_ref().map(|(_, gallery)| gallery.opened())
     }
 
+    /// The names the console gives the open gallery's subjects.
+    pub fn subject_names(&self) -> Option<&crate::subject_names::SubjectNames> {
+        self.gallery.as_ref().map(|(_, gallery)| gallery.names())
+    }
+
+    /// The Subjects pane (what it shows, in which order).
+    pub fn subjects_pane(&self) -> &ui::subjects::SubjectsPane {
+        &self.panes.subjects
+    }
+
     /// The messages shown as toasts so far, oldest first (the last 100).
     pub fn notifications(&self) -> impl Iterator<Item = &crate::widgets::Notification> {
         self.toasts.history()
@@ -334,7 +344,13 @@ impl ConsoleApp {
                 if let Some(opened_on) = self.opening_on.take()
                     && Some(opened_on.generation) == current
                 {
-                    self.gallery = Some((opened_on, GalleryCache::new(opened.clone())));
+                    let names_file = crate::subject_names::SubjectNames::file(
+                        &self.backend.paths().data_dir,
+                        &opened_on.profile_id,
+                        &opened.gallery_id,
+                    );
+                    let cache = GalleryCache::new(opened.clone()).keeping_names_in(names_file);
+                    self.gallery = Some((opened_on, cache));
                 }
             }
             Some(Finished::Failed(error)) => {

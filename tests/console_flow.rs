@@ -8,6 +8,7 @@
 //! Needs the models (scripts/fetch-models) and a session keyring:
 //! `keyctl session - cargo test --test console_flow`.
 
+mod admin_day;
 mod common;
 
 use egui::accesskit::Role;

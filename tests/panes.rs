@@ -286,7 +286,10 @@ fn a_failed_subjects_reload_keeps_the_rows_beside_the_error() {
         .get_by_role_and_label(Role::Button, "Subjects")
         .click();
     common::wait_until(&mut harness, "the subjects", |h| {
-        common::shows(h, "3 rows of 3 loaded; 3 subjects shown")
+        common::shows(
+            h,
+            "3 subjects with 3 faces; 3 of 3 event rows loaded; 3 subjects shown",
+        )
     });
 
     tenant.set_failing(true);
@@ -296,7 +299,10 @@ fn a_failed_subjects_reload_keeps_the_rows_beside_the_error() {
     common::wait_until(&mut harness, "the failed reload", |h| {
         h.query_by_label("Retry").is_some()
     });
-    common::assert_shows(&harness, "3 rows of 3 loaded; 3 subjects shown");
+    common::assert_shows(
+        &harness,
+        "3 subjects with 3 faces; 3 of 3 event rows loaded; 3 subjects shown",
+    );
     common::assert_shows(&harness, "subject-2");
     assert!(!common::shows(&harness, "Loading…"));
 
@@ -306,7 +312,10 @@ fn a_failed_subjects_reload_keeps_the_rows_beside_the_error() {
     common::wait_until(&mut harness, "the reload", |h| {
         h.query_by_label("Retry").is_none() && !h.state().activity().is_empty()
     });
-    common::assert_shows(&harness, "3 rows of 3 loaded; 3 subjects shown");
+    common::assert_shows(
+        &harness,
+        "3 subjects with 3 faces; 3 of 3 event rows loaded; 3 subjects shown",
+    );
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }

@@ -75,6 +75,10 @@ impl ConsoleApp {
                         self.gallery = None;
                     }
                 }
+                ShellAction::ShowSubject(subject_id) => {
+                    self.remembered.pane = crate::ui::PaneId::Subjects;
+                    self.panes.subjects.select(subject_id);
+                }
                 ShellAction::GalleryChanged(change) => {
                     if let Some((_, gallery)) = &mut self.gallery {
                         gallery.invalidate(&change);

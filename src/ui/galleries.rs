@@ -67,6 +67,9 @@ pub struct GalleriesPane {
     update: Request<necid::UpdatedGallery>,
     delete: Request<()>,
     confirm_delete: ConfirmSlot<GallerySummary>,
+    /// The open gallery and its version when the list was asked for: a change made since in
+    /// any pane (an enrolment, a bulk job) lists the galleries again, so counts stay current.
+    listed_at: Option<(GalleryId, u64)>,
 }
 
 impl Pane for GalleriesPane {
@@ -90,7 +93,10 @@ impl Pane for GalleriesPane {
             self.listed_for = Some(connection.generation);
         }
         self.poll(cx, &connection);
-        if self.list.is_not_requested() {
+        let open_version = cx.gallery.map(|g| (g.gallery_id.clone(), g.version()));
+        if self.list.is_not_requested()
+            || (open_version.is_some() && open_version != self.listed_at && !self.list.is_pending())
+        {
             self.refresh(cx, &connection);
         }
         ui.horizontal(|ui| {
@@ -145,6 +151,7 @@ impl GalleriesPane {
     }
 
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        self.listed_at = cx.gallery.map(|g| (g.gallery_id.clone(), g.version()));
         let client = connection.client.clone();
         self.list
             .read(cx.outbox, "listing the galleries", move |_| async move {
@@ -223,7 +230,7 @@ impl GalleriesPane {
             .column(Column::exact(190.0))
             .column(Column::remainder().at_least(40.0))
             .header(row_height, |mut header| {
-                for title in ["Name", "Description", "Subjects / size", ""] {
+                for title in ["Name", "Description", "Faces / slots", ""] {
                     header.col(|ui| {
                         ui.strong(title);
                     });

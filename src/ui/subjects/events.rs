@@ -8,7 +8,7 @@ use necid::{EventId, EventStatus, SubjectEvents, SubjectId, SubjectRow, TagName}
 
 use super::Confirmation;
 use super::enrol::EnrolTarget;
-use super::list::SubjectIndex;
+use super::list::{SubjectGroup, SubjectIndex};
 use crate::backend::{Command, FileCommand, OpenedGallery};
 use crate::request::{Finished, Request};
 use crate::ui::PaneContext;
@@ -77,6 +77,22 @@ impl EventsView {
                 }
             }
         }
+    }
+
+    /// The tags this console put on a subject's active events (the API does not return them).
+    pub(super) fn subject_tags(&self, group: &SubjectGroup) -> Vec<TagName> {
+        if self.known.is_empty() {
+            return Vec::new();
+        }
+        let mut tags = BTreeSet::new();
+        for row in &group.events {
+            if row.status == EventStatus::Active
+                && let Some(known) = self.known.get(&row.event_id)
+            {
+                tags.extend(known.tags.iter().cloned());
+            }
+        }
+        tags.into_iter().collect()
     }
 
     pub(super) fn poll(&mut self, ctx: &egui::Context) {

@@ -11,6 +11,7 @@
 mod enrol;
 mod events;
 mod list;
+mod names_csv;
 
 use egui::{RichText, Ui};
 use necid::{EventId, GalleryId, SubjectId, SubjectPage};
@@ -50,6 +51,9 @@ pub struct SubjectsPane {
     confirm: ConfirmSlot<Confirmation>,
     change: Request<()>,
     change_label: String,
+    /// The name being edited, and whose.
+    name_edit: Option<(SubjectId, String)>,
+    names_csv: names_csv::NamesCsv,
 }
 
 impl Pane for SubjectsPane {
@@ -96,11 +100,20 @@ impl Pane for SubjectsPane {
         ui.horizontal(|ui| {
             ui.label(format!("Gallery “{}”", gallery.name));
             ui.separator();
+            ui.add(
+                egui::TextEdit::singleline(&mut self.list.filter)
+                    .hint_text("Filter: name, id or tag")
+                    .desired_width(160.0),
+            )
+            .labelled_by(ui.label("Filter").id);
             self.list.options_ui(ui);
-            ui.separator();
+        });
+        ui.horizontal(|ui| {
             if let Some(source) = self.input.ui(ui, cx.outbox, "subjects", "Pick image…") {
                 self.open_form(cx, &gallery, &client, source);
             }
+            ui.separator();
+            self.names_csv.ui(ui, cx, &gallery.name);
         });
         self.input.error_ui(ui);
         // The form and the selected subject get a column of their own, so the list keeps its
@@ -128,7 +141,14 @@ impl Pane for SubjectsPane {
                     });
             });
         self.list.status_ui(ui, cx, &gallery);
-        self.list.table_ui(ui, &mut self.selected);
+        let tags_of = |group: &SubjectGroup| self.events.subject_tags(group);
+        self.list.update_shown(
+            cx.names(),
+            cx.gallery.map_or(0, |g| g.names_version()),
+            &tags_of,
+        );
+        self.list
+            .table_ui(ui, &mut self.selected, cx.names(), &tags_of);
         self.confirm_ui(ui, cx, &gallery);
     }
 }
@@ -137,6 +157,21 @@ impl SubjectsPane {
     /// Rows loaded so far (DELETED ones included).
     pub fn loaded_rows(&self) -> u64 {
         self.list.index().rows()
+    }
+
+    /// The subjects shown (filtered and sorted), in their order on screen.
+    pub fn shown_subjects(&self) -> Vec<SubjectId> {
+        self.list.shown().map(|g| g.subject_id.clone()).collect()
+    }
+
+    /// The subject selected in the list.
+    pub fn selected(&self) -> Option<&SubjectId> {
+        self.selected.as_ref()
+    }
+
+    /// Selects a subject (a search candidate's link): its events show beside the list.
+    pub fn select(&mut self, subject_id: SubjectId) {
+        self.selected = Some(subject_id);
     }
 
     /// True until every page of the listing has arrived.
@@ -167,6 +202,7 @@ impl SubjectsPane {
 
     fn poll_answers(&mut self, cx: &mut PaneContext<'_>, ctx: &egui::Context) {
         self.events.poll(ctx);
+        self.names_csv.poll(cx);
         match self.change.poll() {
             Some(Finished::Succeeded(())) => {
                 cx.toasts.info(self.change_label.clone());
@@ -205,6 +241,9 @@ impl SubjectsPane {
                 quality: enrolment.attributes.face_quality_score,
             };
             let (event_id, subject_id) = (enrolment.event_id.clone(), enrolment.id.clone());
+            if matches!(form.target, Some(EnrolTarget::NewSubject) | None) {
+                cx.name_enrolled_subject(&subject_id, &form.source.name());
+            }
             self.events.enrolled(&event_id, known);
             self.selected = Some(subject_id);
             cx.gallery_changed(GalleryChange::Subjects);
@@ -271,6 +310,7 @@ impl SubjectsPane {
         let Some(subject_id) = self.selected.clone() else {
             return;
         };
+        self.name_ui(ui, cx, &subject_id);
         let form_ready = self.form.as_ref().is_some_and(enrol::EnrolForm::is_ready);
         let confirmation = self.events.ui(
             ui,
@@ -284,6 +324,45 @@ impl SubjectsPane {
         );
         if let Some(confirmation) = confirmation {
             self.confirm.ask(confirmation);
+        }
+    }
+
+    /// The selected subject's name, editable: Enter or Save keeps it.
+    fn name_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, subject_id: &SubjectId) {
+        let current = cx.subject_name(subject_id).unwrap_or("").to_owned();
+        if self
+            .name_edit
+            .as_ref()
+            .is_none_or(|(id, _)| id != subject_id)
+        {
+            self.name_edit = Some((subject_id.clone(), current.clone()));
+        }
+        let Some((_, edited)) = &mut self.name_edit else {
+            return;
+        };
+        let mut save = false;
+        ui.horizontal(|ui| {
+            let label = ui.label("Subject name");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(edited)
+                        .hint_text("a name for this person")
+                        .desired_width(200.0),
+                )
+                .labelled_by(label.id);
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let changed = edited.trim() != current;
+            if ui
+                .add_enabled(changed, egui::Button::new("Save name"))
+                .clicked()
+                || (entered && changed)
+            {
+                save = true;
+            }
+        });
+        if save {
+            let name = edited.trim().to_owned();
+            cx.name_subjects(vec![(subject_id.clone(), name)]);
         }
     }
 
