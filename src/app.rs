@@ -42,6 +42,17 @@ pub struct Remembered {
     pub theme: Theme,
     /// The Local service's models folder when Settings overrides the default (not secret).
     pub models_dir: Option<std::path::PathBuf>,
+    /// The gallery each profile had open, opened again on start and on switching back.
+    pub open_galleries: Vec<RememberedGallery>,
+}
+
+/// A profile's open gallery, as remembered (ids and a name: nothing secret; its API key stays
+/// in the keyring).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedGallery {
+    pub profile_id: ProfileId,
+    pub gallery_id: necid::GalleryId,
+    pub name: String,
 }
 
 /// One of each pane.
@@ -124,6 +135,9 @@ pub struct ConsoleApp {
     /// The models folder used when Settings does not override it.
     default_models_dir: Option<std::path::PathBuf>,
     local_service: Request<LocalService>,
+    /// The profile and client whose remembered gallery was last opened again (or found
+    /// missing), so it is done once each time a profile becomes the active one.
+    restored_for: Option<(ProfileId, u64)>,
 }
 
 /// How many requests the Activity pane keeps.
@@ -166,6 +180,7 @@ impl ConsoleApp {
             local: None,
             default_models_dir: None,
             local_service: Request::new(),
+            restored_for: None,
         };
         let active_known = app
             .remembered
@@ -350,10 +365,19 @@ impl ConsoleApp {
                         &opened.gallery_id,
                     );
                     let cache = GalleryCache::new(opened.clone()).keeping_names_in(names_file);
+                    let opened = opened.clone();
+                    self.remember_gallery(&opened_on.profile_id, &opened);
                     self.gallery = Some((opened_on, cache));
                 }
             }
             Some(Finished::Failed(error)) => {
+                // A remembered gallery that cannot be opened is not tried again.
+                if let Some(opened_on) = &self.opening_on {
+                    let profile_id = opened_on.profile_id.clone();
+                    self.remembered
+                        .open_galleries
+                        .retain(|g| g.profile_id != profile_id);
+                }
                 self.opening_on = None;
                 let error = match self.opening_name.take() {
                     Some(name) => error.clone().during(format!("Opening gallery “{name}”")),
@@ -364,6 +388,7 @@ impl ConsoleApp {
             None => {}
         }
         self.follow_profile();
+        self.restore_gallery();
         if let Some(local) = &mut self.local {
             let wanted = self
                 .remembered

@@ -164,14 +164,25 @@ impl GalleriesPane {
         let mut refresh = false;
         match self.create.poll() {
             Some(Finished::Succeeded(created)) => {
-                cx.toasts.info(format!(
-                    "Gallery “{}” created; its API key is in the OS keyring.",
-                    created.name
-                ));
-                cx.actions.push(ShellAction::OpenGallery(
-                    created.id.clone(),
-                    created.name.clone(),
-                ));
+                // With no gallery open the new one opens; another open one stays open (the
+                // panes' work is on it) and the new one is selected with its Open button.
+                match cx.gallery {
+                    None => {
+                        cx.toasts.info(format!(
+                            "Gallery “{}” created and opened; its API key is in the OS keyring.",
+                            created.name
+                        ));
+                        cx.actions.push(ShellAction::OpenGallery(
+                            created.id.clone(),
+                            created.name.clone(),
+                        ));
+                    }
+                    Some(open) => cx.toasts.info(format!(
+                        "Gallery “{}” created; its API key is in the OS keyring. “{}” stays \
+                         open: Open gallery switches to the new one.",
+                        created.name, open.name
+                    )),
+                }
                 self.selected = Some(created.id.clone());
                 self.form = None;
                 refresh = true;

@@ -20,6 +20,8 @@ fn open_pane(harness: &mut Harness<'_, ConsoleApp>, pane: &str) {
 }
 
 fn click(harness: &mut Harness<'_, ConsoleApp>, label: &str) {
+    let count = harness.query_all_by_label(label).count();
+    assert_eq!(count, 1, "one widget labelled “{label}”");
     harness.get_by_label(label).click();
     harness.step();
 }
@@ -63,6 +65,54 @@ fn shown_names(harness: &Harness<'_, ConsoleApp>) -> Vec<String> {
         .iter()
         .map(|id| names.get(id).unwrap_or("").to_owned())
         .collect()
+}
+
+/// Checks the snapshot `name`, covering only the text that differs between runs (ids, times,
+/// folders) where it is drawn: the tables' columns have fixed widths, so nothing moves with
+/// it, and what is beside it stays checked. Activity's log grows with every poll of the job:
+/// there every row's text is covered.
+fn snapshot_masking_cells(
+    harness: &mut Harness<'_, ConsoleApp>,
+    name: &str,
+    pane: necid_console::ui::PaneId,
+) {
+    common::settle(harness);
+    let whole_log = pane == necid_console::ui::PaneId::Activity;
+    let varies = |text: &str| common::varies_between_runs(text) || common::varies_in_its_cell(text);
+    // Activity: everything below the log's column titles, and the count above them.
+    let log_top = if whole_log {
+        harness
+            .query_all_by_label("Latency")
+            .next()
+            .map_or(f32::INFINITY, |n| n.rect().bottom())
+    } else {
+        f32::INFINITY
+    };
+    let mut covered: Vec<egui::Rect> = harness
+        .query_all_by(|node| {
+            node.value().is_some_and(|v| varies(&v))
+                || node
+                    .label()
+                    .is_some_and(|l| varies(&l) || (whole_log && l.ends_with("requests")))
+        })
+        .map(|node| node.rect())
+        .collect();
+    if log_top.is_finite() {
+        let window = harness.ctx.content_rect();
+        let left = harness.get_by_label("Time").rect().left();
+        covered.push(egui::Rect::from_min_max(
+            egui::pos2(left, log_top + 1.0),
+            window.max,
+        ));
+    }
+    for rect in covered {
+        harness.mask(rect);
+    }
+    let allowed = if whole_log { 20_000 } else { 600 };
+    harness.snapshot_options(
+        name,
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(allowed),
+    );
 }
 
 /// Copies a test photo under a person's file name.
@@ -217,6 +267,43 @@ fn people_are_named_renamed_filtered_sorted_and_bulk_identities_become_names() {
         common::shows_part(h, "6 / 1000")
     });
 
+    // Every pane at the default window size and at a small one: no header wraps, no action
+    // hides (the subject's events keep Update and Unregister on screen).
+    open_pane(&mut harness, "Subjects");
+    click(&mut harness, "Name");
+    common::wait_secs(&mut harness, 10, "sorted by name", |h| {
+        shown_names(h).first().map(String::as_str) == Some("Amy Farrah Fowler")
+    });
+    harness.get_by_label("Howard Wolowitz").click();
+    harness.step();
+    for (width, height) in [(1200.0, 780.0), (1024.0, 700.0)] {
+        harness.set_size(egui::vec2(width, height));
+        harness.step();
+        harness.step();
+        for pane in necid_console::ui::PaneId::ALL {
+            open_pane(&mut harness, pane.label());
+            common::wait_secs(&mut harness, 30, "the pane to load", |h| {
+                pane != necid_console::ui::PaneId::Subjects
+                    || (h.query_by_label("Unregister…").is_some()
+                        && !h.state().subjects_pane().is_loading())
+            });
+            let name = format!("admin_day_{}_{width}", pane.label().to_lowercase());
+            snapshot_masking_cells(&mut harness, &name, pane);
+            if pane == necid_console::ui::PaneId::Subjects {
+                let window = harness.ctx.content_rect();
+                for action in ["Update with image…", "Unregister…", "Unregister subject…"] {
+                    let rect = harness.get_by_label(action).rect();
+                    assert!(
+                        window.contains_rect(rect),
+                        "“{action}” is on screen at {width}×{height}: {rect:?} in {window:?}"
+                    );
+                }
+            }
+        }
+    }
+    harness.set_size(egui::vec2(1200.0, 800.0));
+    harness.step();
+
     // The names are kept for this profile and gallery: a new console reads them back.
     common::wait_secs(&mut harness, 10, "the names to be written", |h| {
         h.state().in_flight().is_empty()
@@ -238,6 +325,63 @@ fn people_are_named_renamed_filtered_sorted_and_bulk_identities_become_names() {
     let kept = necid_console::subject_names::SubjectNames::load(&file).expect("the names file");
     assert_eq!(kept.get(&penny), Some("Penny Hofstadter"));
     assert_eq!(kept.len(), 6);
+
+    // A restart opens the gallery this profile had open, with its names.
+    let mut storage = common::MemoryStorage::default();
+    eframe::set_value(&mut storage, eframe::APP_KEY, harness.state().remembered());
+    drop(harness);
+    let app = ConsoleApp::new(paths.clone(), runtime.handle().clone(), Some(&storage))
+        .with_local_service(common::models_dir());
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.shell_ui(ui), app);
+    common::wait_for_local_service(&mut harness);
+    common::wait_secs(&mut harness, 30, "the remembered gallery, opened", |h| {
+        h.state()
+            .open_gallery()
+            .is_some_and(|g| g.gallery_id == gallery_id)
+    });
+    open_pane(&mut harness, "Subjects");
+    common::wait_secs(&mut harness, 30, "the names, read back", |h| {
+        shown_names(h).iter().any(|n| n == "Penny Hofstadter")
+    });
+
+    // A new gallery does not take the open one's place; deleting the open one says so.
+    open_pane(&mut harness, "Galleries");
+    click(&mut harness, "New gallery");
+    common::type_into(&mut harness, "Gallery name", "Back office");
+    click(&mut harness, "Create gallery");
+    common::wait_secs(&mut harness, 30, "the second gallery", |h| {
+        h.query_by_role_and_label(Role::Button, "Back office")
+            .is_some()
+    });
+    assert_eq!(
+        harness.state().open_gallery().map(|g| g.name.as_str()),
+        Some("Front desk"),
+        "the open gallery stays open"
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Front desk")
+        .click();
+    harness.step();
+    // The selected gallery's line is drawn above the list: one more frame moves it.
+    harness.step();
+    click(&mut harness, "Delete gallery…");
+    common::wait_secs(&mut harness, 10, "the confirmation", |h| {
+        h.query_by_label("Delete gallery").is_some()
+    });
+    click(&mut harness, "Delete gallery");
+    common::wait_secs(&mut harness, 30, "no gallery open", |h| {
+        h.state().open_gallery().is_none()
+    });
+    assert!(
+        harness
+            .state()
+            .notifications()
+            .any(|n| n.text.contains("no gallery is open now")),
+        "the console says the open gallery went"
+    );
+    assert!(harness.state().remembered().open_galleries.is_empty());
     drop(harness);
     necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
 }

@@ -12,6 +12,8 @@ mod enrol;
 mod events;
 mod list;
 mod names_csv;
+mod table;
+mod thumbs;
 
 use egui::{RichText, Ui};
 use necid::{EventId, GalleryId, SubjectId, SubjectPage};
@@ -54,6 +56,7 @@ pub struct SubjectsPane {
     /// The name being edited, and whose.
     name_edit: Option<(SubjectId, String)>,
     names_csv: names_csv::NamesCsv,
+    thumbs: thumbs::ListThumbnails,
 }
 
 impl Pane for SubjectsPane {
@@ -122,6 +125,8 @@ impl Pane for SubjectsPane {
             .resizable(true)
             .default_size(460.0)
             .min_size(320.0)
+            // The list keeps at least half of a small window.
+            .max_size((ui.available_width() * 0.5).max(320.0))
             .show(ui, |ui| {
                 egui::ScrollArea::both()
                     .id_salt("subjects_details_scroll")
@@ -147,8 +152,16 @@ impl Pane for SubjectsPane {
             cx.gallery.map_or(0, |g| g.names_version()),
             &tags_of,
         );
-        self.list
-            .table_ui(ui, &mut self.selected, cx.names(), &tags_of);
+        let thumbs = &mut self.thumbs;
+        let outbox = &mut *cx.outbox;
+        let mut thumbnail_of = |group: &SubjectGroup| thumbs.of(outbox, group);
+        self.list.table_ui(
+            ui,
+            &mut self.selected,
+            cx.gallery.map(|g| g.names()),
+            &tags_of,
+            &mut thumbnail_of,
+        );
         self.confirm_ui(ui, cx, &gallery);
     }
 }
@@ -162,6 +175,11 @@ impl SubjectsPane {
     /// The subjects shown (filtered and sorted), in their order on screen.
     pub fn shown_subjects(&self) -> Vec<SubjectId> {
         self.list.shown().map(|g| g.subject_id.clone()).collect()
+    }
+
+    /// Shows only the subjects whose name, id or tag holds `text` (as the filter box does).
+    pub fn set_filter(&mut self, text: &str) {
+        self.list.filter = text.to_owned();
     }
 
     /// The subject selected in the list.
@@ -203,6 +221,7 @@ impl SubjectsPane {
     fn poll_answers(&mut self, cx: &mut PaneContext<'_>, ctx: &egui::Context) {
         self.events.poll(ctx);
         self.names_csv.poll(cx);
+        self.thumbs.poll(cx, ctx);
         match self.change.poll() {
             Some(Finished::Succeeded(())) => {
                 cx.toasts.info(self.change_label.clone());

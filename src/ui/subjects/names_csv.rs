@@ -71,20 +71,17 @@ impl NamesCsv {
                 })
             });
         }
-        let label = ui.label("Import names from");
-        let field = ui
-            .add(
-                egui::TextEdit::singleline(&mut self.import_path)
-                    .desired_width(180.0)
-                    .hint_text("/path/to/names.csv"),
-            )
-            .labelled_by(label.id);
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut self.import_path)
+                .desired_width(150.0)
+                .hint_text("names CSV to import"),
+        );
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let path = self.import_path.trim().to_owned();
         if (ui
             .add_enabled(
                 !path.is_empty() && !self.import.is_pending(),
-                egui::Button::new("Import"),
+                egui::Button::new("Import names"),
             )
             .clicked()
             || (entered && !path.is_empty()))
