@@ -61,6 +61,8 @@ fn main() {
     );
     let ctx = egui::Context::default();
     let mut time = 0.0_f64;
+    // The names drawn in the latest frame, to check that the table did scroll to the end.
+    let mut drawn_names: Vec<String> = Vec::new();
     let mut frame = |shell: &mut common_jobs::PaneShell<SubjectsPane>, events: Vec<Event>| {
         time += 1.0 / 60.0;
         let input = RawInput {
@@ -72,8 +74,21 @@ fn main() {
         };
         let started = Instant::now();
         let output = ctx.run_ui(input, |ui| shell.ui(ui));
+        let layout = started.elapsed();
+        // Not timed: what the frame shows.
+        drawn_names = output
+            .shapes
+            .iter()
+            .filter_map(|clipped| match &clipped.shape {
+                egui::Shape::Text(text) if text.galley.text().starts_with("Person ") => {
+                    Some(text.galley.text().to_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        let started = Instant::now();
         let _meshes = ctx.tessellate(output.shapes, output.pixels_per_point);
-        let elapsed = started.elapsed();
+        let elapsed = layout + started.elapsed();
         // No painter uploads textures here; say so, as a painter would by applying them.
         let mut textures = output.textures_delta;
         textures.clear();
@@ -123,8 +138,9 @@ fn main() {
     );
 
     // Scrolling: the pointer over the table, the wheel turning until the bottom is reached.
-    let pointer = Pos2::new(SCREEN.x / 2.0, SCREEN.y * 0.6);
-    let row_points = 20.0;
+    // Over the list, left of the selected subject's column.
+    let pointer = Pos2::new(SCREEN.x / 4.0, SCREEN.y * 0.6);
+    let row_points = 26.0;
     let frames = ((ROWS as f32 * row_points) / WHEEL_POINTS).ceil() as usize + 120;
     let mut scroll_frames = Vec::with_capacity(frames);
     for _ in 0..10 {
@@ -145,6 +161,19 @@ fn main() {
             ],
         ));
     }
+
+    // The list keeps the service's order (oldest first): the last subject is the last row.
+    let last = format!("Person {:06}", ROWS - 1);
+    println!(
+        "the last frame drew {} names, from “{}” to “{}”",
+        drawn_names.len(),
+        drawn_names.first().map_or("", String::as_str),
+        drawn_names.last().map_or("", String::as_str),
+    );
+    assert!(
+        drawn_names.contains(&last),
+        "the table scrolled to its last row ({last})"
+    );
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);

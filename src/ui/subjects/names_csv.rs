@@ -52,16 +52,16 @@ impl NamesCsv {
 
     /// "Export names…" and the import field, on the current line.
     pub(super) fn ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, gallery_name: &str) {
-        let names = cx.names().cloned().unwrap_or_default();
+        let has_names = cx.names().is_some_and(|names| !names.is_empty());
         if ui
             .add_enabled(
-                !names.is_empty() && !self.export.is_pending(),
+                has_names && !self.export.is_pending(),
                 egui::Button::new("Export names…"),
             )
             .on_hover_text("Save the subjects' names as CSV (subjectId,name)")
             .clicked()
         {
-            let text = names.to_csv();
+            let text = cx.names().map(SubjectNames::to_csv).unwrap_or_default();
             let suggested_name = format!("{gallery_name}-names.csv");
             self.export.send(cx.outbox, |reply| {
                 Command::Files(FileCommand::ExportCsv {
