@@ -126,7 +126,7 @@ mod tests {
         assert!(thumbnails.load(&EventId::new("other")).is_none());
         let listed = thumbnails.event_ids();
         assert_eq!(listed.len(), 1);
-        assert!(listed.contains(&EventId::new("ev-1_.._x")));
+        assert!(listed.contains(&EventId::new("ev-1____x")));
     }
 
     #[test]

@@ -93,11 +93,17 @@ impl Pane for GalleriesPane {
             self.listed_for = Some(connection.generation);
         }
         self.poll(cx, &connection);
+        // A change to the open gallery lists the galleries again; opening another one does not
+        // (it was opened from this list).
         let open_version = cx.gallery.map(|g| (g.gallery_id.clone(), g.version()));
-        if self.list.is_not_requested()
-            || (open_version.is_some() && open_version != self.listed_at && !self.list.is_pending())
-        {
+        let changed = matches!(
+            (&self.listed_at, &open_version),
+            (Some((listed, at)), Some((open, now))) if listed == open && at != now
+        );
+        if self.list.is_not_requested() || (changed && !self.list.is_pending()) {
             self.refresh(cx, &connection);
+        } else if !changed {
+            self.listed_at = open_version;
         }
         ui.horizontal(|ui| {
             let pending = self.list.is_pending();
