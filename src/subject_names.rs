@@ -145,12 +145,27 @@ impl SubjectNames {
     }
 }
 
-/// A person's name made from an image's file name: the stem, its `_`, `-` and `.` as spaces,
+/// A person's name made from an image's path: the file's stem, its `_`, `-` and `.` as spaces,
 /// a trailing photo number dropped, each word capitalised (`barack_obama_2.jpg` is “Barack
-/// Obama”). A stem that is only a number stays as it is.
-pub fn name_from_file(file_name: &str) -> String {
-    let file = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+/// Obama”). A file named only by a number is named by its folder (`obama/1.jpg` is “Obama”,
+/// the one-folder-per-person layout); with no folder the number stays.
+pub fn name_from_file(path: &str) -> String {
+    let mut parts = path.rsplit(['/', '\\']);
+    let file = parts.next().unwrap_or(path);
     let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    let name = name_from_words(stem);
+    match parts.next() {
+        Some(folder)
+            if !folder.is_empty() && name.chars().all(|c| c.is_ascii_digit() || c == ' ') =>
+        {
+            name_from_words(folder)
+        }
+        _ => name,
+    }
+}
+
+/// `barack_obama_2` as “Barack Obama”.
+fn name_from_words(stem: &str) -> String {
     let mut words: Vec<&str> = stem
         .split(['_', '-', '.', ' '])
         .filter(|w| !w.is_empty())
@@ -235,6 +250,8 @@ mod tests {
         );
         assert_eq!(name_from_file("penny.jpeg"), "Penny");
         assert_eq!(name_from_file("1234.jpg"), "1234");
+        assert_eq!(name_from_file("/testdata/faces/obama/1.jpg"), "Obama");
+        assert_eq!(name_from_file("faces/john_salley/02.png"), "John Salley");
         assert_eq!(name_from_file(""), "");
     }
 

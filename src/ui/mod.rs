@@ -234,14 +234,14 @@ impl PaneContext<'_> {
         }
     }
 
-    /// Names a subject just enrolled from an image after the image's file name
-    /// (`barack_obama_2.jpg` is “Barack Obama”), unless it has a name already. The enrolment
-    /// form calls it when an enrolment succeeds.
-    pub fn name_enrolled_subject(&mut self, subject_id: &necid::SubjectId, image_file_name: &str) {
+    /// Names a subject just enrolled from an image after the image's path
+    /// (`barack_obama_2.jpg` is “Barack Obama”, `obama/1.jpg` is “Obama”), unless it has a
+    /// name already. The Subjects pane calls it when an enrolment of a new subject succeeds.
+    pub fn name_enrolled_subject(&mut self, subject_id: &necid::SubjectId, image_path: &str) {
         if self.subject_name(subject_id).is_some() {
             return;
         }
-        let name = crate::subject_names::name_from_file(image_file_name);
+        let name = crate::subject_names::name_from_file(image_path);
         if !name.is_empty() {
             self.name_subjects(vec![(subject_id.clone(), name)]);
         }

@@ -207,6 +207,10 @@ fn people_are_named_renamed_filtered_sorted_and_bulk_identities_become_names() {
         harness.state().subject_names().and_then(|n| n.get(&penny)),
         Some("Penny")
     );
+    assert!(
+        common::shows(&harness, "Penny"),
+        "the name field holds the subject's name"
+    );
     common::type_into(&mut harness, "Subject name", "Penny Hofstadter");
     harness.key_press(egui::Key::Enter);
     harness.step();

@@ -53,8 +53,8 @@ pub struct SubjectsPane {
     confirm: ConfirmSlot<Confirmation>,
     change: Request<()>,
     change_label: String,
-    /// The name being edited, and whose.
-    name_edit: Option<(SubjectId, String)>,
+    /// Whose name is being edited, the text in the field, and the name it started from.
+    name_edit: Option<(SubjectId, String, String)>,
     names_csv: names_csv::NamesCsv,
     thumbs: thumbs::ListThumbnails,
 }
@@ -261,7 +261,13 @@ impl SubjectsPane {
             };
             let (event_id, subject_id) = (enrolment.event_id.clone(), enrolment.id.clone());
             if matches!(form.target, Some(EnrolTarget::NewSubject) | None) {
-                cx.name_enrolled_subject(&subject_id, &form.source.name());
+                // The whole path: a file named by a number is named by its folder. Dropped
+                // bytes have no file name to go by.
+                let image_path = match &form.source {
+                    ImageSource::Path(path) => path.display().to_string(),
+                    ImageSource::Bytes { .. } => String::new(),
+                };
+                cx.name_enrolled_subject(&subject_id, &image_path);
             }
             self.events.enrolled(&event_id, known);
             self.selected = Some(subject_id);
@@ -349,14 +355,15 @@ impl SubjectsPane {
     /// The selected subject's name, editable: Enter or Save keeps it.
     fn name_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, subject_id: &SubjectId) {
         let current = cx.subject_name(subject_id).unwrap_or("").to_owned();
-        if self
-            .name_edit
-            .as_ref()
-            .is_none_or(|(id, _)| id != subject_id)
-        {
-            self.name_edit = Some((subject_id.clone(), current.clone()));
+        // A name that arrives or changes elsewhere (enrolment, a job, an import) shows in the
+        // field, unless the user is typing another one.
+        let follows = self.name_edit.as_ref().is_none_or(|(id, edited, base)| {
+            id != subject_id || (base != &current && edited == base)
+        });
+        if follows {
+            self.name_edit = Some((subject_id.clone(), current.clone(), current.clone()));
         }
-        let Some((_, edited)) = &mut self.name_edit else {
+        let Some((_, edited, _)) = &mut self.name_edit else {
             return;
         };
         let mut save = false;

@@ -158,11 +158,7 @@ impl SubjectList {
                         Some(SortBy::Name),
                         "The name this console gives the subject",
                     ),
-                    (
-                        "Subject ID",
-                        Some(SortBy::SubjectId),
-                        "The id the service gave",
-                    ),
+                    ("ID", Some(SortBy::SubjectId), "The id the service gave"),
                     (
                         "Events",
                         Some(SortBy::Faces),
