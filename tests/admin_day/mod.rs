@@ -108,7 +108,8 @@ fn snapshot_masking_cells(
     for rect in covered {
         harness.mask(rect);
     }
-    let allowed = if whole_log { 20_000 } else { 600 };
+    // A masked text's width (a temporary folder's name) moves the mask's edge a little.
+    let allowed = if whole_log { 20_000 } else { 2_000 };
     harness.snapshot_options(
         name,
         &egui_kittest::SnapshotOptions::new().max_failed_pixels(allowed),
