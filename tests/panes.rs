@@ -459,3 +459,36 @@ fn every_gallery_of_a_long_list_can_be_scrolled_to() {
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }
+
+/// A row of the request log is selected by a click on its text (its path), not only on the
+/// empty space beside it, and then shows its details.
+#[test]
+fn an_activity_row_is_selected_by_a_click_on_its_text() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let tenant = common::tenant::FakeTenant::start(&runtime, "Staff", 1);
+    let (mut harness, _profile) = console_on(&tenant, &paths, &runtime);
+    common::wait_until(&mut harness, "the list", |h| {
+        h.query_by_role_and_label(Role::Button, "Staff").is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Activity")
+        .click();
+    common::wait_until(&mut harness, "the logged request", |h| {
+        h.query_all_by_label("/api/galleries").next().is_some()
+    });
+    assert!(harness.query_by_label("Copy as curl").is_none());
+    harness
+        .query_all_by_label("/api/galleries")
+        .next()
+        .expect("the request's path")
+        .click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness.query_by_label("Copy as curl").is_some(),
+        "the row's details show"
+    );
+}
