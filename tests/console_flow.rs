@@ -195,6 +195,10 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
         common::shows_part(h, "Pass: score")
     });
     common::snapshot(&mut harness, "console_flow_5_face_verify");
+    // Another mode leaves no old verdict on screen.
+    click(&mut harness, "Against a second image");
+    harness.step();
+    assert!(!common::shows_part(&harness, "Pass: score"));
 
     // 6. Register a folder of photos in a bulk job and see it complete.
     let folder = bulk_folder(root.path());
