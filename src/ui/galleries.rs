@@ -29,6 +29,8 @@ struct GalleryForm {
     /// The size before editing: the size can only grow.
     min_size: u64,
     minimum_quality: f64,
+    /// The first field was given the keyboard.
+    focused: bool,
 }
 
 impl GalleryForm {
@@ -40,6 +42,7 @@ impl GalleryForm {
             size: 1000,
             min_size: 1,
             minimum_quality: 0.5,
+            focused: false,
         }
     }
 
@@ -51,6 +54,7 @@ impl GalleryForm {
             size: gallery.size,
             min_size: gallery.size,
             minimum_quality: 0.5,
+            focused: false,
         }
     }
 }
@@ -322,6 +326,8 @@ impl GalleriesPane {
             return;
         };
         let mut close = false;
+        // Enter in a text field submits the form, as the button does.
+        let mut entered = false;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.strong(if form.gallery_id.is_none() {
                 "New gallery"
@@ -333,12 +339,22 @@ impl GalleriesPane {
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
                     let label = ui.label("Gallery name");
-                    ui.add(TextEdit::singleline(&mut form.name).desired_width(320.0))
+                    let name = ui
+                        .add(TextEdit::singleline(&mut form.name).desired_width(320.0))
                         .labelled_by(label.id);
+                    // The first field takes the keyboard when the form opens.
+                    if !form.focused {
+                        form.focused = true;
+                        name.request_focus();
+                    }
+                    entered |= name.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.end_row();
                     let label = ui.label("Description");
-                    ui.add(TextEdit::singleline(&mut form.description).desired_width(320.0))
+                    let description = ui
+                        .add(TextEdit::singleline(&mut form.description).desired_width(320.0))
                         .labelled_by(label.id);
+                    entered |=
+                        description.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.end_row();
                     let label = ui.label("Size (subjects)");
                     ui.add(DragValue::new(&mut form.size).range(form.min_size..=MAX_GALLERY_SIZE))
@@ -368,7 +384,7 @@ impl GalleriesPane {
                 } else {
                     "Save gallery"
                 };
-                if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
+                if ui.add_enabled(!busy, egui::Button::new(label)).clicked() || (entered && !busy) {
                     submit(form, cx, connection, &mut self.create, &mut self.update);
                 }
                 if ui.button("Cancel").clicked() {
