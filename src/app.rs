@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use egui::Ui;
-use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, Command, OpenedGallery, Outbox};
 use crate::connection::{
@@ -23,37 +22,18 @@ use crate::open_gallery::GalleryCache;
 use crate::paths::AppPaths;
 use crate::profiles::{ProfileBook, ProfileId};
 use crate::request::{Finished, Request};
-use crate::ui::settings::{SettingsShell, Theme};
+use crate::ui::settings::SettingsShell;
 use crate::ui::{self, ConnectionState, Pane, PaneContext, PaneId, ShellAction, ShellParts};
 use crate::widgets::Toasts;
 
 mod bars;
 mod follow;
 mod local;
+mod remembered;
+
+pub use remembered::{Remembered, RememberedGallery};
 
 use local::local_failure;
-
-/// What eframe remembers between starts. Nothing secret and no request state lives here.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Remembered {
-    pub pane: PaneId,
-    pub active_profile_id: Option<ProfileId>,
-    pub theme: Theme,
-    /// The Local service's models folder when Settings overrides the default (not secret).
-    pub models_dir: Option<std::path::PathBuf>,
-    /// The gallery each profile had open, opened again on start and on switching back.
-    pub open_galleries: Vec<RememberedGallery>,
-}
-
-/// A profile's open gallery, as remembered (ids and a name: nothing secret; its API key stays
-/// in the keyring).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RememberedGallery {
-    pub profile_id: ProfileId,
-    pub gallery_id: necid::GalleryId,
-    pub name: String,
-}
 
 /// One of each pane.
 #[derive(Debug, Default)]
