@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use egui::Ui;
-use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, Command, OpenedGallery, Outbox};
 use crate::connection::{
@@ -24,28 +23,18 @@ use crate::paths::AppPaths;
 use crate::profiles::ProfileKind;
 use crate::profiles::{ProfileBook, ProfileId};
 use crate::request::{Finished, Request};
-use crate::ui::settings::{SettingsShell, Theme};
+use crate::ui::settings::SettingsShell;
 use crate::ui::{self, ConnectionState, Pane, PaneContext, PaneId, ShellAction, ShellParts};
 use crate::widgets::Toasts;
 
 mod bars;
 mod follow;
 mod local;
+mod remembered;
+
+pub use remembered::{Remembered, RememberedGallery};
 
 use local::local_failure;
-
-/// What eframe remembers between starts. Nothing secret and no request state lives here.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Remembered {
-    pub pane: PaneId,
-    pub active_profile_id: Option<ProfileId>,
-    pub theme: Theme,
-    /// The Local service's models folder when Settings overrides the default (not secret).
-    pub models_dir: Option<std::path::PathBuf>,
-    /// The search threshold applied to a gallery from a calibration, by gallery id.
-    pub thresholds: std::collections::BTreeMap<String, u16>,
-}
 
 /// One of each pane.
 #[derive(Debug, Default)]
@@ -136,6 +125,9 @@ pub struct ConsoleApp {
     models_folder: crate::widgets::FolderPicker,
     /// Whether the Local service fetches missing models into the default folder.
     fetch_default_models: bool,
+    /// The profile and client whose remembered gallery was last opened again (or found
+    /// missing), so it is done once each time a profile becomes the active one.
+    restored_for: Option<(ProfileId, u64)>,
 }
 
 /// How many requests the Activity pane keeps.
@@ -181,6 +173,7 @@ impl ConsoleApp {
             title: crate::desktop::TitleKeeper::default(),
             models_folder: crate::widgets::FolderPicker::default(),
             fetch_default_models: false,
+            restored_for: None,
         };
         let active_known = app
             .remembered
@@ -263,6 +256,16 @@ impl ConsoleApp {
     /// The gallery the gallery-scoped panes work on.
     pub fn open_gallery(&self) -> Option<&OpenedGallery> {
         self.gallery.as_ref().map(|(_, gallery)| gallery.opened())
+    }
+
+    /// The names the console gives the open gallery's subjects.
+    pub fn subject_names(&self) -> Option<&crate::subject_names::SubjectNames> {
+        self.gallery.as_ref().map(|(_, gallery)| gallery.names())
+    }
+
+    /// The Subjects pane (what it shows, in which order).
+    pub fn subjects_pane(&self) -> &ui::subjects::SubjectsPane {
+        &self.panes.subjects
     }
 
     /// The messages shown as toasts so far, oldest first (the last 100).
@@ -351,17 +354,31 @@ impl ConsoleApp {
                 if let Some(opened_on) = self.opening_on.take()
                     && Some(opened_on.generation) == current
                 {
-                    let mut cache = GalleryCache::new(opened.clone());
+                    let names_file = crate::subject_names::SubjectNames::file(
+                        &self.backend.paths().data_dir,
+                        &opened_on.profile_id,
+                        &opened.gallery_id,
+                    );
+                    let mut cache = GalleryCache::new(opened.clone()).keeping_names_in(names_file);
                     cache.set_threshold(
                         self.remembered
                             .thresholds
                             .get(opened.gallery_id.as_str())
                             .and_then(|t| necid::MatchScore::new(*t)),
                     );
+                    let opened = opened.clone();
+                    self.remember_gallery(&opened_on.profile_id, &opened);
                     self.gallery = Some((opened_on, cache));
                 }
             }
             Some(Finished::Failed(error)) => {
+                // A remembered gallery that cannot be opened is not tried again.
+                if let Some(opened_on) = &self.opening_on {
+                    let profile_id = opened_on.profile_id.clone();
+                    self.remembered
+                        .open_galleries
+                        .retain(|g| g.profile_id != profile_id);
+                }
                 self.opening_on = None;
                 let error = match self.opening_name.take() {
                     Some(name) => error.clone().during(format!("Opening gallery “{name}”")),
@@ -372,6 +389,7 @@ impl ConsoleApp {
             None => {}
         }
         self.follow_profile();
+        self.restore_gallery();
         self.follow_models_folder();
         if let Some(profile_id) = self.panes.settings.take_keys_saved() {
             self.connections.remove(&profile_id);

@@ -16,6 +16,7 @@ pub mod open_gallery;
 pub mod paths;
 pub mod profiles;
 pub mod request;
+pub mod subject_names;
 pub mod thumbnails;
 pub mod ui;
 pub mod widgets;

@@ -83,6 +83,22 @@ impl Thumbnails {
         Ok(path)
     }
 
+    /// The events that have a thumbnail (one read of the folder): a list of many subjects
+    /// asks only for those, instead of trying a file per row.
+    pub fn event_ids(&self) -> std::collections::HashSet<EventId> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Default::default();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let stem = name.to_str()?.strip_suffix(".jpg")?;
+                Some(EventId::new(stem))
+            })
+            .collect()
+    }
+
     /// The thumbnail's JPEG bytes, if this console enrolled that event.
     pub fn load(&self, event_id: &EventId) -> Option<Vec<u8>> {
         std::fs::read(self.path(event_id)).ok()
@@ -108,6 +124,9 @@ mod tests {
             image::load_from_memory(&thumbnails.load(&event).expect("found")).expect("a JPEG");
         assert_eq!((back.width(), back.height()), (160, 120));
         assert!(thumbnails.load(&EventId::new("other")).is_none());
+        let listed = thumbnails.event_ids();
+        assert_eq!(listed.len(), 1);
+        assert!(listed.contains(&EventId::new("ev-1____x")));
     }
 
     #[test]

@@ -67,13 +67,23 @@ impl ConsoleApp {
                     }
                 }
                 ShellAction::ForgetGallery(gallery_id) => {
-                    if self
-                        .gallery
-                        .as_ref()
-                        .is_some_and(|(_, g)| g.gallery_id == gallery_id)
+                    self.remembered
+                        .open_galleries
+                        .retain(|g| g.gallery_id != gallery_id);
+                    if let Some((_, gallery)) = &self.gallery
+                        && gallery.gallery_id == gallery_id
                     {
+                        self.toasts.info(format!(
+                            "“{}” was the open gallery: no gallery is open now. Open one in \
+                             Galleries.",
+                            gallery.name
+                        ));
                         self.gallery = None;
                     }
+                }
+                ShellAction::ShowSubject(subject_id) => {
+                    self.remembered.pane = crate::ui::PaneId::Subjects;
+                    self.panes.subjects.select(subject_id);
                 }
                 ShellAction::GalleryChanged(change) => {
                     if let Some((_, gallery)) = &mut self.gallery {
@@ -110,6 +120,52 @@ impl ConsoleApp {
                 }
             }
         }
+    }
+
+    /// Remembers `opened` as the gallery `profile_id` has open.
+    pub(super) fn remember_gallery(
+        &mut self,
+        profile_id: &crate::profiles::ProfileId,
+        opened: &crate::backend::OpenedGallery,
+    ) {
+        self.remembered
+            .open_galleries
+            .retain(|g| &g.profile_id != profile_id);
+        self.remembered
+            .open_galleries
+            .push(super::RememberedGallery {
+                profile_id: profile_id.clone(),
+                gallery_id: opened.gallery_id.clone(),
+                name: opened.name.clone(),
+            });
+    }
+
+    /// Opens the gallery the active profile had open, once each time the profile becomes the
+    /// active one (on start, and on switching back to it).
+    pub(super) fn restore_gallery(&mut self) {
+        let ConnectionState::Ready(connection) = self.active_connection() else {
+            return;
+        };
+        let key = (connection.profile_id.clone(), connection.generation);
+        if self.restored_for.as_ref() == Some(&key) {
+            return;
+        }
+        let connection = connection.clone();
+        self.restored_for = Some(key);
+        if self.gallery.is_some() || self.opening_gallery.is_pending() {
+            return;
+        }
+        let Some(remembered) = self
+            .remembered
+            .open_galleries
+            .iter()
+            .find(|g| g.profile_id == connection.profile_id)
+            .cloned()
+        else {
+            return;
+        };
+        self.opening_name = Some(remembered.name);
+        self.open_gallery_on(connection, remembered.gallery_id);
     }
 
     pub(super) fn open_gallery_on(&mut self, connection: Connection, gallery_id: necid::GalleryId) {

@@ -76,6 +76,8 @@ impl ActivityPane {
         let details_height = if self.selected.is_some() { 160.0 } else { 0.0 };
         let table_height = (ui.available_height() - details_height).max(120.0);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        // Text in a row is not selectable, so a click on it selects the row.
+        ui.style_mut().interaction.selectable_labels = false;
         TableBuilder::new(ui)
             .striped(true)
             .sense(egui::Sense::click())
@@ -97,7 +99,8 @@ impl ActivityPane {
                 body.rows(row_height, rows.len(), |mut row| {
                     let index = rows[row.index()];
                     let entry = &log[index];
-                    row.set_selected(self.selected == Some(index));
+                    let selected = self.selected == Some(index);
+                    row.set_selected(selected);
                     row.col(|ui| {
                         ui.label(clock_time(entry.started));
                     });
@@ -110,7 +113,7 @@ impl ActivityPane {
                     row.col(|ui| {
                         let status = entry.status.map_or("—".to_owned(), |s| s.to_string());
                         if entry.error.is_some() {
-                            ui.colored_label(ui.visuals().error_fg_color, status);
+                            error_cell(ui, status, selected);
                         } else {
                             ui.label(status);
                         }
@@ -120,7 +123,7 @@ impl ActivityPane {
                     });
                     row.col(|ui| {
                         if let Some(error) = &entry.error {
-                            ui.colored_label(ui.visuals().error_fg_color, error);
+                            error_cell(ui, error.as_str(), selected);
                         }
                     });
                     if row.response().clicked() {
@@ -318,4 +321,17 @@ fn clock_time(time: std::time::SystemTime) -> String {
         day_seconds % 3600 / 60,
         day_seconds % 60
     )
+}
+
+/// A failure in a table cell: in the error colour, except on the selected row, whose
+/// background the error colour does not stand out from; there it is strong text in the
+/// selection's own text colour.
+fn error_cell(ui: &mut egui::Ui, text: impl Into<String>, selected: bool) {
+    let text = egui::RichText::new(text.into());
+    if selected {
+        let on_selection = ui.visuals().selection.stroke.color;
+        ui.label(text.strong().color(on_selection));
+    } else {
+        ui.label(text.color(ui.visuals().error_fg_color));
+    }
 }

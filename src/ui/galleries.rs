@@ -29,6 +29,8 @@ struct GalleryForm {
     /// The size before editing: the size can only grow.
     min_size: u64,
     minimum_quality: f64,
+    /// The first field was given the keyboard.
+    focused: bool,
 }
 
 impl GalleryForm {
@@ -40,6 +42,7 @@ impl GalleryForm {
             size: 1000,
             min_size: 1,
             minimum_quality: 0.5,
+            focused: false,
         }
     }
 
@@ -51,6 +54,7 @@ impl GalleryForm {
             size: gallery.size,
             min_size: gallery.size,
             minimum_quality: 0.5,
+            focused: false,
         }
     }
 }
@@ -67,6 +71,9 @@ pub struct GalleriesPane {
     update: Request<necid::UpdatedGallery>,
     delete: Request<()>,
     confirm_delete: ConfirmSlot<GallerySummary>,
+    /// The open gallery and its version when the list was asked for: a change made since in
+    /// any pane (an enrolment, a bulk job) lists the galleries again, so counts stay current.
+    listed_at: Option<(GalleryId, u64)>,
 }
 
 impl Pane for GalleriesPane {
@@ -90,8 +97,17 @@ impl Pane for GalleriesPane {
             self.listed_for = Some(connection.generation);
         }
         self.poll(cx, &connection);
-        if self.list.is_not_requested() {
+        // A change to the open gallery lists the galleries again; opening another one does not
+        // (it was opened from this list).
+        let open_version = cx.gallery.map(|g| (g.gallery_id.clone(), g.version()));
+        let changed = matches!(
+            (&self.listed_at, &open_version),
+            (Some((listed, at)), Some((open, now))) if listed == open && at != now
+        );
+        if self.list.is_not_requested() || (changed && !self.list.is_pending()) {
             self.refresh(cx, &connection);
+        } else if !changed {
+            self.listed_at = open_version;
         }
         ui.horizontal(|ui| {
             let pending = self.list.is_pending();
@@ -145,6 +161,7 @@ impl GalleriesPane {
     }
 
     fn refresh(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
+        self.listed_at = cx.gallery.map(|g| (g.gallery_id.clone(), g.version()));
         let client = connection.client.clone();
         self.list
             .read(cx.outbox, "listing the galleries", move |_| async move {
@@ -157,14 +174,25 @@ impl GalleriesPane {
         let mut refresh = false;
         match self.create.poll() {
             Some(Finished::Succeeded(created)) => {
-                cx.toasts.info(format!(
-                    "Gallery “{}” created; its API key is in the OS keyring.",
-                    created.name
-                ));
-                cx.actions.push(ShellAction::OpenGallery(
-                    created.id.clone(),
-                    created.name.clone(),
-                ));
+                // With no gallery open the new one opens; another open one stays open (the
+                // panes' work is on it) and the new one is selected with its Open button.
+                match cx.gallery {
+                    None => {
+                        cx.toasts.info(format!(
+                            "Gallery “{}” created and opened; its API key is in the OS keyring.",
+                            created.name
+                        ));
+                        cx.actions.push(ShellAction::OpenGallery(
+                            created.id.clone(),
+                            created.name.clone(),
+                        ));
+                    }
+                    Some(open) => cx.toasts.info(format!(
+                        "Gallery “{}” created; its API key is in the OS keyring. “{}” stays \
+                         open: Open gallery switches to the new one.",
+                        created.name, open.name
+                    )),
+                }
                 self.selected = Some(created.id.clone());
                 self.form = None;
                 refresh = true;
@@ -223,7 +251,7 @@ impl GalleriesPane {
             .column(Column::exact(190.0))
             .column(Column::remainder().at_least(40.0))
             .header(row_height, |mut header| {
-                for title in ["Name", "Description", "Subjects / size", ""] {
+                for title in ["Name", "Description", "Faces / slots", ""] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -298,6 +326,8 @@ impl GalleriesPane {
             return;
         };
         let mut close = false;
+        // Enter in a text field submits the form, as the button does.
+        let mut entered = false;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.strong(if form.gallery_id.is_none() {
                 "New gallery"
@@ -309,12 +339,22 @@ impl GalleriesPane {
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
                     let label = ui.label("Gallery name");
-                    ui.add(TextEdit::singleline(&mut form.name).desired_width(320.0))
+                    let name = ui
+                        .add(TextEdit::singleline(&mut form.name).desired_width(320.0))
                         .labelled_by(label.id);
+                    // The first field takes the keyboard when the form opens.
+                    if !form.focused {
+                        form.focused = true;
+                        name.request_focus();
+                    }
+                    entered |= name.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.end_row();
                     let label = ui.label("Description");
-                    ui.add(TextEdit::singleline(&mut form.description).desired_width(320.0))
+                    let description = ui
+                        .add(TextEdit::singleline(&mut form.description).desired_width(320.0))
                         .labelled_by(label.id);
+                    entered |=
+                        description.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.end_row();
                     let label = ui.label("Size (subjects)");
                     ui.add(DragValue::new(&mut form.size).range(form.min_size..=MAX_GALLERY_SIZE))
@@ -344,7 +384,7 @@ impl GalleriesPane {
                 } else {
                     "Save gallery"
                 };
-                if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
+                if ui.add_enabled(!busy, egui::Button::new(label)).clicked() || (entered && !busy) {
                     submit(form, cx, connection, &mut self.create, &mut self.update);
                 }
                 if ui.button("Cancel").clicked() {

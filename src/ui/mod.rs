@@ -122,6 +122,8 @@ pub enum ShellAction {
     Enrol(crate::backend::files::ImageSource),
     /// Make this the console's search threshold for the gallery (from a calibration).
     ApplyThreshold(necid::GalleryId, u16),
+    /// Show this subject of the open gallery in Subjects (a search candidate's link).
+    ShowSubject(necid::SubjectId),
 }
 
 /// What a pane changed in the open gallery.
@@ -136,6 +138,9 @@ pub enum GalleryChange {
     },
     /// A subject or an event was enrolled, replaced or unregistered.
     Subjects,
+    /// Subjects were given these names (an empty name removes one); see
+    /// [`PaneContext::name_subjects`].
+    Named(Vec<(necid::SubjectId, String)>),
 }
 
 /// The active profile's connection as the panes see it.
@@ -230,6 +235,37 @@ impl PaneContext<'_> {
     /// Tells the shell that this pane changed the open gallery, so every pane sees it.
     pub fn gallery_changed(&mut self, change: GalleryChange) {
         self.actions.push(ShellAction::GalleryChanged(change));
+    }
+
+    /// The open gallery's subject names (none with no gallery).
+    pub fn names(&self) -> Option<&crate::subject_names::SubjectNames> {
+        self.gallery.map(|g| g.names())
+    }
+
+    /// The name the console gives a subject of the open gallery.
+    pub fn subject_name(&self, subject_id: &necid::SubjectId) -> Option<&str> {
+        self.gallery.and_then(|g| g.names().get(subject_id))
+    }
+
+    /// Gives subjects of the open gallery their names (an empty name removes one); every pane
+    /// sees them on the next frame and the console keeps them for this profile and gallery.
+    pub fn name_subjects(&mut self, names: Vec<(necid::SubjectId, String)>) {
+        if !names.is_empty() {
+            self.gallery_changed(GalleryChange::Named(names));
+        }
+    }
+
+    /// Names a subject just enrolled from an image after the image's path
+    /// (`barack_obama_2.jpg` is “Barack Obama”, `obama/1.jpg` is “Obama”), unless it has a
+    /// name already. The Subjects pane calls it when an enrolment of a new subject succeeds.
+    pub fn name_enrolled_subject(&mut self, subject_id: &necid::SubjectId, image_path: &str) {
+        if self.subject_name(subject_id).is_some() {
+            return;
+        }
+        let name = crate::subject_names::name_from_file(image_path);
+        if !name.is_empty() {
+            self.name_subjects(vec![(subject_id.clone(), name)]);
+        }
     }
 
     /// The opened gallery, or a line saying how to open one.

@@ -290,9 +290,11 @@ impl ImageView {
             ("frontalFaceScore", a.frontal_face_score),
             ("faceQualityScore", a.face_quality_score),
         ] {
+            let label = attribute_label(name);
             ui.add(
-                ProgressBar::new(score.clamp(0.0, 1.0) as f32).text(format!("{name} {score:.3}")),
-            );
+                ProgressBar::new(score.clamp(0.0, 1.0) as f32).text(format!("{label} {score:.3}")),
+            )
+            .on_hover_text(format!("{name} in the API"));
         }
     }
 }
@@ -333,11 +335,30 @@ pub fn attributes_grid(ui: &mut Ui, a: &FaceAttributes, index: usize) {
                 ("faceQualityScore", format!("{:.3}", a.face_quality_score)),
             ];
             for (name, value) in rows {
-                ui.label(RichText::new(name).weak());
+                ui.label(RichText::new(attribute_label(name)).weak())
+                    .on_hover_text(format!("{name} in the API"));
                 ui.label(value);
                 ui.end_row();
             }
         });
+}
+
+/// What a person reads for an attribute the API names `api_name` (`faceQualityScore` is
+/// “Face quality”); the API's name shows on hover.
+pub fn attribute_label(api_name: &str) -> &str {
+    match api_name {
+        "faceArea" => "Face area",
+        "headArea" => "Head area",
+        "rightEyeCenter" => "Right eye",
+        "leftEyeCenter" => "Left eye",
+        "faceRoll" => "Roll",
+        "facePan" => "Pan",
+        "faceTilt" => "Tilt",
+        "faceScore" => "Face score",
+        "frontalFaceScore" => "Frontal",
+        "faceQualityScore" => "Face quality",
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -444,7 +465,7 @@ mod tests {
         let centre = harness.state().view.to_screen(100.0, 100.0).expect("drawn");
         harness.hover_at(centre);
         harness.run();
-        harness.get_by_value("faceQualityScore");
-        harness.get_by_value("rightEyeCenter");
+        harness.get_by_value("Face quality");
+        harness.get_by_value("Right eye");
     }
 }

@@ -10,6 +10,8 @@
 
 use crate::common;
 
+mod admin_day;
+
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -171,6 +173,20 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
         .expect("a ranked candidate");
     assert_eq!(first, format!("Subject {subject_id}"));
     common::snapshot(&mut harness, "console_flow_4_face_search");
+    // The candidate is named, and its link shows the subject in Subjects.
+    assert!(common::shows_part(&harness, "Obama"));
+    click(&mut harness, "Show");
+    harness.step();
+    assert_eq!(harness.state().pane(), necid_console::ui::PaneId::Subjects);
+    assert_eq!(
+        harness
+            .state()
+            .subjects_pane()
+            .selected()
+            .map(|s| s.as_str().to_owned()),
+        Some(subject_id.clone())
+    );
+    open_pane(&mut harness, "Face");
 
     // 5. Verify the same photo against the subject.
     click(&mut harness, "Verify");
@@ -180,6 +196,10 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
         common::shows_part(h, "Pass: score")
     });
     common::snapshot(&mut harness, "console_flow_5_face_verify");
+    // Another mode leaves no old verdict on screen.
+    click(&mut harness, "Against a second image");
+    harness.step();
+    assert!(!common::shows_part(&harness, "Pass: score"));
 
     // 6. Register a folder of photos in a bulk job and see it complete.
     let folder = bulk_folder(root.path());

@@ -59,7 +59,7 @@ fn every_face_of_a_group_photo_is_drawn_listed_and_inspected() {
             "{name} is listed"
         );
     }
-    common::assert_shows(&harness, "faceQualityScore");
+    common::assert_shows(&harness, "Face quality");
     // The Local profile asks the Local service's Extract for the landmarks (a local extension):
     // the pane says so only when every face came with its 68, and draws them.
     common::assert_shows(&harness, necid_console::ui::face::LANDMARKS_NOTE);

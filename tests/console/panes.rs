@@ -278,7 +278,10 @@ fn a_failed_subjects_reload_keeps_the_rows_beside_the_error() {
         .get_by_role_and_label(Role::Button, "Subjects")
         .click();
     common::wait_until(&mut harness, "the subjects", |h| {
-        common::shows(h, "3 rows of 3 loaded; 3 subjects shown")
+        common::shows(
+            h,
+            "3 subjects with 3 faces; 3 of 3 event rows loaded; 3 subjects shown",
+        )
     });
 
     tenant.set_failing(true);
@@ -288,7 +291,10 @@ fn a_failed_subjects_reload_keeps_the_rows_beside_the_error() {
     common::wait_until(&mut harness, "the failed reload", |h| {
         h.query_by_label("Retry").is_some()
     });
-    common::assert_shows(&harness, "3 rows of 3 loaded; 3 subjects shown");
+    common::assert_shows(
+        &harness,
+        "3 subjects with 3 faces; 3 of 3 event rows loaded; 3 subjects shown",
+    );
     common::assert_shows(&harness, "subject-2");
     assert!(!common::shows(&harness, "Loading…"));
 
@@ -298,7 +304,10 @@ fn a_failed_subjects_reload_keeps_the_rows_beside_the_error() {
     common::wait_until(&mut harness, "the reload", |h| {
         h.query_by_label("Retry").is_none() && !h.state().activity().is_empty()
     });
-    common::assert_shows(&harness, "3 rows of 3 loaded; 3 subjects shown");
+    common::assert_shows(
+        &harness,
+        "3 subjects with 3 faces; 3 of 3 event rows loaded; 3 subjects shown",
+    );
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
 }
@@ -440,4 +449,37 @@ fn every_gallery_of_a_long_list_can_be_scrolled_to() {
     common::assert_shows(&harness, "“Gallery 00060”:");
     drop(harness);
     credentials::delete_profile_secrets(&profile.profile_id).expect("clean up the keyring");
+}
+
+/// A row of the request log is selected by a click on its text (its path), not only on the
+/// empty space beside it, and then shows its details.
+#[test]
+fn an_activity_row_is_selected_by_a_click_on_its_text() {
+    common::require_keyring();
+    let root = tempfile::tempdir().expect("temp dir");
+    let paths = AppPaths::under(root.path());
+    let runtime = common::runtime();
+    let tenant = common::tenant::FakeTenant::start(&runtime, "Staff", 1);
+    let (mut harness, _profile) = console_on(&tenant, &paths, &runtime);
+    common::wait_until(&mut harness, "the list", |h| {
+        h.query_by_role_and_label(Role::Button, "Staff").is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Activity")
+        .click();
+    common::wait_until(&mut harness, "the logged request", |h| {
+        h.query_all_by_label("/api/galleries").next().is_some()
+    });
+    assert!(harness.query_by_label("Copy as curl").is_none());
+    harness
+        .query_all_by_label("/api/galleries")
+        .next()
+        .expect("the request's path")
+        .click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness.query_by_label("Copy as curl").is_some(),
+        "the row's details show"
+    );
 }

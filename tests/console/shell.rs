@@ -245,7 +245,10 @@ fn a_profile_pointed_at_another_server_sends_nothing_more_to_the_old_one() {
         .get_by_role_and_label(Role::Button, "Subjects")
         .click();
     common::wait_until(&mut harness, "A's subjects", |h| {
-        common::shows(h, "2 rows of 2 loaded; 2 subjects shown")
+        common::shows(
+            h,
+            "2 subjects with 2 faces; 2 of 2 event rows loaded; 2 subjects shown",
+        )
     });
 
     // The profile now names server B, typed in Settings as a person would.
@@ -359,7 +362,10 @@ fn a_new_region_on_the_same_servers_reopens_the_gallery_through_the_new_client()
         .get_by_role_and_label(Role::Button, "Subjects")
         .click();
     common::wait_until(&mut harness, "the subjects", |h| {
-        common::shows(h, "1 rows of 1 loaded; 1 subjects shown")
+        common::shows(
+            h,
+            "1 subjects with 1 faces; 1 of 1 event rows loaded; 1 subjects shown",
+        )
     });
     let after: Vec<_> = harness.state().activity()[logged_before..].to_vec();
     assert!(after.iter().any(|e| e.path().starts_with("/v1.1/subjects")));

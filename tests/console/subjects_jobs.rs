@@ -116,7 +116,7 @@ fn a_dropped_image_shows_its_face_quality_and_registers_with_the_chosen_tag() {
     wait_shows(&mut harness, "Enrol “1.jpg”", Duration::from_secs(5));
     wait_shows(
         &mut harness,
-        "1 face · faceQualityScore",
+        "1 face · face quality",
         Duration::from_secs(60),
     );
     assert!(
@@ -199,7 +199,7 @@ fn an_image_path_typed_in_the_pane_opens_the_enrolment_form_and_is_measured() {
     wait_shows(&mut harness, "Enrol “1.jpg”", Duration::from_secs(5));
     wait_shows(
         &mut harness,
-        "1 face · faceQualityScore",
+        "1 face · face quality",
         Duration::from_secs(60),
     );
 }
@@ -222,7 +222,7 @@ fn an_image_dropped_without_a_path_is_enrolled_from_its_bytes() {
     );
     wait_shows(
         &mut harness,
-        "1 face · faceQualityScore",
+        "1 face · face quality",
         Duration::from_secs(60),
     );
 }
@@ -384,7 +384,7 @@ fn a_second_image_is_added_as_an_event_and_unregistering_the_subject_asks_first_
     drop_file(&mut harness, testdata("faces/obama/1.jpg"));
     wait_shows(
         &mut harness,
-        "1 face · faceQualityScore",
+        "1 face · face quality",
         Duration::from_secs(60),
     );
     harness
@@ -397,7 +397,7 @@ fn a_second_image_is_added_as_an_event_and_unregistering_the_subject_asks_first_
     wait_shows(&mut harness, "Enrol “2.jpg”", Duration::from_secs(5));
     wait_shows(
         &mut harness,
-        "1 face · faceQualityScore",
+        "1 face · face quality",
         Duration::from_secs(60),
     );
     harness

@@ -287,6 +287,18 @@ impl SearchView {
                 ui.horizontal(|ui| {
                     ui.strong(format!("#{}", rank + 1));
                     score_label(ui, candidate.score.get());
+                    if let Some(name) = cx.subject_name(&candidate.subject_id) {
+                        ui.strong(name);
+                    }
+                    if ui
+                        .link("Show")
+                        .on_hover_text("This subject in Subjects")
+                        .clicked()
+                    {
+                        let subject_id = candidate.subject_id.clone();
+                        cx.actions
+                            .push(crate::ui::ShellAction::ShowSubject(subject_id));
+                    }
                     ui.label(format!("Subject {}", candidate.subject_id));
                 });
                 ui.horizontal_wrapped(|ui| {

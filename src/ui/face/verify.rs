@@ -104,6 +104,8 @@ impl VerifyView {
             return;
         };
         ui.label(format!("Verifying in the gallery “{}”.", opened.name));
+        // A verdict is about one mode and one subject: another leaves no old “Pass” behind.
+        let asked = (self.against_subject, self.subject_id.trim().to_owned());
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.against_subject, true, "Against a subject");
             ui.selectable_value(&mut self.against_subject, false, "Against a second image");
@@ -114,7 +116,11 @@ impl VerifyView {
                 ui.add(egui::TextEdit::singleline(&mut self.subject_id).desired_width(280.0))
                     .labelled_by(label.id);
             });
-        } else {
+        }
+        if asked != (self.against_subject, self.subject_id.trim().to_owned()) {
+            self.verify.reset();
+        }
+        if !self.against_subject {
             ui.horizontal(|ui| {
                 self.second
                     .input_ui(ui, cx, "verify_second", "Pick second image…");

@@ -171,6 +171,7 @@ impl FolderCheck {
             ))
             .strong(),
         );
+        let names = cx.gallery.map(|gallery| gallery.names());
         egui::ScrollArea::vertical()
             .id_salt("job_duplicates")
             .max_height(120.0)
@@ -181,7 +182,7 @@ impl FolderCheck {
                             ui.label(format!(
                                 "{}: matches {} · score {score}",
                                 check.relative,
-                                subject_title(subject_id)
+                                subject_title(names, subject_id)
                             ));
                         }
                         FileMatch::NotSearched(reason) => {

@@ -15,8 +15,8 @@ use necid::{
 use super::JobsPane;
 use super::records::{JobFile, quality, record_status, records_csv, register_status};
 use crate::backend::{Command, FileCommand};
-use crate::request::Request;
-use crate::ui::{ConnectionState, PaneContext};
+use crate::request::{Finished, Request};
+use crate::ui::{ConnectionState, GalleryChange, PaneContext};
 use crate::widgets::error_label;
 use crate::widgets::tag_chips::chosen;
 
@@ -47,6 +47,8 @@ pub(super) struct Job {
     pub(super) records: Request<JobRecords>,
     next_poll: Instant,
     finished: bool,
+    /// The subjects this job registered that were already named and announced.
+    named: std::collections::HashSet<necid::SubjectId>,
 }
 
 impl Job {
@@ -100,7 +102,10 @@ impl Job {
     /// Takes the answers, and asks for the progress again when it is time.
     pub(super) fn poll(&mut self, cx: &mut PaneContext<'_>) {
         self.batch.poll();
-        self.records.poll();
+        if let Some(Finished::Succeeded(records)) = self.records.poll() {
+            let records = records.records.clone();
+            self.take_registered(cx, &records);
+        }
         let (processed, _, _) = self.counts();
         if self.records.data().is_some()
             && !self.records.is_pending()
@@ -136,6 +141,36 @@ impl Job {
                     }
                 },
             );
+        }
+    }
+
+    /// Records registered since the last look: their subjects are named after the identity
+    /// their file stands for, and every pane that lists the gallery lists it again.
+    fn take_registered(&mut self, cx: &mut PaneContext<'_>, records: &[RegisterSummary]) {
+        let by_key: HashMap<&str, &JobFile> =
+            self.files.iter().map(|f| (f.key.as_str(), f)).collect();
+        let mut names = Vec::new();
+        for record in records {
+            if record.register_status != Some(RegisterStatus::Success) {
+                continue;
+            }
+            let Some(subject_id) = &record.subject_id else {
+                continue;
+            };
+            if !self.named.insert(subject_id.clone()) {
+                continue;
+            }
+            if let Some(file) = by_key.get(record.filename.as_str()) {
+                names.push((subject_id.clone(), file.label.clone()));
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let in_open_gallery = cx.gallery.is_some_and(|g| g.gallery_id == self.gallery_id);
+        if in_open_gallery {
+            cx.name_subjects(names);
+            cx.gallery_changed(GalleryChange::Subjects);
         }
     }
 
@@ -187,6 +222,7 @@ impl JobsPane {
             records: Request::new(),
             next_poll: Instant::now(),
             finished: false,
+            named: Default::default(),
         };
         let handle = gallery.gallery.clone();
         job.batch

@@ -10,6 +10,7 @@ use necid::{EventId, FaceImage, MatchScore, SubjectId};
 use super::subject_title;
 use crate::backend::Worker;
 use crate::error::UiError;
+use crate::subject_names::SubjectNames;
 use crate::thumbnails::Thumbnails;
 use crate::ui::face::{FoundSubject, with_thumbnails};
 
@@ -94,10 +95,11 @@ pub(super) fn outcome_ui(
     ui: &mut Ui,
     outcome: Option<&Result<DuplicateCheck, UiError>>,
     textures: &CandidateTextures,
+    names: Option<&SubjectNames>,
     enabled: bool,
 ) -> Option<DuplicateChoice> {
     match outcome? {
-        Ok(check) => check_ui(ui, check, textures, enabled),
+        Ok(check) => check_ui(ui, check, textures, names, enabled),
         Err(error) => {
             ui.label(
                 RichText::new(format!(
@@ -116,6 +118,7 @@ fn check_ui(
     ui: &mut Ui,
     check: &DuplicateCheck,
     textures: &CandidateTextures,
+    names: Option<&SubjectNames>,
     enabled: bool,
 ) -> Option<DuplicateChoice> {
     let threshold = check.threshold.get();
@@ -153,7 +156,7 @@ fn check_ui(
                 ui.vertical(|ui| {
                     ui.label(format!(
                         "{} · score {}",
-                        subject_title(&candidate.subject_id),
+                        subject_title(names, &candidate.subject_id),
                         candidate.score.get()
                     ));
                     if ui

@@ -276,6 +276,7 @@ impl EnrolForm {
                     ui,
                     prepared.duplicates.as_ref(),
                     &self.textures,
+                    cx.gallery.map(|gallery| gallery.names()),
                     can_send,
                 ) {
                     target = Some(EnrolTarget::NewEvent(subject_id));
@@ -471,7 +472,7 @@ fn quality_ui(ui: &mut Ui, prepared: &PreparedImage) {
         }
         [face] => {
             ui.label(format!(
-                "1 face · faceQualityScore {:.3} · roll {:.1}° · pan {:.1}° · tilt {:.1}°",
+                "1 face · face quality {:.3} · roll {:.1}° · pan {:.1}° · tilt {:.1}°",
                 face.face_quality_score, face.face_roll, face.face_pan, face.face_tilt
             ));
             match &prepared.rule {

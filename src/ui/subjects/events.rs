@@ -8,7 +8,7 @@ use necid::{EventId, EventStatus, SubjectEvents, SubjectId, SubjectRow, TagName}
 
 use super::Confirmation;
 use super::enrol::EnrolTarget;
-use super::list::SubjectIndex;
+use super::list::{SubjectGroup, SubjectIndex};
 use crate::backend::{Command, FileCommand, OpenedGallery};
 use crate::request::{Finished, Request};
 use crate::ui::PaneContext;
@@ -79,6 +79,22 @@ impl EventsView {
         }
     }
 
+    /// The tags this console put on a subject's active events (the API does not return them).
+    pub(super) fn subject_tags(&self, group: &SubjectGroup) -> Vec<TagName> {
+        if self.known.is_empty() {
+            return Vec::new();
+        }
+        let mut tags = BTreeSet::new();
+        for row in &group.events {
+            if row.status == EventStatus::Active
+                && let Some(known) = self.known.get(&row.event_id)
+            {
+                tags.extend(known.tags.iter().cloned());
+            }
+        }
+        tags.into_iter().collect()
+    }
+
     pub(super) fn poll(&mut self, ctx: &egui::Context) {
         self.events.poll();
         for (event_id, request) in &mut self.thumbnails {
@@ -131,8 +147,8 @@ impl EventsView {
             .unwrap_or_default();
         ui.separator();
         let mut confirm = None;
+        // The button first: the id after it is what a narrow window cuts, never the action.
         ui.horizontal(|ui| {
-            ui.strong(format!("Subject {}", subject_id.as_str()));
             if ui
                 .add_enabled(!changing, egui::Button::new("Unregister subject…"))
                 .clicked()
@@ -142,6 +158,12 @@ impl EventsView {
             if self.events.is_pending() || changing {
                 ui.spinner();
             }
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("Subject {}", subject_id.as_str())).strong(),
+                )
+                .truncate(),
+            );
         });
         // Tags this console put on the subject's events (the API does not return them).
         let mut subject_tags = BTreeSet::new();
@@ -181,12 +203,14 @@ impl EventsView {
             .id_salt("subject_events")
             .max_height(320.0)
             .show(ui, |ui| {
+                // The actions come first, beside the face: on a narrow window the id and
+                // time at the end are what scrolls out of sight, never Update or Unregister.
                 egui::Grid::new("subject_events_grid")
                     .num_columns(7)
-                    .spacing([12.0, 4.0])
+                    .spacing([10.0, 4.0])
                     .striped(true)
                     .show(ui, |ui| {
-                        for title in ["", "Event", "Status", "Last updated", "Tags", "Quality", ""] {
+                        for title in ["", "", "Status", "Quality", "Tags", "Updated", "Event"] {
                             ui.strong(title);
                         }
                         ui.end_row();
@@ -197,44 +221,22 @@ impl EventsView {
                             }
                             match self.textures.0.get(event_id) {
                                 Some(texture) => {
-                                    ui.add(
-                                        egui::Image::new(texture)
-                                            .max_size(egui::vec2(48.0, 48.0)),
-                                    );
+                                    let image = egui::Image::new(texture)
+                                        .max_size(egui::vec2(48.0, 48.0));
+                                    ui.add(image).on_hover_ui(|ui| {
+                                        ui.add(
+                                            egui::Image::new(texture)
+                                                .max_size(egui::vec2(240.0, 240.0)),
+                                        );
+                                    });
                                 }
                                 None => {
                                     wanted_thumbnails.push(event_id.clone());
                                     ui.label("");
                                 }
                             }
-                            // A fixed-width cell: the grid's columns then do not move with
-                            // the characters of the id (a proportional font).
-                            let height = ui.spacing().interact_size.y;
-                            ui.add_sized(
-                                [EVENT_ID_WIDTH, height],
-                                egui::Label::new(event_id.as_str()).truncate(),
-                            )
-                            .on_hover_text(event_id.as_str());
-                            ui.label(match status {
-                                Some(EventStatus::Active) | None => RichText::new("ACTIVE"),
-                                Some(EventStatus::Deleted) => RichText::new("DELETED").weak(),
-                            });
-                            ui.label(row.map_or("not loaded yet", |r| r.last_updated.as_str()));
-                            let known = self.known.get(event_id);
-                            ui.label(known.map_or_else(
-                                || "—".to_owned(),
-                                |k| {
-                                    k.tags
-                                        .iter()
-                                        .map(TagName::as_str)
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                },
-                            ));
-                            ui.label(
-                                known.map_or_else(|| "—".to_owned(), |k| format!("{:.3}", k.quality)),
-                            );
-                            ui.horizontal(|ui| {
+                            ui.vertical(|ui| {
+                                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                                 if status == Some(EventStatus::Deleted) {
                                     return;
                                 }
@@ -255,6 +257,33 @@ impl EventsView {
                                     ));
                                 }
                             });
+                            ui.label(match status {
+                                Some(EventStatus::Active) | None => RichText::new("ACTIVE"),
+                                Some(EventStatus::Deleted) => RichText::new("DELETED").weak(),
+                            });
+                            let known = self.known.get(event_id);
+                            ui.label(
+                                known.map_or_else(|| "—".to_owned(), |k| format!("{:.3}", k.quality)),
+                            );
+                            ui.label(known.map_or_else(
+                                || "—".to_owned(),
+                                |k| {
+                                    k.tags
+                                        .iter()
+                                        .map(TagName::as_str)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                },
+                            ));
+                            ui.label(row.map_or("not loaded yet", |r| r.last_updated.as_str()));
+                            // A fixed-width cell: the grid's columns then do not move with
+                            // the characters of the id (a proportional font).
+                            let height = ui.spacing().interact_size.y;
+                            ui.add_sized(
+                                [EVENT_ID_WIDTH, height],
+                                egui::Label::new(event_id.as_str()).truncate(),
+                            )
+                            .on_hover_text(event_id.as_str());
                             ui.end_row();
                         }
                     });

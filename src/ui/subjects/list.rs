@@ -2,13 +2,19 @@
 //! page by page (`start`/`length`/`dir`) and grouped by subject with its event counts. DELETED
 //! rows are hidden unless asked for. A reload keeps the listing on screen until the new one is
 //! complete.
+//!
+//! Each subject shows the name the console gives it ([`SubjectNames`]), its id with a copy
+//! button, its faces (active events) and all its events, the tags this console put on them, and
+//! its last update. A filter box matches name, id or tag; a click on a column's title sorts by
+//! it. Which rows are shown, in which order, is worked out only when the listing, the names,
+//! the filter or the order changed, never per frame: the table stays fast at 100,000 rows.
 
 use std::collections::HashMap;
 
 use egui::{RichText, Ui};
-use egui_extras::{Column, TableBuilder};
 use necid::{EventStatus, SortDirection, SubjectId, SubjectPage, SubjectRow};
 
+use super::table::{ShownFor, SortBy};
 use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
 use crate::ui::PaneContext;
@@ -31,6 +37,9 @@ pub struct SubjectIndex {
     groups: Vec<SubjectGroup>,
     by_subject: HashMap<SubjectId, usize>,
     rows: u64,
+    /// Subjects with at least one active event, and their active events (faces).
+    subjects: usize,
+    faces: usize,
 }
 
 impl SubjectIndex {
@@ -49,7 +58,11 @@ impl SubjectIndex {
             });
             let group = &mut self.groups[index];
             if row.status == EventStatus::Active {
+                if group.active_events == 0 {
+                    self.subjects += 1;
+                }
                 group.active_events += 1;
+                self.faces += 1;
             }
             if row.last_updated > group.last_updated {
                 group.last_updated = row.last_updated.clone();
@@ -82,7 +95,7 @@ impl SubjectIndex {
 /// A listing being fetched again while the previous one stays on screen.
 #[derive(Debug, Default)]
 struct Reloading {
-    index: SubjectIndex,
+    pub(super) index: SubjectIndex,
     total: Option<u64>,
 }
 
@@ -91,19 +104,25 @@ struct Reloading {
 pub(super) struct SubjectList {
     pub(super) dir: SortDirection,
     /// The listing on screen.
-    index: SubjectIndex,
+    pub(super) index: SubjectIndex,
     /// The rows the service says there are (DELETED ones included).
-    total: Option<u64>,
+    pub(super) total: Option<u64>,
     /// A reload in progress: its pages gather here and replace `index` when the last one
     /// arrives, so a reload that fails or is cancelled leaves the previous listing in place.
     reloading: Option<Reloading>,
     /// Where the next page starts, while there is one to fetch.
-    next_start: Option<u64>,
+    pub(super) next_start: Option<u64>,
     page: Request<SubjectPage>,
     pub(super) show_deleted: bool,
-    /// `index.visible(show_deleted)`, kept between frames.
-    visible: Vec<usize>,
-    visible_dirty: bool,
+    /// The groups shown, filtered and sorted, kept between frames.
+    pub(super) visible: Vec<usize>,
+    pub(super) visible_dirty: bool,
+    /// What `visible` was worked out for.
+    pub(super) shown_for: Option<ShownFor>,
+    /// Matches a subject's name, id or tag (case aside).
+    pub(super) filter: String,
+    pub(super) sort_by: SortBy,
+    pub(super) descending: bool,
 }
 
 impl Default for SubjectList {
@@ -118,6 +137,10 @@ impl Default for SubjectList {
             show_deleted: false,
             visible: Vec::new(),
             visible_dirty: false,
+            shown_for: None,
+            filter: String::new(),
+            sort_by: SortBy::default(),
+            descending: false,
         }
     }
 }
@@ -128,6 +151,8 @@ impl SubjectList {
         *self = Self {
             dir: self.dir,
             show_deleted: self.show_deleted,
+            sort_by: self.sort_by,
+            descending: self.descending,
             ..Self::default()
         };
     }
@@ -229,15 +254,8 @@ impl SubjectList {
 
     /// The view options (order, deleted rows) and Reload, on the current line.
     pub(super) fn options_ui(&mut self, ui: &mut Ui) {
-        let before = (self.dir, self.show_deleted);
-        ui.radio_value(&mut self.dir, SortDirection::Asc, "Oldest first");
-        ui.radio_value(&mut self.dir, SortDirection::Desc, "Newest first");
+        // The order is chosen by the columns' titles; the service's listing order stays.
         ui.checkbox(&mut self.show_deleted, "Show deleted");
-        if before.0 != self.dir {
-            self.reload();
-        } else if before.1 != self.show_deleted {
-            self.visible_dirty = true;
-        }
         let listing = self.page.is_pending();
         if ui
             .add_enabled(!listing, egui::Button::new("Reload"))
@@ -256,11 +274,7 @@ impl SubjectList {
     ) {
         ui.horizontal(|ui| {
             match self.total {
-                Some(total) => ui.label(format!(
-                    "{} rows of {total} loaded; {} subjects shown",
-                    self.index.rows(),
-                    self.visible.len()
-                )),
+                Some(total) => ui.label(counts_line(&self.index, total, self.visible.len())),
                 None if self.page.is_pending() => ui.label("Loading…"),
                 None => ui.label("Not loaded."),
             };
@@ -293,68 +307,23 @@ impl SubjectList {
         {
             self.fetch(cx, gallery, start);
         }
-        if self.visible_dirty {
-            self.visible = self.index.visible(self.show_deleted);
-            self.visible_dirty = false;
-        }
     }
 
-    /// The table; a click on a row selects its subject in `selected`.
-    pub(super) fn table_ui(&mut self, ui: &mut Ui, selected: &mut Option<SubjectId>) {
-        if self.visible.is_empty() {
-            if self.total.is_some() && self.next_start.is_none() {
-                ui.label(if self.show_deleted || self.index.rows() == 0 {
-                    "No subject is enrolled in this gallery yet."
-                } else {
-                    "Every subject here is deleted: tick Show deleted to see them."
-                });
-            }
-            return;
-        }
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        let height = ui.available_height().max(120.0);
-        let mut clicked = None;
-        TableBuilder::new(ui)
-            .id_salt("subjects")
-            .striped(true)
-            .sense(egui::Sense::click())
-            .max_scroll_height(height)
-            .column(Column::initial(300.0).at_least(120.0).clip(true))
-            .column(Column::exact(100.0))
-            .column(Column::exact(100.0))
-            .column(Column::remainder())
-            .header(row_height, |mut header| {
-                for title in ["Subject", "Active events", "All events", "Last updated"] {
-                    header.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, self.visible.len(), |mut row| {
-                    let group = self.index.group(self.visible[row.index()]);
-                    row.set_selected(selected.as_ref() == Some(&group.subject_id));
-                    row.col(|ui| {
-                        ui.label(group.subject_id.as_str());
-                    });
-                    row.col(|ui| {
-                        ui.label(group.active_events.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(group.events.len().to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(&group.last_updated);
-                    });
-                    if row.response().clicked() {
-                        clicked = Some(group.subject_id.clone());
-                    }
-                });
-            });
-        if clicked.is_some() {
-            *selected = clicked;
-        }
+    /// The subjects shown, in their order.
+    pub(super) fn shown(&self) -> impl Iterator<Item = &SubjectGroup> + '_ {
+        self.visible.iter().map(|&i| self.index.group(i))
     }
+}
+
+/// How much is loaded, each count named: subjects (people), faces (their active events) and
+/// event rows (what the service pages through, deleted ones included).
+fn counts_line(index: &SubjectIndex, total_rows: u64, shown: usize) -> String {
+    format!(
+        "{} subjects with {} faces; {} of {total_rows} event rows loaded; {shown} subjects shown",
+        index.subjects,
+        index.faces,
+        index.rows()
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ mod duplicates;
 mod enrol;
 mod events;
 mod list;
+mod names_csv;
+mod table;
+mod thumbs;
 
 use egui::{RichText, Ui};
 use necid::{EventId, GalleryId, SubjectId, SubjectPage};
@@ -19,6 +22,7 @@ use necid::{EventId, GalleryId, SubjectId, SubjectPage};
 use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
 use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
+use crate::subject_names::SubjectNames;
 use crate::widgets::ConfirmSlot;
 use crate::widgets::image_input::{ImageInput, ImageSource};
 use crate::widgets::tag_chips::{carry_rename, chosen};
@@ -28,10 +32,16 @@ pub use enrol::{EnrolTarget, PreparedImage, QualityRule};
 pub use list::{SubjectGroup, SubjectIndex};
 
 /// The name a subject is shown by wherever the console names one to decide on it (the
-/// enrolment form's duplicate check, the folder check before a job, the audit's review): its
-/// id, the only name the API gives it.
-pub fn subject_title(subject_id: &SubjectId) -> String {
-    format!("Subject {}", subject_id.as_str())
+/// enrolment form's duplicate check, the folder check before a job, the audit's review): the
+/// name the console keeps for it with the start of its id, or its id when it has no name.
+pub fn subject_title(names: Option<&SubjectNames>, subject_id: &SubjectId) -> String {
+    match names.and_then(|names| names.get(subject_id)) {
+        Some(name) => {
+            let id = subject_id.as_str();
+            format!("{name} ({}…)", id.get(..8).unwrap_or(id))
+        }
+        None => format!("Subject {}", subject_id.as_str()),
+    }
 }
 
 /// A destructive step waiting for the user's yes.
@@ -61,6 +71,10 @@ pub struct SubjectsPane {
     confirm: ConfirmSlot<Confirmation>,
     change: Request<()>,
     change_label: String,
+    /// Whose name is being edited, the text in the field, and the name it started from.
+    name_edit: Option<(SubjectId, String, String)>,
+    names_csv: names_csv::NamesCsv,
+    thumbs: thumbs::ListThumbnails,
 }
 
 impl Pane for SubjectsPane {
@@ -110,11 +124,20 @@ impl Pane for SubjectsPane {
         ui.horizontal(|ui| {
             ui.label(format!("Gallery “{}”", gallery.name));
             ui.separator();
+            ui.add(
+                egui::TextEdit::singleline(&mut self.list.filter)
+                    .hint_text("Filter: name, id or tag")
+                    .desired_width(160.0),
+            )
+            .labelled_by(ui.label("Filter").id);
             self.list.options_ui(ui);
-            ui.separator();
+        });
+        ui.horizontal(|ui| {
             if let Some(source) = self.input.ui(ui, cx.outbox, "subjects", "Pick image…") {
                 self.open_form(cx, &gallery, &client, source);
             }
+            ui.separator();
+            self.names_csv.ui(ui, cx, &gallery.name);
         });
         self.input.error_ui(ui);
         // The form and the selected subject get a column of their own, so the list keeps its
@@ -123,6 +146,8 @@ impl Pane for SubjectsPane {
             .resizable(true)
             .default_size(460.0)
             .min_size(320.0)
+            // The list keeps at least half of a small window.
+            .max_size((ui.available_width() * 0.5).max(320.0))
             .show(ui, |ui| {
                 egui::ScrollArea::both()
                     .id_salt("subjects_details_scroll")
@@ -142,7 +167,22 @@ impl Pane for SubjectsPane {
                     });
             });
         self.list.status_ui(ui, cx, &gallery);
-        self.list.table_ui(ui, &mut self.selected);
+        let tags_of = |group: &SubjectGroup| self.events.subject_tags(group);
+        self.list.update_shown(
+            cx.names(),
+            cx.gallery.map_or(0, |g| g.names_version()),
+            &tags_of,
+        );
+        let thumbs = &mut self.thumbs;
+        let outbox = &mut *cx.outbox;
+        let mut thumbnail_of = |group: &SubjectGroup| thumbs.of(outbox, group);
+        self.list.table_ui(
+            ui,
+            &mut self.selected,
+            cx.gallery.map(|g| g.names()),
+            &tags_of,
+            &mut thumbnail_of,
+        );
         self.confirm_ui(ui, cx, &gallery);
     }
 }
@@ -157,6 +197,26 @@ impl SubjectsPane {
     /// Rows loaded so far (DELETED ones included).
     pub fn loaded_rows(&self) -> u64 {
         self.list.index().rows()
+    }
+
+    /// The subjects shown (filtered and sorted), in their order on screen.
+    pub fn shown_subjects(&self) -> Vec<SubjectId> {
+        self.list.shown().map(|g| g.subject_id.clone()).collect()
+    }
+
+    /// Shows only the subjects whose name, id or tag holds `text` (as the filter box does).
+    pub fn set_filter(&mut self, text: &str) {
+        self.list.filter = text.to_owned();
+    }
+
+    /// The subject selected in the list.
+    pub fn selected(&self) -> Option<&SubjectId> {
+        self.selected.as_ref()
+    }
+
+    /// Selects a subject (a search candidate's link): its events show beside the list.
+    pub fn select(&mut self, subject_id: SubjectId) {
+        self.selected = Some(subject_id);
     }
 
     /// True until every page of the listing has arrived.
@@ -189,6 +249,8 @@ impl SubjectsPane {
 
     fn poll_answers(&mut self, cx: &mut PaneContext<'_>, ctx: &egui::Context) {
         self.events.poll(ctx);
+        self.names_csv.poll(cx);
+        self.thumbs.poll(cx, ctx);
         match self.change.poll() {
             Some(Finished::Succeeded(())) => {
                 cx.toasts.info(self.change_label.clone());
@@ -227,6 +289,15 @@ impl SubjectsPane {
                 quality: enrolment.attributes.face_quality_score,
             };
             let (event_id, subject_id) = (enrolment.event_id.clone(), enrolment.id.clone());
+            if matches!(form.target, Some(EnrolTarget::NewSubject) | None) {
+                // The whole path: a file named by a number is named by its folder. Dropped
+                // bytes have no file name to go by.
+                let image_path = match &form.source {
+                    ImageSource::Path(path) => path.display().to_string(),
+                    ImageSource::Bytes { .. } => String::new(),
+                };
+                cx.name_enrolled_subject(&subject_id, &image_path);
+            }
             self.events.enrolled(&event_id, known);
             self.selected = Some(subject_id);
             cx.gallery_changed(GalleryChange::Subjects);
@@ -300,6 +371,7 @@ impl SubjectsPane {
         let Some(subject_id) = self.selected.clone() else {
             return;
         };
+        self.name_ui(ui, cx, &subject_id);
         let form_ready = self.form.as_ref().is_some_and(enrol::EnrolForm::is_ready);
         let confirmation = self.events.ui(
             ui,
@@ -313,6 +385,46 @@ impl SubjectsPane {
         );
         if let Some(confirmation) = confirmation {
             self.confirm.ask(confirmation);
+        }
+    }
+
+    /// The selected subject's name, editable: Enter or Save keeps it.
+    fn name_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, subject_id: &SubjectId) {
+        let current = cx.subject_name(subject_id).unwrap_or("").to_owned();
+        // A name that arrives or changes elsewhere (enrolment, a job, an import) shows in the
+        // field, unless the user is typing another one.
+        let follows = self.name_edit.as_ref().is_none_or(|(id, edited, base)| {
+            id != subject_id || (base != &current && edited == base)
+        });
+        if follows {
+            self.name_edit = Some((subject_id.clone(), current.clone(), current.clone()));
+        }
+        let Some((_, edited, _)) = &mut self.name_edit else {
+            return;
+        };
+        let mut save = false;
+        ui.horizontal(|ui| {
+            let label = ui.label("Subject name");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(edited)
+                        .hint_text("a name for this person")
+                        .desired_width(200.0),
+                )
+                .labelled_by(label.id);
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let changed = edited.trim() != current;
+            if ui
+                .add_enabled(changed, egui::Button::new("Save name"))
+                .clicked()
+                || (entered && changed)
+            {
+                save = true;
+            }
+        });
+        if save {
+            let name = edited.trim().to_owned();
+            cx.name_subjects(vec![(subject_id.clone(), name)]);
         }
     }
 

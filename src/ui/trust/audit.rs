@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use crate::subject_names::SubjectNames;
 use std::time::Duration;
 
 use egui::{RichText, TextureHandle, Ui};
@@ -244,14 +246,15 @@ impl AuditView {
             outliers.len()
         ));
         let busy = self.decide.is_pending();
+        let names = cx.gallery.map(|gallery| gallery.names());
         let mut decided: Option<(Decision, Vec<SubjectId>, Option<EventId>, u16)> = None;
         for pair in &pairs {
             let [a, b] = &pair.subject_ids;
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    self.subject_ui(ui, findings, a);
+                    self.subject_ui(ui, findings, names, a);
                     ui.label(format!("score {}", pair.score.get()));
-                    self.subject_ui(ui, findings, b);
+                    self.subject_ui(ui, findings, names, b);
                 });
                 ui.horizontal(|ui| {
                     let ids = vec![a.clone(), b.clone()];
@@ -275,7 +278,7 @@ impl AuditView {
         for outlier in &outliers {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    self.subject_ui(ui, findings, &outlier.subject_id);
+                    self.subject_ui(ui, findings, names, &outlier.subject_id);
                     ui.label(format!(
                         "event {} scores only {} against the subject's other events",
                         outlier.event_id.as_str(),
@@ -309,7 +312,13 @@ impl AuditView {
     }
 
     /// A subject's thumbnail and name.
-    fn subject_ui(&self, ui: &mut Ui, findings: &Findings, subject_id: &SubjectId) {
+    fn subject_ui(
+        &self,
+        ui: &mut Ui,
+        findings: &Findings,
+        names: Option<&SubjectNames>,
+        subject_id: &SubjectId,
+    ) {
         ui.vertical(|ui| {
             match self.textures.get(subject_id) {
                 Some(texture) => {
@@ -323,7 +332,7 @@ impl AuditView {
                 .subjects
                 .get(subject_id)
                 .map_or(0, |s| s.events.len());
-            ui.label(subject_title(subject_id))
+            ui.label(subject_title(names, subject_id))
                 .on_hover_text(format!("{events} event(s)"));
         });
     }

@@ -17,7 +17,7 @@ use necid_console::ui::subjects::SubjectsPane;
 use super::{Setup, drop_file, setup, shows_text, subjects_harness, testdata, wait_shows};
 use crate::common_jobs::{self, PaneShell};
 
-const MEASURED: &str = "1 face · faceQualityScore";
+const MEASURED: &str = "1 face · face quality";
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Registers the image as a new subject through the form, with `tag` chosen.
@@ -155,8 +155,11 @@ fn the_enrol_preview_offers_the_subject_already_enrolled_and_adds_the_face_to_it
     drop_file(&mut harness, testdata("faces/obama/3.jpg"));
     wait_shows(&mut harness, "Already in the gallery?", WAIT);
     assert!(
-        shows_text(&harness, &format!("Subject {} · score", obama.as_str())),
-        "the enrolled subject is offered with its score"
+        shows_text(
+            &harness,
+            &format!("Obama ({}…) · score", &obama.as_str()[..8])
+        ),
+        "the enrolled subject is offered by the name its file gave it, with its score"
     );
     assert!(
         harness
