@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use necid_wire::{
     AttributesJson, BatchId, BulkProgress, BulkRegisterRequest, BulkRegisterResponse, EventId,
-    FaceAttributes, RecordId, RecordStatus, RegisterStatus, RegisterSummary, SubjectId,
+    FaceAttributes, RecordId, RegisterSummary, SubjectId,
 };
 
 use crate::AppState;
@@ -130,17 +130,9 @@ fn summary(r: BulkRecord) -> RegisterSummary {
         attempts: u32::try_from(r.attempts).unwrap_or(0),
         event_id: non_empty(r.event_id).map(EventId::new),
         subject_id: non_empty(r.subject_id).map(SubjectId::new),
-        register_status: match r.register_status.as_str() {
-            "Success" => Some(RegisterStatus::Success),
-            "Failed" => Some(RegisterStatus::Failed),
-            _ => None,
-        },
+        register_status: r.register_status,
         reason: r.reason,
-        status: if r.status == "Processed" {
-            RecordStatus::Processed
-        } else {
-            RecordStatus::New
-        },
+        status: r.status,
         attributes_json,
     }
 }

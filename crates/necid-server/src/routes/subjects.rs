@@ -9,8 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use necid_wire::{
-    Enrolment, EventId, EventRef, EventStatus, FaceEnrolment, SubjectEvents, SubjectId,
-    SubjectPage, SubjectRow,
+    Enrolment, EventId, EventRef, FaceEnrolment, SubjectEvents, SubjectId, SubjectPage, SubjectRow,
 };
 
 use crate::AppState;
@@ -89,11 +88,7 @@ async fn list(
             .map(|r| SubjectRow {
                 id: SubjectId::new(r.subject_id),
                 event_id: EventId::new(r.event_id),
-                status: if r.status == "ACTIVE" {
-                    EventStatus::Active
-                } else {
-                    EventStatus::Deleted
-                },
+                status: r.status,
                 last_updated: r.last_updated,
             })
             .collect(),

@@ -14,9 +14,9 @@ pub struct BulkRecord {
     pub attempts: i64,
     pub event_id: String,
     pub subject_id: String,
-    pub register_status: String,
+    pub register_status: Option<RegisterStatus>,
     pub reason: String,
-    pub status: String,
+    pub status: RecordStatus,
     pub attributes_json: String,
 }
 
@@ -100,9 +100,9 @@ impl SqliteStore {
                 attempts: r.get(3)?,
                 event_id: r.get(4)?,
                 subject_id: r.get(5)?,
-                register_status: r.get(6)?,
+                register_status: status::register(&r.get::<_, String>(6)?),
                 reason: r.get(7)?,
-                status: r.get(8)?,
+                status: status::record(&r.get::<_, String>(8)?),
                 attributes_json: r.get(9)?,
             })
         })?;

@@ -11,7 +11,7 @@ use super::*;
 pub struct SubjectRow {
     pub subject_id: String,
     pub event_id: String,
-    pub status: String,
+    pub status: EventStatus,
     pub last_updated: String,
 }
 
@@ -90,7 +90,7 @@ impl SqliteStore {
             Ok(SubjectRow {
                 subject_id: r.get(0)?,
                 event_id: r.get(1)?,
-                status: r.get(2)?,
+                status: status::event(&r.get::<_, String>(2)?),
                 last_updated: r.get(3)?,
             })
         })?;

@@ -38,6 +38,7 @@ pub use applications::Application;
 pub use bulk::{BulkRecord, PendingRecord, RecordOutcome};
 pub use events::{EnrolTarget, Enrolled, SubjectRow};
 pub use galleries::Gallery;
+pub use status::{EventStatus, RecordStatus, RegisterStatus};
 pub use tags::ResolvedTags;
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -350,5 +351,38 @@ mod tests {
                 .expect("lookup")
                 .is_some()
         );
+    }
+}
+
+/// The statuses as the store writes them in its rows (`ACTIVE`/`DELETED`, `New`/`Processed`,
+/// `Success`/`Failed`), read back as the wire's types, so nothing above the store compares text.
+mod status {
+    pub use necid_wire::{EventStatus, RecordStatus, RegisterStatus};
+
+    /// An event row's status: anything but `ACTIVE` is a deleted slot.
+    pub fn event(text: &str) -> EventStatus {
+        if text == "ACTIVE" {
+            EventStatus::Active
+        } else {
+            EventStatus::Deleted
+        }
+    }
+
+    /// A bulk record's status: processed once its outcome is written.
+    pub fn record(text: &str) -> RecordStatus {
+        if text == "Processed" {
+            RecordStatus::Processed
+        } else {
+            RecordStatus::New
+        }
+    }
+
+    /// A bulk record's outcome, none while it waits.
+    pub fn register(text: &str) -> Option<RegisterStatus> {
+        match text {
+            "Success" => Some(RegisterStatus::Success),
+            "Failed" => Some(RegisterStatus::Failed),
+            _ => None,
+        }
     }
 }

@@ -9,6 +9,7 @@
 use super::events::enrol_in;
 use super::{PgStore, exec, opt, rows};
 use crate::index::DIM;
+use crate::store::status;
 use crate::store::{
     BulkRecord, Committed, EnrolTarget, Enrolled, PendingRecord, RecordOutcome, Result, StoreError,
     new_id, now_timestamp,
@@ -81,9 +82,9 @@ impl PgStore {
                 attempts: r.get(3),
                 event_id: r.get(4),
                 subject_id: r.get(5),
-                register_status: r.get(6),
+                register_status: status::register(r.get::<_, &str>(6)),
                 reason: r.get(7),
-                status: r.get(8),
+                status: status::record(r.get::<_, &str>(8)),
                 attributes_json: r.get(9),
             })
             .collect();

@@ -11,6 +11,7 @@ use futures_util::TryStreamExt as _;
 use super::catalog::{lock_gallery, resolve_tags};
 use super::{PgStore, exec, one, opt, rows};
 use crate::index::{DIM, GalleryIndex, RowMeta};
+use crate::store::status;
 use crate::store::{
     Committed, EnrolTarget, Enrolled, Result, StoreError, SubjectRow, blob_to_descriptor,
     descriptor_to_blob, new_id, now_timestamp,
@@ -93,7 +94,7 @@ impl PgStore {
                 .map(|r| SubjectRow {
                     subject_id: r.get(0),
                     event_id: r.get(1),
-                    status: r.get(2),
+                    status: status::event(r.get::<_, &str>(2)),
                     last_updated: r.get(3),
                 })
                 .collect();
