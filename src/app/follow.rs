@@ -215,6 +215,11 @@ impl ConsoleApp {
                 "Profile “{}” now points to {servers}: the open gallery “{}” was closed.",
                 current.profile.name, gallery.name
             ));
+            // The gallery belongs to the old servers: it is not opened again on the new ones.
+            self.remembered
+                .open_galleries
+                .retain(|g| g.profile_id != current.profile_id);
+            self.restored_for = Some((current.profile_id.clone(), current.generation));
         }
     }
 }
