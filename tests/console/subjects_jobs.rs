@@ -89,6 +89,20 @@ fn setup(tags: &[&str]) -> Setup {
     }
 }
 
+/// The Jobs pane on the test's gallery, in a window of 1200×900.
+fn jobs_harness(setup: &Setup) -> Harness<'static, PaneShell<JobsPane>> {
+    let shell = PaneShell::new(
+        JobsPane::default(),
+        &setup.runtime,
+        setup.paths.clone(),
+        setup.service.connection(true),
+        setup.service.gallery.clone(),
+    );
+    Harness::builder()
+        .with_size([1200.0, 900.0])
+        .build_ui_state(|ui, shell: &mut PaneShell<JobsPane>| shell.ui(ui), shell)
+}
+
 fn subjects_harness(setup: &Setup) -> Harness<'static, PaneShell<SubjectsPane>> {
     let shell = PaneShell::new(
         SubjectsPane::default(),
@@ -306,16 +320,7 @@ fn a_bulk_job_over_a_copied_folder_completes_and_its_csv_has_one_row_per_file() 
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::copy(testdata(&format!("faces/{file}")), &target).expect("copy a face");
     }
-    let shell = PaneShell::new(
-        JobsPane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
-    let mut harness = Harness::builder()
-        .with_size([1200.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<JobsPane>| shell.ui(ui), shell);
+    let mut harness = jobs_harness(&setup);
     harness.step();
 
     let field = harness.get_by_label("Folder");

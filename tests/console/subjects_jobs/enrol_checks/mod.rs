@@ -11,10 +11,11 @@ use egui_kittest::kittest::Queryable;
 use necid::{FaceImage, SubjectId, TagName};
 use necid_console::ui::ShellAction;
 use necid_console::ui::face::FacePane;
-use necid_console::ui::jobs::JobsPane;
 use necid_console::ui::subjects::SubjectsPane;
 
-use super::{Setup, drop_file, setup, shows_text, subjects_harness, testdata, wait_shows};
+use super::{
+    Setup, drop_file, jobs_harness, setup, shows_text, subjects_harness, testdata, wait_shows,
+};
 use crate::common_jobs::{self, PaneShell};
 
 const MEASURED: &str = "1 face · face quality";
@@ -285,16 +286,7 @@ fn the_jobs_pane_lists_which_files_of_a_folder_match_whom_before_a_bulk_job() {
     ] {
         std::fs::copy(testdata(from), folder.path().join(to)).expect("copy a photo");
     }
-    let shell = PaneShell::new(
-        JobsPane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
-    let mut harness = Harness::builder()
-        .with_size([1200.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<JobsPane>| shell.ui(ui), shell);
+    let mut harness = jobs_harness(&setup);
     harness.step();
     let field = harness.get_by_label("Folder");
     field.focus();
