@@ -241,10 +241,6 @@ fn on_postgres<T>(
     url: &str,
     work: impl FnOnce(&necid_server::store::pg::PgStore) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let _entered = runtime.enter();
     let store = necid_server::store::pg::PgStore::connect(url).context("PostgreSQL")?;
     work(&store)
 }

@@ -485,3 +485,25 @@ fn migrate_records_the_schema_version_and_a_second_run_changes_nothing() {
         .expect("psql");
     assert_eq!(String::from_utf8_lossy(&recorded.stdout).trim(), "1");
 }
+
+/// A bulk worker's store call may still run while the service's runtime shuts down (a replica
+/// stopping): it finishes on the store's own runtime instead of panicking on vanished timers.
+#[test]
+fn the_postgresql_store_keeps_working_after_the_runtime_it_was_opened_from_is_gone() {
+    let pg = Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("outlives").expect("database");
+    let service_runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let connecting =
+        service_runtime.spawn_blocking(move || necid_server::store::pg::PgStore::connect(&url));
+    let store = service_runtime
+        .block_on(connecting)
+        .expect("blocking task")
+        .expect("connect");
+    drop(service_runtime);
+    assert_eq!(
+        store
+            .schema_version()
+            .expect("a query after the runtime stopped"),
+        1
+    );
+}

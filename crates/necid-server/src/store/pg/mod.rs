@@ -19,7 +19,9 @@
 //!   (`bulk.rs`); a unique constraint makes a second enrolment of a record impossible.
 //!
 //! The store's calls are synchronous, as SQLite's are: the service runs them on blocking threads,
-//! and each one drives its queries on the runtime it was opened on. A pool of connections
+//! and each one drives its queries on the store's own small runtime, which lives exactly as long
+//! as the store: a call still running while the service's runtime shuts down finishes instead of
+//! finding its timers gone. A pool of connections
 //! (deadpool-postgres) with a cache of prepared statements per connection serves them; TLS is
 //! a connector away (tokio-postgres takes any), though this build connects without it.
 
@@ -62,7 +64,7 @@ const MIGRATION_LOCK: i64 = 0x6e65_6369_645f_6d67;
 pub struct PgStore {
     pool: Pool,
     config: tokio_postgres::Config,
-    runtime: tokio::runtime::Handle,
+    runtime: StoreRuntime,
     /// Names this replica on the leases it takes.
     replica_id: String,
     lease: Duration,
@@ -79,13 +81,12 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`) and brings the schema up to date.
-    /// Call it with a tokio runtime entered (not from an async task): the store's calls run on
-    /// that runtime.
+    /// Like every call of the store, it blocks: call it from a blocking thread or outside any
+    /// runtime, never from an async task.
     pub fn connect(url: &str) -> Result<Self> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| StoreError::Unavailable("no tokio runtime to connect on".into()))?;
+        let runtime = StoreRuntime::start()?;
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -218,7 +219,7 @@ impl PgStore {
 
     /// Runs one store call's queries on the store's runtime, from a blocking thread.
     fn run<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
-        self.runtime.block_on(work)
+        self.runtime.handle().block_on(work)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -226,6 +227,40 @@ impl PgStore {
             .get()
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+}
+
+/// The runtime the store's connections live on: one worker thread drives them, the callers'
+/// blocking threads drive their own queries. Its timers (pool timeouts) and connection tasks
+/// outlive any runtime of the service, so the store works until the store itself is dropped.
+struct StoreRuntime(Option<tokio::runtime::Runtime>);
+
+impl StoreRuntime {
+    fn start() -> Result<Self> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("necid-postgres")
+            .enable_all()
+            .build()
+            .map(|runtime| Self(Some(runtime)))
+            .map_err(|e| StoreError::Unavailable(format!("starting the database runtime: {e}")))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0
+            .as_ref()
+            .expect("the runtime is taken only on drop")
+            .handle()
+    }
+}
+
+impl Drop for StoreRuntime {
+    // The last holder of the store may be an async task, where waiting for a runtime to stop is
+    // not allowed.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
