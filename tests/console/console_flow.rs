@@ -170,8 +170,13 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
     };
     let large_before = large(&harness);
     harness.hover_at(small.center());
-    harness.step();
-    harness.step();
+    // A tooltip waits for the pointer to rest.
+    for _ in 0..60 {
+        if large(&harness) > large_before {
+            break;
+        }
+        harness.step();
+    }
     assert_eq!(
         large(&harness),
         large_before + 1,
@@ -204,8 +209,12 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
     common::snapshot(&mut harness, "console_flow_4_face_search");
     // The candidate's thumbnail, from the photo enrolled in step 3, enlarges on hover.
     harness.get_by_label("Thumbnail of event 1").hover();
-    harness.step();
-    harness.step();
+    for _ in 0..60 {
+        if harness.query_by_label("Event 1, enlarged").is_some() {
+            break;
+        }
+        harness.step();
+    }
     assert!(
         harness.query_by_label("Event 1, enlarged").is_some(),
         "the thumbnail enlarged"
