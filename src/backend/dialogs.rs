@@ -4,12 +4,15 @@
 //!
 //! rfd answers "nothing chosen" both when the user cancels and when it has no dialog to show
 //! (no desktop portal and no zenity, or no display): it only logs why. So the backend asks
-//! first ([`no_dialog_reason`]) and answers with an error a person reads, which the picker
-//! shows next to its typed-path field, instead of doing nothing.
+//! first ([`no_dialog_reason`]), and takes an answer that came too soon for a person to have
+//! cancelled as a dialog that never showed ([`never_shown`]); either way it answers with an
+//! error a person reads, which the picker shows next to its typed-path field, instead of doing
+//! nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +143,15 @@ pub fn no_dialog_reason() -> Option<&'static str> {
     None
 }
 
+/// Faster than anyone can see a dialog and cancel it: rfd answers this soon only when the
+/// portal refused the call and zenity could not run (or exited at once, without a display).
+const FASTEST_CANCEL: Duration = Duration::from_millis(250);
+
+/// Whether rfd's "nothing chosen", `elapsed` after asking, means the dialog never showed.
+pub fn never_shown(chosen: Option<&Path>, elapsed: Duration) -> bool {
+    chosen.is_none() && elapsed < FASTEST_CANCEL
+}
+
 /// What a picker asks the dialog for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Wanted {
@@ -184,6 +196,7 @@ pub(super) async fn ask(
     if let Some(folder) = last_folders.of(picker).filter(|folder| folder.is_dir()) {
         dialog = dialog.set_directory(folder);
     }
+    let asked_at = Instant::now();
     let chosen = match wanted {
         Wanted::Image => {
             dialog
@@ -202,6 +215,11 @@ pub(super) async fn ask(
         }
     };
     let chosen = chosen.map(|handle| handle.path().to_owned());
+    if never_shown(chosen.as_deref(), asked_at.elapsed()) {
+        return Err(wanted.unavailable(
+            "the desktop portal and zenity both failed to show one; the log says why",
+        ));
+    }
     if let Some(folder) = chosen
         .as_deref()
         .and_then(|path| folder_used(path, wanted == Wanted::Folder))
@@ -235,6 +253,19 @@ mod tests {
             folders.of(Picker::ExtractImage),
             Some(PathBuf::from("/photos/group"))
         );
+    }
+
+    #[test]
+    fn nothing_chosen_at_once_is_a_dialog_that_never_showed_and_later_a_cancel() {
+        assert!(never_shown(None, Duration::from_millis(20)));
+        assert!(
+            !never_shown(None, Duration::from_secs(2)),
+            "a person cancelled"
+        );
+        assert!(!never_shown(
+            Some(Path::new("/a.jpg")),
+            Duration::from_millis(20)
+        ));
     }
 
     #[test]
