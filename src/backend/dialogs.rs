@@ -161,9 +161,14 @@ pub(super) enum Wanted {
 }
 
 impl Wanted {
-    /// The error when no dialog can open, pointing at what works instead.
-    fn unavailable(self, reason: &str) -> UiError {
+    /// The error when no dialog can open for `picker`, pointing at what works instead.
+    fn unavailable(self, picker: Picker, reason: &str) -> UiError {
         UiError::new(match self {
+            // Also offered in the top bar, which has no field of its own.
+            Self::Folder if picker == Picker::ModelsFolder => format!(
+                "No folder dialog can open here ({reason}). Type the models folder in \
+                 Settings, under Local service."
+            ),
             Self::Image => format!(
                 "No file dialog can open here ({reason}). Type the image's path in the field \
                  beside the button, or drop the image on the window."
@@ -190,7 +195,7 @@ pub(super) async fn ask(
     last_folders: LastFolders,
 ) -> Result<Option<PathBuf>, UiError> {
     if let Some(reason) = no_dialog_reason() {
-        return Err(wanted.unavailable(reason));
+        return Err(wanted.unavailable(picker, reason));
     }
     let mut dialog = rfd::AsyncFileDialog::new().set_title(title);
     if let Some(folder) = last_folders.of(picker).filter(|folder| folder.is_dir()) {
@@ -217,6 +222,7 @@ pub(super) async fn ask(
     let chosen = chosen.map(|handle| handle.path().to_owned());
     if never_shown(chosen.as_deref(), asked_at.elapsed()) {
         return Err(wanted.unavailable(
+            picker,
             "the desktop portal and zenity both failed to show one; the log says why",
         ));
     }
