@@ -1,26 +1,28 @@
 //! The Face pane's images and pickers against the embedded Local service with the real models:
 //! the faces of a group photo numbered from the left, a verdict and candidates that never
-//! outlive the image they are about, pickers that say so when no file dialog can open (these
+//! outlive the image (or, for a verdict, the pass mark) they are about, pickers that say so when no file dialog can open (these
 //! tests run headless, with no display, as CI does) and give the typed path the keyboard, and
 //! each picker's last folder remembered across a restart.
 //!
 //! `keyctl session - cargo test --test console face_pickers::`.
 
 use crate::common;
+use crate::common_jobs::{self, PaneShell};
 use crate::local_face::{face_pane, forget_local_keys};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use necid_console::backend::dialogs::{Picker, no_dialog_reason};
+use necid_console::ui::face::FacePane;
 use necid_console::{AppPaths, ConsoleApp};
 
 /// The hint of every image input's typed-path field.
 const PATH_HINT: &str = "or type an image's path";
 
 /// Types `path` into the `nth` image input's path field on screen and opens it.
-fn open_typed(harness: &mut Harness<'_, ConsoleApp>, nth: usize, path: &std::path::Path) {
-    fn field<'h>(harness: &'h Harness<'_, ConsoleApp>, nth: usize) -> egui_kittest::Node<'h> {
+fn open_typed<S>(harness: &mut Harness<'_, S>, nth: usize, path: &std::path::Path) {
+    fn field<'h, S>(harness: &'h Harness<'_, S>, nth: usize) -> egui_kittest::Node<'h> {
         harness
             .query_all_by(|n| n.placeholder() == Some(PATH_HINT))
             .nth(nth)
@@ -39,7 +41,7 @@ fn open_typed(harness: &mut Harness<'_, ConsoleApp>, nth: usize, path: &std::pat
 }
 
 /// The text of every node on screen, in the order they are drawn.
-fn texts(harness: &Harness<'_, ConsoleApp>) -> Vec<String> {
+fn texts<S>(harness: &Harness<'_, S>) -> Vec<String> {
     harness
         .query_all_by(|n| n.value().or_else(|| n.label()).is_some())
         .filter_map(|n| {
@@ -265,4 +267,51 @@ fn each_picker_remembers_the_folder_it_last_took_an_image_from_across_a_restart(
     );
     drop(restarted);
     forget_local_keys(harness);
+}
+
+#[test]
+fn a_verdict_goes_when_the_gallery_gets_another_threshold() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let runtime = common_jobs::runtime();
+    let service = common_jobs::start_service(&runtime, &root.path().join("service"), 100, &[]);
+    let shell = PaneShell::new(
+        FacePane::default(),
+        &runtime,
+        AppPaths::under(&root.path().join("console")),
+        service.connection(false),
+        service.gallery.clone(),
+    );
+    let mut face = Harness::builder()
+        .with_size([1200.0, 900.0])
+        .build_ui_state(|ui, shell: &mut PaneShell<FacePane>| shell.ui(ui), shell);
+    face.step();
+    face.get_by_label("Verify").click();
+    face.step();
+    face.get_by_label("Against a second image").click();
+    face.step();
+    open_typed(&mut face, 0, &common::face("obama/1.jpg"));
+    face.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(common::DroppedPath(common::face(
+            "obama/2.jpg",
+        ))));
+    face.step();
+    let verdict = |h: &Harness<'_, PaneShell<FacePane>>| {
+        texts(h)
+            .into_iter()
+            .find(|t| t.starts_with("Pass: score") || t.starts_with("Fail: score"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while verdict(&face).is_none() {
+        assert!(std::time::Instant::now() < deadline, "no verdict");
+        face.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(verdict(&face).is_some_and(|v| v.starts_with("Pass")));
+    // As the shell does on "Apply" in the Trust pane's calibration.
+    let strict = necid::MatchScore::new(9999).expect("a score");
+    face.state_mut().gallery.set_threshold(Some(strict));
+    face.step();
+    face.step();
+    assert_eq!(verdict(&face), None, "no verdict at the old pass mark");
 }
