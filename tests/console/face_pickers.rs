@@ -187,7 +187,8 @@ fn a_picker_without_a_file_dialog_says_so_and_gives_its_typed_path_the_keyboard(
     common::require_keyring();
     assert!(
         no_dialog_reason().is_some(),
-        "this test drives the console where no file dialog can open (no DISPLAY), as CI does"
+        "this test drives the console where no file dialog can open: run it without a display \
+         (`env -u DISPLAY -u WAYLAND_DISPLAY`), as scripts/test and CI do"
     );
     let root = tempfile::tempdir().expect("temp dir");
     let paths = AppPaths::under(root.path());
