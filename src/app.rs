@@ -184,6 +184,9 @@ impl ConsoleApp {
             app.remembered.active_profile_id =
                 app.book.profiles().first().map(|p| p.profile_id.clone());
         }
+        app.backend
+            .last_folders()
+            .restore(app.remembered.last_folders.clone());
         app
     }
 
@@ -240,6 +243,9 @@ impl ConsoleApp {
         }
         for command in self.outbox.drain() {
             self.backend.execute(command, ui.ctx());
+        }
+        if let Some(folders) = self.backend.last_folders().take_changed() {
+            self.remembered.last_folders = folders;
         }
     }
 

@@ -10,10 +10,11 @@
 //! client (see [`crate::request::Request::read`]), and this module runs it like any other task
 //! (request events owned by it, listed in Activity, aborted when unwanted if it only reads).
 //! Named commands remain only for what is more than a call: the keyring, files and dialogs
-//! (`backend/files.rs`), the profile file and the Local service.
+//! (`backend/files.rs`, `backend/dialogs.rs`), the profile file and the Local service.
 #![allow(clippy::disallowed_methods)] // spawning is what this module is for
 
 mod call;
+pub mod dialogs;
 pub mod files;
 mod gallery_keys;
 mod in_flight;
@@ -200,6 +201,8 @@ pub struct Backend {
     in_flight: InFlight,
     /// Whether the command being started only reads, so dropping its answer may abort it.
     cancellable: bool,
+    /// Where each picker's dialog opens.
+    last_folders: dialogs::LastFolders,
 }
 
 impl fmt::Debug for Backend {
@@ -218,7 +221,13 @@ impl Backend {
             profiles_written: Arc::new(Mutex::new(0)),
             in_flight: InFlight::default(),
             cancellable: false,
+            last_folders: dialogs::LastFolders::default(),
         }
+    }
+
+    /// The folder each picker was last used in.
+    pub fn last_folders(&self) -> &dialogs::LastFolders {
+        &self.last_folders
     }
 
     pub fn paths(&self) -> &AppPaths {

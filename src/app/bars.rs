@@ -114,8 +114,12 @@ impl ConsoleApp {
                     }
                     ui.label(status);
                 } else if self.local_service.error().is_some() {
-                    self.models_folder
-                        .button_ui(ui, &mut self.outbox, "Folder of the face models");
+                    self.models_folder.button_ui(
+                        ui,
+                        &mut self.outbox,
+                        "Folder of the face models",
+                        crate::backend::dialogs::Picker::ModelsFolder,
+                    );
                     ui.colored_label(ui.visuals().error_fg_color, status);
                 } else {
                     ui.label(status);

@@ -1,10 +1,11 @@
 //! What the console remembers between starts (eframe's storage): the pane, the active profile,
-//! the theme, the models folder, each profile's open gallery and each gallery's calibrated
-//! threshold. Nothing secret: a gallery's
-//! API key stays in the keyring.
+//! the theme, the models folder, each profile's open gallery, each gallery's calibrated
+//! threshold and the folder each file or folder picker was last used in. Nothing secret: a
+//! gallery's API key stays in the keyring.
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::dialogs::Picker;
 use crate::profiles::ProfileId;
 use crate::ui::PaneId;
 use crate::ui::settings::Theme;
@@ -22,6 +23,8 @@ pub struct Remembered {
     pub open_galleries: Vec<RememberedGallery>,
     /// The search threshold applied to a gallery from a calibration, by gallery id.
     pub thresholds: std::collections::BTreeMap<String, u16>,
+    /// The folder each picker was last used in, where its dialog opens next (not secret).
+    pub last_folders: std::collections::BTreeMap<Picker, std::path::PathBuf>,
 }
 
 /// A profile's open gallery, as remembered (ids and a name: nothing secret; its API key stays

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use necid::{EventId, FaceImage};
 
+use super::dialogs::{self, Picker, Wanted};
 use super::{Backend, Reply};
 use crate::error::UiError;
 use crate::thumbnails::Thumbnails;
@@ -116,13 +117,21 @@ pub enum CopyOutcome {
 /// A dialog, or a file read or written, for a pane.
 #[non_exhaustive]
 pub enum FileCommand {
-    /// Ask the user for an image file (the portal's dialog, without blocking the UI).
-    PickImage { reply: Reply<Option<PathBuf>> },
-    /// Ask the user for a folder, with the dialog titled `title`.
-    PickFolder {
-        title: &'static str,
+    /// Ask the user for an image file (the portal's dialog, without blocking the UI), in the
+    /// folder `picker` was last used in; an error when no dialog can open.
+    PickImage {
+        picker: Picker,
         reply: Reply<Option<PathBuf>>,
     },
+    /// Ask the user for a folder, with the dialog titled `title`, as [`Self::PickImage`].
+    PickFolder {
+        title: &'static str,
+        picker: Picker,
+        reply: Reply<Option<PathBuf>>,
+    },
+    /// `picker` took an image without its dialog (a typed path): its dialog opens in that
+    /// image's folder next time.
+    UsedPath { picker: Picker, path: PathBuf },
     /// Read, check and decode an image for display.
     LoadImage {
         source: ImageSource,
@@ -147,6 +156,7 @@ pub enum FileCommand {
     },
     /// Ask where to save, then write `text` there. `None` when the dialog was cancelled.
     ExportCsv {
+        picker: Picker,
         suggested_name: String,
         text: String,
         reply: Reply<Option<PathBuf>>,
@@ -171,6 +181,7 @@ impl FileCommand {
         match self {
             Self::PickImage { .. } => "choosing an image",
             Self::PickFolder { .. } => "choosing a folder",
+            Self::UsedPath { .. } => "remembering the folder",
             Self::LoadImage { .. } => "reading the image",
             Self::LoadThumbnail { .. } => "loading a thumbnail",
             Self::ListFolder { .. } => "listing the folder",
@@ -183,21 +194,29 @@ impl FileCommand {
     pub(super) fn execute(self, backend: &Backend, ctx: &egui::Context) {
         let what = self.name();
         match self {
-            Self::PickImage { reply } => backend.task(ctx, what, reply, async move {
-                let picked = rfd::AsyncFileDialog::new()
-                    .set_title("Choose a face image")
-                    .add_filter("Images", &IMAGE_EXTENSIONS)
-                    .pick_file()
-                    .await;
-                Ok(picked.map(|file| file.path().to_owned()))
-            }),
-            Self::PickFolder { title, reply } => backend.task(ctx, what, reply, async move {
-                let picked = rfd::AsyncFileDialog::new()
-                    .set_title(title)
-                    .pick_folder()
-                    .await;
-                Ok(picked.map(|folder| folder.path().to_owned()))
-            }),
+            Self::PickImage { picker, reply } => {
+                let last_folders = backend.last_folders().clone();
+                backend.task(ctx, what, reply, async move {
+                    let title = "Choose a face image";
+                    dialogs::ask(Wanted::Image, picker, title, None, last_folders).await
+                });
+            }
+            Self::PickFolder {
+                title,
+                picker,
+                reply,
+            } => {
+                let last_folders = backend.last_folders().clone();
+                backend.task(ctx, what, reply, async move {
+                    dialogs::ask(Wanted::Folder, picker, title, None, last_folders).await
+                });
+            }
+            Self::UsedPath { picker, path } => {
+                // Only images are typed into a picker's field: a file, whose folder is kept.
+                if let Some(folder) = dialogs::folder_used(&path, false) {
+                    backend.last_folders().record(picker, folder);
+                }
+            }
             Self::LoadImage { source, reply } => {
                 backend.blocking(ctx, what, reply, move || load_image(source));
             }
@@ -233,22 +252,26 @@ impl FileCommand {
                 });
             }
             Self::ExportCsv {
+                picker,
                 suggested_name,
                 text,
                 reply,
             } => {
                 let worker = backend.worker();
+                let last_folders = backend.last_folders().clone();
                 backend.task(ctx, what, reply, async move {
-                    let picked = rfd::AsyncFileDialog::new()
-                        .set_title("Export the job's results")
-                        .set_file_name(suggested_name)
-                        .add_filter("CSV", &["csv"])
-                        .save_file()
-                        .await;
-                    let Some(file) = picked else {
+                    let title = "Export as CSV";
+                    let picked = dialogs::ask(
+                        Wanted::SaveCsv,
+                        picker,
+                        title,
+                        Some(suggested_name),
+                        last_folders,
+                    )
+                    .await?;
+                    let Some(path) = picked else {
                         return Ok(None);
                     };
-                    let path = file.path().to_owned();
                     let written = worker
                         .blocking("writing the CSV", move || {
                             write_file(&path, &text).map(|()| path)

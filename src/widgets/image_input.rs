@@ -6,12 +6,17 @@
 //! do with it (the Face pane decodes it for display, Subjects measures it before enrolment).
 //! Which files count as images is [`IMAGE_EXTENSIONS`], the list the dialogs and the Jobs
 //! pane's folder listing use too.
+//!
+//! Each input is one [`Picker`]: its dialog opens in the folder that input last took an image
+//! from, picked or typed. When no dialog can open (no display, no portal, no zenity) the input
+//! says so where it is and puts the keyboard in its path field, the way that still works.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use egui::{TextEdit, Ui};
 
+pub use crate::backend::dialogs::Picker;
 pub use crate::backend::files::{IMAGE_EXTENSIONS, ImageSource};
 use crate::backend::{Command, FileCommand, Outbox};
 use crate::request::{Finished, Request};
@@ -26,18 +31,19 @@ pub struct ImageInput {
 
 impl ImageInput {
     /// Draws "Pick…" (labelled `pick_label`) and the path field on the current line; returns
-    /// the image chosen this frame, picked or typed. `id_salt` tells this input's field from
-    /// another's on the same screen.
+    /// the image chosen this frame, picked or typed. `picker` says whose dialog this is (where
+    /// it opens) and tells this input's field from another's on the same screen.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         outbox: &mut Outbox,
-        id_salt: &str,
+        picker: Picker,
         pick_label: &str,
     ) -> Option<ImageSource> {
-        let mut chosen = match self.pick.poll() {
-            Some(Finished::Succeeded(Some(path))) => Some(ImageSource::Path(path.clone())),
-            _ => None,
+        let (mut chosen, no_dialog) = match self.pick.poll() {
+            Some(Finished::Succeeded(Some(path))) => (Some(ImageSource::Path(path.clone())), false),
+            Some(Finished::Failed(_)) => (None, true),
+            _ => (None, false),
         };
         if ui
             .add_enabled(!self.pick.is_pending(), egui::Button::new(pick_label))
@@ -45,7 +51,7 @@ impl ImageInput {
             .clicked()
         {
             self.pick.send(outbox, |reply| {
-                Command::Files(FileCommand::PickImage { reply })
+                Command::Files(FileCommand::PickImage { picker, reply })
             });
         }
         if self.pick.is_pending() {
@@ -53,10 +59,14 @@ impl ImageInput {
         }
         let field = ui.add(
             TextEdit::singleline(&mut self.typed)
-                .id_salt(("image_path", id_salt))
+                .id_salt(("image_path", picker.id_salt()))
                 .desired_width(220.0)
                 .hint_text("or type an image's path"),
         );
+        if no_dialog {
+            // The message beside the button points here: the field has the keyboard.
+            field.request_focus();
+        }
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let typed = self.typed.trim();
         if ui
@@ -65,12 +75,17 @@ impl ImageInput {
             .clicked()
             || (entered && !typed.is_empty())
         {
-            chosen = Some(ImageSource::Path(PathBuf::from(typed)));
+            let path = PathBuf::from(typed);
+            outbox.push(Command::Files(FileCommand::UsedPath {
+                picker,
+                path: path.clone(),
+            }));
+            chosen = Some(ImageSource::Path(path));
         }
         chosen
     }
 
-    /// The dialog's failure, if it could not be shown; on a line of its own.
+    /// Why the dialog could not be shown, if it could not; on a line of its own.
     pub fn error_ui(&self, ui: &mut Ui) {
         if let Some(error) = self.pick.error() {
             error_label(ui, error);

@@ -151,6 +151,40 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
     // The events table sizes its columns to the (masked, random) event id: allow the headers
     // beside it to move (about 450 of 960 000 pixels seen).
     common::snapshot_allowing(&mut harness, "console_flow_3_subjects", 1500);
+    // The list's small thumbnail enlarges on hover, from the texture it already has.
+    let images = |h: &Harness<'_, ConsoleApp>| -> Vec<egui::Rect> {
+        h.query_all_by_role(Role::Image).map(|n| n.rect()).collect()
+    };
+    common::wait_secs(&mut harness, 30, "the list's thumbnail", |h| {
+        images(h).iter().any(|r| r.width() <= 24.0)
+    });
+    let small = images(&harness)
+        .into_iter()
+        .find(|r| r.width() <= 24.0)
+        .expect("the row's thumbnail");
+    let large = |h: &Harness<'_, ConsoleApp>| {
+        images(h)
+            .iter()
+            .filter(|r| r.width().max(r.height()) >= 100.0)
+            .count()
+    };
+    let large_before = large(&harness);
+    harness.hover_at(small.center());
+    // A tooltip waits for the pointer to rest.
+    for _ in 0..60 {
+        if large(&harness) > large_before {
+            break;
+        }
+        harness.step();
+    }
+    assert_eq!(
+        large(&harness),
+        large_before + 1,
+        "the thumbnail enlarged: {:?}",
+        images(&harness)
+    );
+    harness.remove_cursor();
+    harness.step();
 
     // 4. Search with another photo of the same person: that subject comes first.
     open_pane(&mut harness, "Face");
@@ -173,6 +207,20 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
         .expect("a ranked candidate");
     assert_eq!(first, format!("Subject {subject_id}"));
     common::snapshot(&mut harness, "console_flow_4_face_search");
+    // The candidate's thumbnail, from the photo enrolled in step 3, enlarges on hover.
+    harness.get_by_label("Thumbnail of event 1").hover();
+    for _ in 0..60 {
+        if harness.query_by_label("Event 1, enlarged").is_some() {
+            break;
+        }
+        harness.step();
+    }
+    assert!(
+        harness.query_by_label("Event 1, enlarged").is_some(),
+        "the thumbnail enlarged"
+    );
+    harness.remove_cursor();
+    harness.step();
     // The candidate is named, and its link shows the subject in Subjects.
     assert!(common::shows_part(&harness, "Obama"));
     click(&mut harness, "Show");

@@ -14,7 +14,10 @@ use necid_console::{AppPaths, ConsoleApp};
 use std::path::{Path, PathBuf};
 
 /// Starts the console on its Local service and opens the Face pane's Extract tab.
-fn face_pane(paths: &AppPaths, runtime: &tokio::runtime::Runtime) -> Harness<'static, ConsoleApp> {
+pub(crate) fn face_pane(
+    paths: &AppPaths,
+    runtime: &tokio::runtime::Runtime,
+) -> Harness<'static, ConsoleApp> {
     let mut harness = common::local_harness(paths, runtime, common::models_dir());
     common::wait_for_local_service(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Face").click();
@@ -31,7 +34,7 @@ fn busy(harness: &Harness<'_, ConsoleApp>) -> bool {
         .any(|text| common::shows(harness, text))
 }
 
-fn forget_local_keys(harness: Harness<'_, ConsoleApp>) {
+pub(crate) fn forget_local_keys(harness: Harness<'_, ConsoleApp>) {
     let profile_id = harness.state().remembered().active_profile_id.clone();
     drop(harness);
     if let Some(profile_id) = profile_id {

@@ -145,10 +145,16 @@ fn missing_models_are_explained_with_what_to_do() {
         "use “Choose folder…” to point at a folder that holds them, or put them there and \
          press Retry"
     ));
-    // The top bar offers the folder dialog it names.
-    harness.get_by_label("Choose folder…");
     // Where the panes would show data, the same explanation with a Retry.
     harness.get_by_label("Retry");
+    // The top bar offers the folder dialog it names; where none can open (headless, as here),
+    // it says where the folder can be typed instead.
+    harness.get_by_label("Choose folder…").click();
+    harness.step();
+    common::wait_secs(&mut harness, 10, "the reason", |h| {
+        common::shows_part(h, "No folder dialog can open here")
+            && common::shows_part(h, "Type the models folder in Settings")
+    });
     let profile_id = local_profile_id(&paths);
     drop(harness);
     credentials::delete_profile_secrets(&profile_id).expect("clean up");

@@ -11,6 +11,7 @@
 mod common;
 mod common_jobs;
 mod console_flow;
+mod face_pickers;
 mod fault_flows;
 mod keyring;
 mod local_face;

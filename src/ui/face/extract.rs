@@ -12,13 +12,14 @@ use crate::backend::files::ImageSource;
 use crate::request::{Finished, Request};
 use crate::ui::{ConnectionState, PaneContext};
 use crate::widgets::error_label;
+use crate::widgets::image_input::Picker;
 use crate::widgets::image_view::{FaceOverlay, ImageView};
 
 /// Shown under Extract's answer when every face came with its landmarks (the Local service).
 pub const LANDMARKS_NOTE: &str = "68 landmarks on each face, from the Local service.";
 
-/// Extract's answer: the faces, on the original image's pixels, with their landmarks when they
-/// were asked for and the back end offers them.
+/// Extract's answer: the faces from left to right, on the original image's pixels, with their
+/// landmarks when they were asked for and the back end offers them.
 #[derive(Clone, Debug, Default)]
 pub struct ExtractOutcome {
     pub faces: Vec<ExtractedFace>,
@@ -110,7 +111,7 @@ impl ExtractView {
                     client.extract(&image).await
                 }?;
                 Ok::<_, crate::error::UiError>(ExtractOutcome {
-                    faces: extracted.faces,
+                    faces: left_to_right(extracted.faces),
                     sent_copy: image.copy_of().copied(),
                 })
             },
@@ -122,7 +123,8 @@ impl ExtractView {
             return;
         }
         ui.horizontal(|ui| {
-            self.image.input_ui(ui, cx, "extract", "Pick image…");
+            self.image
+                .input_ui(ui, cx, Picker::ExtractImage, "Pick image…");
             let ready = self.image.image().is_some() && !self.extract.is_pending();
             if ui
                 .add_enabled(ready, egui::Button::new("Extract again"))
@@ -258,6 +260,19 @@ impl ExtractView {
             self.cut.reset();
         }
     }
+}
+
+/// The faces as a person reads a photo: from the left, the higher one first when two start at
+/// the same place. The API's own order (by detection) would number them 3, 4, 2, 1; the
+/// overlay labels, the list and the face cut out by its number all follow this order.
+pub fn left_to_right(mut faces: Vec<ExtractedFace>) -> Vec<ExtractedFace> {
+    faces.sort_by_key(|face| {
+        (
+            face.attributes.face_area.left,
+            face.attributes.face_area.top,
+        )
+    });
+    faces
 }
 
 /// Extract's faces as overlays, with their landmarks when the back end returned them.

@@ -22,7 +22,7 @@ use crate::backend::{Command, FileCommand, Worker};
 use crate::error::UiError;
 use crate::request::{Finished, Request};
 use crate::widgets::error_label;
-use crate::widgets::image_input::{ImageInput, ImageSource};
+use crate::widgets::image_input::{ImageInput, ImageSource, Picker};
 use crate::widgets::image_view::FaceOverlay;
 
 pub use extract::LANDMARKS_NOTE;
@@ -122,6 +122,8 @@ struct Picture {
     input: ImageInput,
     loading: Request<LoadedImage>,
     texture: Option<TextureHandle>,
+    /// How many images were asked for: a result about an older one is stale.
+    version: u64,
 }
 
 impl std::fmt::Debug for Picture {
@@ -135,14 +137,15 @@ impl std::fmt::Debug for Picture {
 
 impl Picture {
     fn load(&mut self, cx: &mut PaneContext<'_>, source: ImageSource) {
+        self.version += 1;
         self.loading.send(cx.outbox, |reply| {
             Command::Files(FileCommand::LoadImage { source, reply })
         });
     }
 
     /// The pick button and path field; loads what was chosen.
-    fn input_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, id_salt: &str, label: &str) {
-        if let Some(source) = self.input.ui(ui, cx.outbox, id_salt, label) {
+    fn input_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, picker: Picker, label: &str) {
+        if let Some(source) = self.input.ui(ui, cx.outbox, picker, label) {
             self.load(cx, source);
         }
     }

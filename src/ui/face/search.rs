@@ -16,6 +16,7 @@ use crate::request::{Finished, Request};
 use crate::thumbnails::Thumbnails;
 use crate::ui::PaneContext;
 use crate::widgets::error_label;
+use crate::widgets::image_input::Picker;
 use crate::widgets::image_view::{FaceOverlay, ImageView};
 
 /// One search candidate's event with the thumbnail this console kept of it, if any.
@@ -56,6 +57,8 @@ pub(super) struct SearchView {
     /// The gallery's threshold last taken into `threshold` (a calibrated one, or 7000).
     threshold_of: Option<MatchScore>,
     thumbnails: HashMap<EventId, TextureHandle>,
+    /// The probe (its [`Picture`] version) the candidates on screen are for.
+    candidates_for: u64,
 }
 
 impl std::fmt::Debug for SearchView {
@@ -79,6 +82,7 @@ impl Default for SearchView {
             filter_of: None,
             threshold_of: None,
             thumbnails: HashMap::new(),
+            candidates_for: 0,
         }
     }
 }
@@ -222,7 +226,15 @@ impl SearchView {
                 ui.end_row();
             });
         ui.horizontal(|ui| {
-            self.probe.input_ui(ui, cx, "search_probe", "Pick probe…");
+            self.probe
+                .input_ui(ui, cx, Picker::SearchProbe, "Pick probe…");
+            // Candidates are about one probe: another, picked, typed, dropped or handed over
+            // by Extract, clears them at once, even if it then cannot be read.
+            if self.candidates_for != self.probe.version {
+                self.candidates_for = self.probe.version;
+                self.search.reset();
+                self.thumbnails.clear();
+            }
             let ready = self.probe.image().is_some() && !self.search.is_pending();
             if ui
                 .add_enabled(ready, egui::Button::new("Search gallery"))
@@ -305,11 +317,7 @@ impl SearchView {
                     for (index, event) in candidate.events.iter().enumerate() {
                         ui.vertical(|ui| {
                             match self.thumbnails.get(&event.event_id) {
-                                Some(texture) => {
-                                    ui.add(
-                                        egui::Image::new(texture).max_size(egui::vec2(72.0, 72.0)),
-                                    );
-                                }
+                                Some(texture) => thumbnail_ui(ui, texture, index),
                                 None => {
                                     ui.label(RichText::new("no thumbnail").weak().small())
                                         .on_hover_text(
@@ -327,6 +335,28 @@ impl SearchView {
             });
         }
     }
+}
+
+/// The side of a candidate's thumbnail, and of its enlarged copy on hover, in points.
+const THUMBNAIL: f32 = 72.0;
+const THUMBNAIL_ENLARGED: f32 = 320.0;
+
+/// Event `index`'s thumbnail, enlarged on hover from the texture already loaded (no request).
+fn thumbnail_ui(ui: &mut Ui, texture: &TextureHandle, index: usize) {
+    let event = index + 1;
+    ui.add(
+        egui::Image::new(texture)
+            .max_size(egui::vec2(THUMBNAIL, THUMBNAIL))
+            .alt_text(format!("Thumbnail of event {event}")),
+    )
+    .on_hover_ui(|ui| {
+        ui.add(
+            egui::Image::new(texture)
+                .fit_to_exact_size(egui::vec2(THUMBNAIL_ENLARGED, THUMBNAIL_ENLARGED))
+                .maintain_aspect_ratio(true)
+                .alt_text(format!("Event {event}, enlarged")),
+        );
+    });
 }
 
 /// A score coloured by whether it reaches 7000.

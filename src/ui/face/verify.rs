@@ -9,6 +9,7 @@ use crate::error::UiError;
 use crate::request::Request;
 use crate::ui::PaneContext;
 use crate::widgets::error_label;
+use crate::widgets::image_input::Picker;
 
 /// Verify's answer: the score when it reached 7000 (the API says only "below" otherwise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +21,16 @@ pub struct VerifyOutcome {
     pub face_copy: Option<ScaledCopy>,
 }
 
+/// What a verdict is about: another mode, subject, image or pass mark makes it stale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Asked {
+    against_subject: bool,
+    subject_id: String,
+    probe: u64,
+    second: u64,
+    pass_mark: u16,
+}
+
 /// The Verify tab's view state.
 #[derive(Debug)]
 pub(super) struct VerifyView {
@@ -28,6 +39,8 @@ pub(super) struct VerifyView {
     against_subject: bool,
     subject_id: String,
     verify: Request<VerifyOutcome>,
+    /// What the verdict on screen (or on its way) is about.
+    asked: Option<Asked>,
 }
 
 impl Default for VerifyView {
@@ -38,6 +51,7 @@ impl Default for VerifyView {
             against_subject: true,
             subject_id: String::new(),
             verify: Request::new(),
+            asked: None,
         }
     }
 }
@@ -104,8 +118,6 @@ impl VerifyView {
             return;
         };
         ui.label(format!("Verifying in the gallery “{}”.", opened.name));
-        // A verdict is about one mode and one subject: another leaves no old “Pass” behind.
-        let asked = (self.against_subject, self.subject_id.trim().to_owned());
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.against_subject, true, "Against a subject");
             ui.selectable_value(&mut self.against_subject, false, "Against a second image");
@@ -117,13 +129,10 @@ impl VerifyView {
                     .labelled_by(label.id);
             });
         }
-        if asked != (self.against_subject, self.subject_id.trim().to_owned()) {
-            self.verify.reset();
-        }
         if !self.against_subject {
             ui.horizontal(|ui| {
                 self.second
-                    .input_ui(ui, cx, "verify_second", "Pick second image…");
+                    .input_ui(ui, cx, Picker::VerifySecond, "Pick second image…");
                 if let Some(image) = self.second.image() {
                     ui.label(RichText::new(&image.name).weak());
                 }
@@ -131,7 +140,8 @@ impl VerifyView {
             self.second.status_ui(ui);
         }
         ui.horizontal(|ui| {
-            self.probe.input_ui(ui, cx, "verify_probe", "Pick probe…");
+            self.probe
+                .input_ui(ui, cx, Picker::VerifyProbe, "Pick probe…");
             let target_ready = if self.against_subject {
                 !self.subject_id.trim().is_empty()
             } else {
@@ -148,6 +158,7 @@ impl VerifyView {
                 ui.label(RichText::new(&image.name).weak());
             }
         });
+        self.forget_a_stale_verdict(cx.threshold().get());
         if self.verify.is_pending() {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -183,6 +194,27 @@ impl VerifyView {
                 }
             }
         });
+    }
+}
+
+impl VerifyView {
+    /// A verdict is about one mode, subject, pair of images and pass mark: when any of them
+    /// changed (an image as soon as another is asked for, even if it then fails to load), no
+    /// old “Pass” stays behind.
+    fn forget_a_stale_verdict(&mut self, pass_mark: u16) {
+        let now = Asked {
+            against_subject: self.against_subject,
+            subject_id: self.subject_id.trim().to_owned(),
+            probe: self.probe.version,
+            second: self.second.version,
+            pass_mark,
+        };
+        if self.asked.as_ref() != Some(&now) {
+            if self.asked.is_some() {
+                self.verify.reset();
+            }
+            self.asked = Some(now);
+        }
     }
 }
 

@@ -316,6 +316,7 @@ impl JobsPane {
                 );
                 self.export.send(cx.outbox, |reply| {
                     Command::Files(FileCommand::ExportCsv {
+                        picker: crate::backend::dialogs::Picker::JobsExport,
                         suggested_name,
                         text,
                         reply,

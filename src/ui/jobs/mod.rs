@@ -213,6 +213,7 @@ impl JobsPane {
                 self.pick.send(cx.outbox, |reply| {
                     Command::Files(FileCommand::PickFolder {
                         title: "Choose a folder of face images",
+                        picker: crate::backend::dialogs::Picker::JobsFolder,
                         reply,
                     })
                 });

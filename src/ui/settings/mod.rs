@@ -149,8 +149,12 @@ impl SettingsPane {
         let text = self.models_dir_text.get_or_insert_with(|| current.clone());
         ui.horizontal(|ui| {
             let label = ui.label("Models folder");
-            ui.add(TextEdit::singleline(text).desired_width(420.0))
+            let field = ui
+                .add(TextEdit::singleline(text).desired_width(420.0))
                 .labelled_by(label.id);
+            if self.models_folder.wants_field_focus() {
+                field.request_focus();
+            }
         });
         let typed = text.trim().to_owned();
         ui.horizontal(|ui| {
@@ -163,8 +167,12 @@ impl SettingsPane {
             {
                 *local.models_dir = Some(std::path::PathBuf::from(&typed));
             }
-            self.models_folder
-                .button_ui(ui, cx.outbox, "Folder of the face models");
+            self.models_folder.button_ui(
+                ui,
+                cx.outbox,
+                "Folder of the face models",
+                crate::backend::dialogs::Picker::ModelsFolder,
+            );
             if ui
                 .add_enabled(
                     local.models_dir.is_some(),

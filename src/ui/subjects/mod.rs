@@ -24,7 +24,7 @@ use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
 use crate::subject_names::SubjectNames;
 use crate::widgets::ConfirmSlot;
-use crate::widgets::image_input::{ImageInput, ImageSource};
+use crate::widgets::image_input::{ImageInput, ImageSource, Picker};
 use crate::widgets::tag_chips::{carry_rename, chosen};
 
 pub use duplicates::DuplicateCheck;
@@ -133,7 +133,10 @@ impl Pane for SubjectsPane {
             self.list.options_ui(ui);
         });
         ui.horizontal(|ui| {
-            if let Some(source) = self.input.ui(ui, cx.outbox, "subjects", "Pick image…") {
+            if let Some(source) = self
+                .input
+                .ui(ui, cx.outbox, Picker::EnrolImage, "Pick image…")
+            {
                 self.open_form(cx, &gallery, &client, source);
             }
             ui.separator();

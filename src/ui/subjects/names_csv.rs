@@ -65,6 +65,7 @@ impl NamesCsv {
             let suggested_name = format!("{gallery_name}-names.csv");
             self.export.send(cx.outbox, |reply| {
                 Command::Files(FileCommand::ExportCsv {
+                    picker: crate::backend::dialogs::Picker::NamesExport,
                     suggested_name,
                     text,
                     reply,

@@ -20,13 +20,12 @@ use necid::calibration::{
 };
 
 use super::plot_png;
-use crate::backend::{Command, FileCommand};
 use crate::connection::Connection;
 use crate::error::UiError;
 use crate::profiles::ProfileKind;
 use crate::request::{Finished, Request};
 use crate::ui::{ConnectionState, PaneContext, ShellAction};
-use crate::widgets::{ConfirmSlot, error_label};
+use crate::widgets::{ConfirmSlot, FolderPicker, error_label};
 
 /// The histograms' bin width, in score points.
 const BIN_WIDTH: u16 = 250;
@@ -46,7 +45,7 @@ pub struct CalibrationOutcome {
 /// The Calibration tab's view state.
 pub(super) struct CalibrationView {
     folder: String,
-    pick: Request<Option<PathBuf>>,
+    pick: FolderPicker,
     read: Request<LabelledFolder>,
     confirm: ConfirmSlot<LabelledFolder>,
     run: Request<CalibrationOutcome>,
@@ -67,7 +66,7 @@ impl Default for CalibrationView {
     fn default() -> Self {
         Self {
             folder: String::new(),
-            pick: Request::new(),
+            pick: FolderPicker::default(),
             read: Request::new(),
             confirm: ConfirmSlot::default(),
             run: Request::new(),
@@ -93,7 +92,7 @@ impl std::fmt::Debug for CalibrationView {
 
 impl CalibrationView {
     pub(super) fn poll(&mut self, cx: &mut PaneContext<'_>) {
-        if let Some(Finished::Succeeded(Some(path))) = self.pick.poll() {
+        if let Some(path) = self.pick.poll() {
             self.folder = path.display().to_string();
             self.read_folder(cx);
         }
@@ -167,23 +166,22 @@ impl CalibrationView {
         );
         ui.horizontal(|ui| {
             let label = ui.label("Labelled folder");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.folder)
-                    .desired_width(360.0)
-                    .hint_text("one sub-folder of images per person"),
-            )
-            .labelled_by(label.id);
-            if ui
-                .add_enabled(!self.pick.is_pending(), egui::Button::new("Choose folder…"))
-                .clicked()
-            {
-                self.pick.send(cx.outbox, |reply| {
-                    Command::Files(FileCommand::PickFolder {
-                        title: "Choose a labelled folder (one sub-folder per person)",
-                        reply,
-                    })
-                });
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.folder)
+                        .desired_width(360.0)
+                        .hint_text("one sub-folder of images per person"),
+                )
+                .labelled_by(label.id);
+            if self.pick.wants_field_focus() {
+                field.request_focus();
             }
+            self.pick.button_ui(
+                ui,
+                cx.outbox,
+                "Choose a labelled folder (one sub-folder per person)",
+                crate::backend::dialogs::Picker::CalibrationFolder,
+            );
             let idle = !self.run.is_pending() && !self.read.is_pending();
             if ui
                 .add_enabled(
@@ -218,10 +216,7 @@ impl CalibrationView {
         {
             ui.weak(format!("Calibrated on \"{on}\"."));
         }
-        for error in [self.pick.error(), self.read.error(), self.run.error()]
-            .into_iter()
-            .flatten()
-        {
+        for error in [self.read.error(), self.run.error()].into_iter().flatten() {
             error_label(ui, error);
         }
         self.confirm_ui(ui, cx);
