@@ -61,13 +61,6 @@ pub struct BatchCounts {
     pub failed: usize,
 }
 
-impl BatchCounts {
-    /// Every file was processed.
-    pub fn is_finished(&self) -> bool {
-        self.processed >= self.files
-    }
-}
-
 /// A batch as the console keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,6 +73,10 @@ pub struct KeptBatch {
     #[serde(default)]
     pub tags: Vec<TagName>,
     pub counts: BatchCounts,
+    /// Nothing was left to process when the console last looked: every record the service has
+    /// of the batch was processed (or it has none any more).
+    #[serde(default)]
+    pub finished: bool,
     pub files: Vec<JobFile>,
     /// Files of the folder that were not sent because they are not images.
     #[serde(default)]
@@ -228,6 +225,7 @@ mod tests {
                 registered: processed,
                 failed: 0,
             },
+            finished: processed == 2,
             files: vec![JobFile {
                 relative: "alice/1.jpg".to_owned(),
                 object_name: "alice/1-2.jpg".to_owned(),

@@ -154,7 +154,7 @@ impl Histories {
             .show(ui, |ui| {
                 for batch in kept.batches.newest_first() {
                     let counts = batch.counts;
-                    let progress = if counts.is_finished() {
+                    let progress = if batch.finished {
                         format!("{} registered, {} failed", counts.registered, counts.failed)
                     } else {
                         format!(

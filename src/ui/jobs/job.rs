@@ -62,10 +62,13 @@ pub(super) struct Job {
     pub(super) records: Request<JobRecords>,
     next_poll: Instant,
     pub(super) finished: bool,
+    /// The service does not know the batch (not found, or no record of it: its data was reset,
+    /// or the batch was made on other servers): nothing is left to follow.
+    unknown_to_service: bool,
     /// The gallery's history file, which keeps this batch.
     pub(super) history_file: PathBuf,
-    /// The counts last written to the history.
-    kept_counts: Option<BatchCounts>,
+    /// The counts, and whether it had finished, as last written to the history.
+    kept: Option<(BatchCounts, bool)>,
     /// The subjects this job registered that were seen already.
     seen: HashSet<SubjectId>,
     /// Subjects registered by the job, to be named after their identities while their gallery
@@ -98,8 +101,9 @@ impl Job {
             records: Request::new(),
             next_poll: Instant::now(),
             finished: false,
+            unknown_to_service: false,
             history_file,
-            kept_counts: Some(kept.counts),
+            kept: Some((kept.counts, kept.finished)),
             seen: HashSet::new(),
             unnamed: Vec::new(),
         }
@@ -130,10 +134,12 @@ impl Job {
         super::records::by_object(&self.plan.files)
     }
 
-    /// How far the job has got, as the records last read say (or as last kept, before).
+    /// How far the job has got, as the records last read say (or as last kept, before them or
+    /// without them).
     pub(super) fn counts(&self) -> BatchCounts {
-        let Some(records) = self.records.data() else {
-            return self.kept_counts.unwrap_or(BatchCounts {
+        // No records at all: the service does not know the batch (any more).
+        let Some(records) = self.records.data().filter(|r| !r.records.is_empty()) else {
+            return self.kept.map(|(counts, _)| counts).unwrap_or(BatchCounts {
                 files: self.plan.files.len(),
                 ..BatchCounts::default()
             });
@@ -156,20 +162,26 @@ impl Job {
         }
     }
 
-    /// The batch as the history keeps it, when its counts changed since it was last kept.
+    /// The batch as the history keeps it, when it was just started or what its records say
+    /// changed since it was last kept.
     pub(super) fn take_changes(&mut self) -> Option<KeptBatch> {
         let batch_id = self.batch_id.clone()?;
-        let counts = self.counts();
-        if self.kept_counts == Some(counts) {
+        if self.records.data().is_none() && !self.finished && self.kept.is_some() {
             return None;
         }
-        self.kept_counts = Some(counts);
+        let now = (self.counts(), self.finished);
+        if self.kept == Some(now) {
+            return None;
+        }
+        self.kept = Some(now);
+        let (counts, finished) = now;
         Some(KeptBatch {
             batch_id,
             folder: self.plan.folder.clone(),
             started_at: self.started_at.clone(),
             tags: self.tags.clone(),
             counts,
+            finished,
             files: self.plan.files.clone(),
             skipped: self.plan.skipped.clone(),
         })
@@ -185,13 +197,28 @@ impl Job {
         if let Some(Finished::Succeeded(batch_id)) = self.start.poll() {
             self.batch_id = Some(batch_id.clone());
         }
-        if let Some(Finished::Succeeded(records)) = self.records.poll() {
-            let records = records.records.clone();
-            self.take_registered(&records);
+        match self.records.poll() {
+            Some(Finished::Succeeded(records)) => {
+                let records = records.records.clone();
+                self.take_registered(&records);
+            }
+            Some(Finished::Failed(error)) if error.status() == Some(404) => {
+                self.unknown_to_service = true;
+                self.finished = true;
+            }
+            _ => {}
         }
         self.name_registered(cx);
-        let counts = self.counts();
-        if self.records.data().is_some() && !self.records.is_pending() && counts.is_finished() {
+        // Done when no record waits: a file the service has no record of is not waited for
+        // (its row says so), nor is a batch it has no record of at all.
+        if let Some(records) = self.records.data()
+            && !self.records.is_pending()
+            && records
+                .records
+                .iter()
+                .all(|r| r.status == RecordStatus::Processed)
+        {
+            self.unknown_to_service = records.records.is_empty();
             self.finished = true;
         }
         if let Some(batch_id) = self.batch_id.clone()
@@ -315,8 +342,9 @@ impl JobsPane {
             records: Request::new(),
             next_poll: Instant::now(),
             finished: false,
+            unknown_to_service: false,
             history_file,
-            kept_counts: None,
+            kept: None,
             seen: HashSet::new(),
             unnamed: Vec::new(),
         };
@@ -381,7 +409,18 @@ impl JobsPane {
                 "{} registered, {} failed",
                 counts.registered, counts.failed
             ));
-            if let Some(error) = job.records.error() {
+            if job.unknown_to_service {
+                ui.label(
+                    RichText::new(
+                        "The service has no record of this batch any more (its data was reset, \
+                         or it was made on other servers): the counts are as last seen.",
+                    )
+                    .color(ui.visuals().warn_fg_color),
+                );
+            }
+            if let Some(error) = job.records.error()
+                && !job.unknown_to_service
+            {
                 retry_poll = error_label(ui, error);
             }
         }

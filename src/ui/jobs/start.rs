@@ -137,7 +137,7 @@ impl JobsPane {
             .and_then(|h| h.last_from(&folder))
             .cloned();
         match last {
-            Some(kept) if !kept.counts.is_finished() => {
+            Some(kept) if !kept.finished => {
                 let shown = self.job.as_ref().and_then(|j| j.batch_id.as_ref());
                 self.refusal = Some(format!(
                     "Not started: a job from this folder is still running in this gallery \

@@ -11,7 +11,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use necid::{BatchId, RegisterStatus};
 use necid_console::connection::Connection;
-use necid_console::job_history::JobHistory;
+use necid_console::job_history::{BatchCounts, JobFile, JobHistory, KeptBatch, now_rfc3339};
 use necid_console::ui::jobs::JobsPane;
 
 use super::{Setup, setup, shows_text, testdata, wait_shows};
@@ -58,7 +58,9 @@ fn list(harness: &mut Harness<'_, PaneShell<JobsPane>>, folder: &Path, images: u
         .get_by_label("Folder")
         .type_text(&folder.display().to_string());
     harness.step();
-    harness.get_by_label("List images").click();
+    // By its accessibility action: the list of earlier batches, read in the background, moves
+    // the button down when it arrives.
+    harness.get_by_label("List images").click_accesskit();
     let listed = match images {
         1 => "1 image in".to_owned(),
         n => format!("{n} images in"),
@@ -82,7 +84,7 @@ fn start(harness: &mut Harness<'_, PaneShell<JobsPane>>) {
         start_enabled,
     );
     // By its accessibility action, not a pointer at its last place: the job's records arrive
-    // whenever they do, and move the button down.
+    // whenever they do, and move it down.
     harness.get_by_label("Start bulk job").click_accesskit();
     harness.step();
 }
@@ -149,7 +151,7 @@ fn every_batch_is_kept_per_gallery_and_shown_again_with_its_records_after_a_rest
     list(&mut harness, first_folder.path(), 2);
     harness
         .get_by_label("Folder name (alice/1.jpg gives alice)")
-        .click();
+        .click_accesskit();
     harness.step();
     let first = run_job(&mut harness);
     list(&mut harness, second_folder.path(), 1);
@@ -207,7 +209,7 @@ fn every_batch_is_kept_per_gallery_and_shown_again_with_its_records_after_a_rest
         })
         .next()
         .expect("the first batch is listed")
-        .click();
+        .click_accesskit();
     wait_shows(
         &mut harness,
         &format!("Job {} Completed", first.as_str()),
@@ -288,7 +290,7 @@ fn the_same_folder_is_refused_while_its_job_runs_and_asked_about_once_it_has_run
     assert!(shows_text(&harness, "This folder was registered on "));
     harness
         .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
+        .click_accesskit();
     harness.step();
     harness.step();
     assert!(!shows_text(&harness, &question), "the question is gone");
@@ -299,7 +301,7 @@ fn the_same_folder_is_refused_while_its_job_runs_and_asked_about_once_it_has_run
     wait_shows(&mut harness, &question, Duration::from_secs(5));
     harness
         .get_by_role_and_label(Role::Button, "Register again")
-        .click();
+        .click_accesskit();
     common_jobs::wait_for(
         &mut harness,
         "the second batch",
@@ -391,4 +393,67 @@ fn a_failed_files_reason_is_shown_whole_in_a_small_window() {
             rect.right() <= PANE[0] + 0.5 && rect.width() * lines >= reason_width - 1.0
         });
     assert!(shown_whole, "the reason “{reason}” is cut");
+}
+
+#[test]
+fn a_kept_batch_the_service_no_longer_knows_holds_its_folder_back_only_until_it_is_looked_at() {
+    let setup = setup(&[]);
+    let connection = setup.service.connection(true);
+    let folder = tempfile::tempdir().expect("temp dir");
+    face_folder(folder.path(), &["obama/1.jpg"]);
+    // Kept by an earlier run as still running, on data the service has since lost.
+    let lost = BatchId::new(uuid::Uuid::new_v4().to_string());
+    let mut history = JobHistory::default();
+    history.keep(KeptBatch {
+        batch_id: lost.clone(),
+        folder: folder.path().display().to_string(),
+        started_at: now_rfc3339(),
+        tags: Vec::new(),
+        counts: BatchCounts {
+            files: 1,
+            processed: 0,
+            registered: 0,
+            failed: 0,
+        },
+        finished: false,
+        files: vec![JobFile {
+            relative: "obama/1.jpg".to_owned(),
+            object_name: "obama/1.jpg".to_owned(),
+            identity: "obama".to_owned(),
+        }],
+        skipped: Vec::new(),
+    });
+    let file = JobHistory::file(
+        &setup.paths.data_dir,
+        &connection.profile_id,
+        setup.service.gallery_id(),
+    );
+    history.save(&file).expect("a history");
+
+    let mut harness = jobs_pane(&setup, &connection, [1200.0, 900.0]);
+    harness.step();
+    list(&mut harness, folder.path(), 1);
+    start(&mut harness);
+    assert!(shows_text(
+        &harness,
+        &format!(
+            "a job from this folder is still running in this gallery (batch {}",
+            lost.as_str()
+        )
+    ));
+    // Refused, the batch is shown, so its progress is read: the service has none.
+    wait_shows(
+        &mut harness,
+        "The service has no record of this batch any more",
+        Duration::from_secs(30),
+    );
+    start(&mut harness);
+    wait_shows(
+        &mut harness,
+        &format!(
+            "as batch {}: 0 faces enrolled. Register it again?",
+            lost.as_str()
+        ),
+        Duration::from_secs(5),
+    );
 }
