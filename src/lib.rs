@@ -10,6 +10,7 @@ pub mod connection;
 pub mod credentials;
 pub mod desktop;
 pub mod error;
+pub mod job_history;
 pub mod local;
 pub mod models;
 pub mod open_gallery;

@@ -190,7 +190,7 @@ fn name_from_words(stem: &str) -> String {
 }
 
 /// Keeps only characters that are safe in a file name.
-fn file_safe(text: &str) -> String {
+pub(crate) fn file_safe(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {

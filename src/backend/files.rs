@@ -142,10 +142,10 @@ pub enum FileCommand {
         event_id: EventId,
         reply: Reply<Option<egui::ColorImage>>,
     },
-    /// The images in a folder and in its direct subfolders.
+    /// The images in a folder and in its direct subfolders, and what was skipped.
     ListFolder {
         folder: PathBuf,
-        reply: Reply<Vec<FolderImage>>,
+        reply: Reply<FolderListing>,
     },
     /// Copy images into the Local bucket; `copied` counts files done.
     CopyToBucket {
@@ -320,44 +320,51 @@ fn is_image(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// A folder listed for a bulk job: its images, and what was left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FolderListing {
+    pub images: Vec<FolderImage>,
+    /// What is not an image (other files, links, folders below the subfolders), by its path
+    /// below the folder, sorted: said in the pane and in the job's CSV, never left out silently.
+    pub skipped: Vec<String>,
+}
+
 /// The images in `folder` and in its direct subfolders (the one-folder-per-identity layout),
-/// sorted by relative path.
-pub fn list_folder(folder: &Path) -> Result<Vec<FolderImage>, UiError> {
+/// sorted by relative path, and the rest, skipped.
+pub fn list_folder(folder: &Path) -> Result<FolderListing, UiError> {
     let read = |dir: &Path| {
         std::fs::read_dir(dir)
             .map_err(|e| UiError::new(format!("The folder {} cannot be read: {e}", dir.display())))
     };
-    let mut found = Vec::new();
-    for entry in read(folder)?.flatten() {
+    let mut listing = FolderListing::default();
+    let mut take = |entry: std::fs::DirEntry, relative: String| {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            let Some(sub) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-                continue;
-            };
-            for inner in read(&path)?.flatten() {
-                let inner_path = inner.path();
-                if inner.file_type().is_ok_and(|k| k.is_file()) && is_image(&inner_path) {
-                    let name = inner.file_name().to_string_lossy().into_owned();
-                    found.push(FolderImage {
-                        bytes: inner.metadata().map_or(0, |m| m.len()),
-                        relative: format!("{sub}/{name}"),
-                        path: inner_path,
-                    });
-                }
-            }
-        } else if kind.is_file() && is_image(&path) {
-            found.push(FolderImage {
+        if entry.file_type().is_ok_and(|k| k.is_file()) && is_image(&path) {
+            listing.images.push(FolderImage {
                 bytes: entry.metadata().map_or(0, |m| m.len()),
-                relative: entry.file_name().to_string_lossy().into_owned(),
+                relative,
                 path,
             });
+        } else if entry.file_type().is_ok_and(|k| k.is_dir()) {
+            listing.skipped.push(format!("{relative}/"));
+        } else {
+            listing.skipped.push(relative);
+        }
+    };
+    for entry in read(folder)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().is_ok_and(|k| k.is_dir()) {
+            for inner in read(&entry.path())?.flatten() {
+                let inner_name = inner.file_name().to_string_lossy().into_owned();
+                take(inner, format!("{name}/{inner_name}"));
+            }
+        } else {
+            take(entry, name);
         }
     }
-    found.sort_by(|a, b| a.relative.cmp(&b.relative));
-    Ok(found)
+    listing.images.sort_by(|a, b| a.relative.cmp(&b.relative));
+    listing.skipped.sort();
+    Ok(listing)
 }
 
 /// Copies one image into the bucket under its relative path. A name that holds the same bytes
@@ -434,15 +441,18 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_per_identity_is_listed_with_relative_paths_and_only_images() {
+    fn a_folder_per_identity_is_listed_with_relative_paths_and_what_is_not_an_image_is_skipped() {
         let dir = tempfile::tempdir().expect("temp dir");
         image_in(dir.path(), "bob/1.jpg", b"b");
         image_in(dir.path(), "alice/2.PNG", b"a");
         image_in(dir.path(), "alice/notes.txt", b"n");
         image_in(dir.path(), "loose.jpeg", b"l");
+        image_in(dir.path(), "a.pdf", b"p");
+        image_in(dir.path(), "bob/old/3.jpg", b"o");
         let found = list_folder(dir.path()).expect("listed");
-        let names: Vec<_> = found.iter().map(|f| f.relative.as_str()).collect();
+        let names: Vec<_> = found.images.iter().map(|f| f.relative.as_str()).collect();
         assert_eq!(names, ["alice/2.PNG", "bob/1.jpg", "loose.jpeg"]);
+        assert_eq!(found.skipped, ["a.pdf", "alice/notes.txt", "bob/old/"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::common_jobs;
 
 mod enrol_checks;
+mod job_batches;
 mod trust_flows;
 
 use std::path::{Path, PathBuf};

@@ -1,20 +1,22 @@
-//! The Jobs pane's running job: started in the open gallery, its progress polled about once a
-//! second, its records (paged by `lastEvaluatedKey`) in a table with each failure's reason, and
-//! the results exported as CSV.
+//! The job the Jobs pane shows: one it started in the open gallery, or an earlier batch chosen
+//! again. Its progress is polled about once a second until every file is processed, its
+//! subjects are named after their files' identities, and its counts are kept in the gallery's
+//! history as they change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::{ProgressBar, RichText, Ui};
-use egui_extras::{Column, TableBuilder};
 use necid::{
-    BatchId, BulkRegistration, GalleryId, RecordStatus, RegisterStatus, RegisterSummary, TagName,
+    BatchId, BulkRegistration, GalleryId, RecordStatus, RegisterStatus, RegisterSummary, SubjectId,
+    TagName,
 };
 
 use super::JobsPane;
-use super::records::{JobFile, quality, record_status, records_csv, register_status};
-use crate::backend::{Command, FileCommand};
+use super::records::JobFile;
+use crate::backend::OpenedGallery;
+use crate::job_history::{BatchCounts, KeptBatch, now_rfc3339};
 use crate::request::{Finished, Request};
 use crate::ui::{ConnectionState, GalleryChange, PaneContext};
 use crate::widgets::error_label;
@@ -31,7 +33,17 @@ pub struct JobRecords {
     pub pages: usize,
 }
 
-/// A bulk job started in this session.
+/// What a job registers, apart from where and how it runs.
+#[derive(Clone, Debug)]
+pub(super) struct JobPlan {
+    /// The folder the files were listed from.
+    pub(super) folder: String,
+    pub(super) files: Vec<JobFile>,
+    /// The folder's files that are not images.
+    pub(super) skipped: Vec<String>,
+}
+
+/// The bulk job the pane shows.
 #[derive(Debug)]
 pub(super) struct Job {
     gallery_id: GalleryId,
@@ -41,17 +53,62 @@ pub(super) struct Job {
     /// used (see [`Job::follow`]).
     gallery: necid::Gallery,
     generation: u64,
-    pub(super) files: Vec<JobFile>,
+    pub(super) plan: JobPlan,
+    started_at: String,
     tags: Vec<TagName>,
-    pub(super) batch: Request<BatchId>,
+    /// Starting the job; an earlier batch chosen again was started before.
+    start: Request<BatchId>,
+    pub(super) batch_id: Option<BatchId>,
     pub(super) records: Request<JobRecords>,
     next_poll: Instant,
-    finished: bool,
-    /// The subjects this job registered that were already named and announced.
-    named: std::collections::HashSet<necid::SubjectId>,
+    pub(super) finished: bool,
+    /// The service does not know the batch (not found, or no record of it: its data was reset,
+    /// or the batch was made on other servers): nothing is left to follow.
+    unknown_to_service: bool,
+    /// The gallery's history file, which keeps this batch.
+    pub(super) history_file: PathBuf,
+    /// The counts, and whether it had finished, as last written to the history.
+    kept: Option<(BatchCounts, bool)>,
+    /// The subjects this job registered that were seen already.
+    seen: HashSet<SubjectId>,
+    /// Subjects registered by the job, to be named after their identities while their gallery
+    /// is open (a name given meanwhile is not replaced).
+    unnamed: Vec<(SubjectId, String)>,
 }
 
 impl Job {
+    /// An earlier batch of the open gallery, shown again: its progress is asked for at once.
+    pub(super) fn reopen(
+        kept: KeptBatch,
+        gallery: &OpenedGallery,
+        generation: u64,
+        history_file: PathBuf,
+    ) -> Self {
+        Self {
+            gallery_id: gallery.gallery_id.clone(),
+            gallery_name: gallery.name.clone(),
+            gallery: gallery.gallery.clone(),
+            generation,
+            plan: JobPlan {
+                folder: kept.folder,
+                files: kept.files,
+                skipped: kept.skipped,
+            },
+            started_at: kept.started_at,
+            tags: kept.tags,
+            start: Request::new(),
+            batch_id: Some(kept.batch_id),
+            records: Request::new(),
+            next_poll: Instant::now(),
+            finished: false,
+            unknown_to_service: false,
+            history_file,
+            kept: Some((kept.counts, kept.finished)),
+            seen: HashSet::new(),
+            unnamed: Vec::new(),
+        }
+    }
+
     /// Keeps the job on the profile's current client: when the shell has built a new one, the
     /// job takes the gallery's handle from the shell if that gallery is open there, and
     /// otherwise sends nothing (false), so no request goes to servers the profile left.
@@ -72,48 +129,99 @@ impl Job {
         }
     }
 
-    pub(super) fn by_key(&self) -> HashMap<&str, &JobFile> {
-        self.files.iter().map(|f| (f.key.as_str(), f)).collect()
+    /// The job's files by their objects' names, which the records call them.
+    pub(super) fn by_object(&self) -> HashMap<&str, &JobFile> {
+        super::records::by_object(&self.plan.files)
     }
 
-    /// Processed records and the successes and failures among them.
-    pub(super) fn counts(&self) -> (usize, usize, usize) {
-        let records = self
-            .records
-            .data()
-            .map_or(&[][..], |r| r.records.as_slice());
-        let processed = records
-            .iter()
-            .filter(|r| r.status == RecordStatus::Processed)
-            .count();
-        let registered = records
-            .iter()
-            .filter(|r| r.register_status == Some(RegisterStatus::Success))
-            .count();
-        let failed = records
-            .iter()
-            .filter(|r| r.register_status == Some(RegisterStatus::Failed))
-            .count();
-        (processed, registered, failed)
+    /// How far the job has got, as the records last read say (or as last kept, before them or
+    /// without them).
+    pub(super) fn counts(&self) -> BatchCounts {
+        // No records at all: the service does not know the batch (any more).
+        let Some(records) = self.records.data().filter(|r| !r.records.is_empty()) else {
+            return self.kept.map(|(counts, _)| counts).unwrap_or(BatchCounts {
+                files: self.plan.files.len(),
+                ..BatchCounts::default()
+            });
+        };
+        let records = &records.records;
+        BatchCounts {
+            files: self.plan.files.len(),
+            processed: records
+                .iter()
+                .filter(|r| r.status == RecordStatus::Processed)
+                .count(),
+            registered: records
+                .iter()
+                .filter(|r| r.register_status == Some(RegisterStatus::Success))
+                .count(),
+            failed: records
+                .iter()
+                .filter(|r| r.register_status == Some(RegisterStatus::Failed))
+                .count(),
+        }
     }
-}
 
-impl Job {
+    /// The batch as the history keeps it, when it was just started or what its records say
+    /// changed since it was last kept.
+    pub(super) fn take_changes(&mut self) -> Option<KeptBatch> {
+        let batch_id = self.batch_id.clone()?;
+        if self.records.data().is_none() && !self.finished && self.kept.is_some() {
+            return None;
+        }
+        let now = (self.counts(), self.finished);
+        if self.kept == Some(now) {
+            return None;
+        }
+        self.kept = Some(now);
+        let (counts, finished) = now;
+        Some(KeptBatch {
+            batch_id,
+            folder: self.plan.folder.clone(),
+            started_at: self.started_at.clone(),
+            tags: self.tags.clone(),
+            counts,
+            finished,
+            files: self.plan.files.clone(),
+            skipped: self.plan.skipped.clone(),
+        })
+    }
+
+    /// Whether the job is starting or running.
+    pub(super) fn is_busy(&self) -> bool {
+        self.start.is_pending() || (self.batch_id.is_some() && !self.finished)
+    }
+
     /// Takes the answers, and asks for the progress again when it is time.
     pub(super) fn poll(&mut self, cx: &mut PaneContext<'_>) {
-        self.batch.poll();
-        if let Some(Finished::Succeeded(records)) = self.records.poll() {
-            let records = records.records.clone();
-            self.take_registered(cx, &records);
+        if let Some(Finished::Succeeded(batch_id)) = self.start.poll() {
+            self.batch_id = Some(batch_id.clone());
         }
-        let (processed, _, _) = self.counts();
-        if self.records.data().is_some()
+        match self.records.poll() {
+            Some(Finished::Succeeded(records)) => {
+                let records = records.records.clone();
+                self.take_registered(&records);
+            }
+            Some(Finished::Failed(error)) if error.status() == Some(404) => {
+                self.unknown_to_service = true;
+                self.finished = true;
+            }
+            _ => {}
+        }
+        self.name_registered(cx);
+        // Done when no record waits: a file the service has no record of is not waited for
+        // (its row says so), nor is a batch it has no record of at all.
+        if let Some(records) = self.records.data()
             && !self.records.is_pending()
-            && processed >= self.files.len()
+            && records
+                .records
+                .iter()
+                .all(|r| r.status == RecordStatus::Processed)
         {
+            self.unknown_to_service = records.records.is_empty();
             self.finished = true;
         }
-        if let Some(batch_id) = self.batch.data().cloned()
+        if let Some(batch_id) = self.batch_id.clone()
             && !self.finished
             && !self.records.is_pending()
             && Instant::now() >= self.next_poll
@@ -144,12 +252,9 @@ impl Job {
         }
     }
 
-    /// Records registered since the last look: their subjects are named after the identity
-    /// their file stands for, and every pane that lists the gallery lists it again.
-    fn take_registered(&mut self, cx: &mut PaneContext<'_>, records: &[RegisterSummary]) {
-        let by_key: HashMap<&str, &JobFile> =
-            self.files.iter().map(|f| (f.key.as_str(), f)).collect();
-        let mut names = Vec::new();
+    /// Notes the subjects registered since the last look, with their files' identities.
+    fn take_registered(&mut self, records: &[RegisterSummary]) {
+        let by_object = super::records::by_object(&self.plan.files);
         for record in records {
             if record.register_status != Some(RegisterStatus::Success) {
                 continue;
@@ -157,26 +262,35 @@ impl Job {
             let Some(subject_id) = &record.subject_id else {
                 continue;
             };
-            if !self.named.insert(subject_id.clone()) {
+            if !self.seen.insert(subject_id.clone()) {
                 continue;
             }
-            if let Some(file) = by_key.get(record.filename.as_str()) {
-                names.push((subject_id.clone(), file.label.clone()));
+            if let Some(file) = by_object.get(record.filename.as_str()) {
+                self.unnamed
+                    .push((subject_id.clone(), file.identity.clone()));
             }
-        }
-        if names.is_empty() {
-            return;
-        }
-        let in_open_gallery = cx.gallery.is_some_and(|g| g.gallery_id == self.gallery_id);
-        if in_open_gallery {
-            cx.name_subjects(names);
-            cx.gallery_changed(GalleryChange::Subjects);
         }
     }
 
-    /// Whether the job is starting or running.
-    pub(super) fn is_busy(&self) -> bool {
-        self.batch.is_pending() || (self.batch.data().is_some() && !self.finished)
+    /// Names the subjects noted when their gallery is open, unless they have a name already
+    /// (an earlier batch chosen again does not undo a rename); every pane that lists the
+    /// gallery lists it again. The names were read when the gallery opened, long before a
+    /// batch's records can arrive.
+    fn name_registered(&mut self, cx: &mut PaneContext<'_>) {
+        if self.unnamed.is_empty() {
+            return;
+        }
+        let Some(gallery) = cx.gallery.filter(|g| g.gallery_id == self.gallery_id) else {
+            return;
+        };
+        let names: Vec<(SubjectId, String)> = std::mem::take(&mut self.unnamed)
+            .into_iter()
+            .filter(|(subject_id, _)| gallery.names().get(subject_id).is_none())
+            .collect();
+        if !names.is_empty() {
+            cx.name_subjects(names);
+            cx.gallery_changed(GalleryChange::Subjects);
+        }
     }
 }
 
@@ -188,13 +302,16 @@ impl JobsPane {
         cx: &mut PaneContext<'_>,
         gallery_id: &GalleryId,
         gallery_name: &str,
-        files: Vec<JobFile>,
+        plan: JobPlan,
     ) {
         let open = cx
             .gallery
             .filter(|g| g.gallery_id == *gallery_id)
             .map(|g| g.opened().clone());
-        let (Some(gallery), ConnectionState::Ready(connection)) = (open, cx.connection) else {
+        let history_file = super::history::open_gallery_file(cx);
+        let (Some(gallery), ConnectionState::Ready(connection), Some(history_file)) =
+            (open, cx.connection, history_file)
+        else {
             cx.toasts.error(format!(
                 "The job was not started: the gallery “{gallery_name}” is no longer open \
                  (its profile changed, or another gallery was opened). Open it again in \
@@ -204,10 +321,11 @@ impl JobsPane {
         };
         let generation = connection.generation;
         let tags = chosen(cx.tags(), &self.tags_on);
-        let registrations = files
+        let registrations = plan
+            .files
             .iter()
             .map(|f| BulkRegistration {
-                filename: f.key.clone(),
+                filename: f.object_name.clone(),
                 tags: tags.clone(),
             })
             .collect();
@@ -216,16 +334,22 @@ impl JobsPane {
             gallery_name: gallery.name.clone(),
             gallery: gallery.gallery.clone(),
             generation,
-            files,
+            plan,
+            started_at: now_rfc3339(),
             tags,
-            batch: Request::new(),
+            start: Request::new(),
+            batch_id: None,
             records: Request::new(),
             next_poll: Instant::now(),
             finished: false,
-            named: Default::default(),
+            unknown_to_service: false,
+            history_file,
+            kept: None,
+            seen: HashSet::new(),
+            unnamed: Vec::new(),
         };
         let handle = gallery.gallery.clone();
-        job.batch
+        job.start
             .write(cx.outbox, "starting the bulk job", move |_| async move {
                 handle.bulk_register(registrations).await
             });
@@ -236,8 +360,7 @@ impl JobsPane {
         let Some(job) = &self.job else {
             return;
         };
-        let total = job.files.len();
-        let (processed, registered, failed) = job.counts();
+        let counts = job.counts();
         ui.horizontal(|ui| {
             let tagged = if job.tags.is_empty() {
                 String::new()
@@ -245,43 +368,66 @@ impl JobsPane {
                 let tags: Vec<&str> = job.tags.iter().map(TagName::as_str).collect();
                 format!(", tagged {}", tags.join(", "))
             };
+            let skipped = match job.plan.skipped.len() {
+                0 => String::new(),
+                1 => " (1 other file skipped, not an image)".to_owned(),
+                n => format!(" ({n} other files skipped, not images)"),
+            };
             ui.strong(format!(
-                "Bulk job in gallery “{}”: {total} files{tagged}",
-                job.gallery_name
+                "Bulk job in gallery “{}”: {} files{tagged}{skipped}",
+                job.gallery_name, counts.files
             ));
-            ui.label(RichText::new(format!("gallery id {}", job.gallery_id.as_str())).weak());
+            ui.label(RichText::new(format!("from {}", job.plan.folder)).weak());
         });
-        if job.batch.is_pending() {
+        if job.start.is_pending() {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Starting the job…");
             });
         }
         let mut retry_start = false;
-        if let Some(error) = job.batch.error() {
+        if let Some(error) = job.start.error() {
             retry_start = error_label(ui, error);
         }
         let mut retry_poll = false;
-        if let Some(batch_id) = job.batch.data() {
+        if let Some(batch_id) = &job.batch_id {
             if job.finished {
                 ui.label(RichText::new(format!("Job {} Completed", batch_id.as_str())).strong());
             } else {
+                ui.label(RichText::new(format!("Job {}", batch_id.as_str())).weak());
                 ui.add(
-                    ProgressBar::new(processed as f32 / total.max(1) as f32)
+                    ProgressBar::new(counts.processed as f32 / counts.files.max(1) as f32)
                         .show_percentage()
-                        .text(format!("{processed} of {total} processed")),
+                        .text(format!(
+                            "{} of {} processed",
+                            counts.processed, counts.files
+                        )),
                 );
                 ui.ctx().request_repaint_after(POLL_EVERY);
             }
-            ui.label(format!("{registered} registered, {failed} failed"));
-            if let Some(error) = job.records.error() {
+            ui.label(format!(
+                "{} registered, {} failed",
+                counts.registered, counts.failed
+            ));
+            if job.unknown_to_service {
+                ui.label(
+                    RichText::new(
+                        "The service has no record of this batch any more (its data was reset, \
+                         or it was made on other servers): the counts are as last seen.",
+                    )
+                    .color(ui.visuals().warn_fg_color),
+                );
+            }
+            if let Some(error) = job.records.error()
+                && !job.unknown_to_service
+            {
                 retry_poll = error_label(ui, error);
             }
         }
         if retry_start {
-            let files = job.files.clone();
+            let plan = job.plan.clone();
             let (gallery_id, gallery_name) = (job.gallery_id.clone(), job.gallery_name.clone());
-            self.start(cx, &gallery_id, &gallery_name, files);
+            self.start(cx, &gallery_id, &gallery_name, plan);
             return;
         }
         if retry_poll && let Some(job) = &mut self.job {
@@ -289,137 +435,5 @@ impl JobsPane {
             job.records.reset();
         }
         self.results_ui(ui, cx);
-    }
-
-    fn results_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
-        let Some(job) = &self.job else {
-            return;
-        };
-        let Some(records) = job.records.data() else {
-            return;
-        };
-        let by_key = job.by_key();
-        ui.horizontal(|ui| {
-            ui.label(format!(
-                "{} records in {} page(s)",
-                records.records.len(),
-                records.pages
-            ));
-            if ui
-                .add_enabled(!self.export.is_pending(), egui::Button::new("Export CSV…"))
-                .clicked()
-            {
-                let text = records_csv(&records.records, &by_key);
-                let suggested_name = job.batch.data().map_or_else(
-                    || "bulk-job.csv".to_owned(),
-                    |b| format!("bulk-{}.csv", b.as_str()),
-                );
-                self.export.send(cx.outbox, |reply| {
-                    Command::Files(FileCommand::ExportCsv {
-                        picker: crate::backend::dialogs::Picker::JobsExport,
-                        suggested_name,
-                        text,
-                        reply,
-                    })
-                });
-            }
-            let label = ui.label("or write to");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.export_path)
-                    .desired_width(220.0)
-                    .hint_text("/path/to/results.csv"),
-            )
-            .labelled_by(label.id);
-            if ui
-                .add_enabled(
-                    !self.export_path.trim().is_empty() && !self.write.is_pending(),
-                    egui::Button::new("Write CSV"),
-                )
-                .clicked()
-            {
-                let text = records_csv(&records.records, &by_key);
-                let path = PathBuf::from(self.export_path.trim());
-                self.write.send(cx.outbox, |reply| {
-                    Command::Files(FileCommand::WriteFile { path, text, reply })
-                });
-            }
-            if self.export.is_pending() || self.write.is_pending() {
-                ui.spinner();
-            }
-        });
-        if let Some(error) = self.export.error() {
-            error_label(ui, error);
-        }
-        if let Some(error) = self.write.error() {
-            error_label(ui, error);
-        }
-        let error_color = ui.visuals().error_fg_color;
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        TableBuilder::new(ui)
-            .id_salt("job_records")
-            .striped(true)
-            .max_scroll_height(260.0)
-            .column(Column::initial(160.0).at_least(80.0).clip(true))
-            .column(Column::initial(100.0).clip(true))
-            .column(Column::exact(80.0))
-            .column(Column::exact(70.0))
-            .column(Column::initial(200.0).clip(true))
-            .column(Column::exact(60.0))
-            .column(Column::remainder().clip(true))
-            .header(row_height, |mut header| {
-                for title in [
-                    "File",
-                    "Identity",
-                    "Status",
-                    "Result",
-                    "Subject ID",
-                    "Quality",
-                    "Reason",
-                ] {
-                    header.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, records.records.len(), |mut row| {
-                    let record = &records.records[row.index()];
-                    let failed = record.register_status == Some(RegisterStatus::Failed);
-                    row.col(|ui| {
-                        ui.label(&record.filename);
-                    });
-                    row.col(|ui| {
-                        ui.label(
-                            by_key
-                                .get(record.filename.as_str())
-                                .map_or("", |f| f.label.as_str()),
-                        );
-                    });
-                    row.col(|ui| {
-                        ui.label(record_status(record));
-                    });
-                    row.col(|ui| {
-                        let text = register_status(record);
-                        if failed {
-                            ui.label(RichText::new(text).color(error_color));
-                        } else {
-                            ui.label(text);
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(record.subject_id.as_ref().map_or("", |s| s.as_str()));
-                    });
-                    row.col(|ui| {
-                        ui.label(quality(record));
-                    });
-                    row.col(|ui| {
-                        if failed {
-                            ui.label(RichText::new(&record.reason).color(error_color));
-                        } else {
-                            ui.label(&record.reason);
-                        }
-                    });
-                });
-            });
     }
 }

@@ -1,5 +1,6 @@
 //! The Jobs pane: bulk registration from a folder of images. This file chooses the folder and
-//! starts the job; the job itself is in `job.rs`, its records and their CSV in `records.rs`.
+//! starts the job; the job itself is in `job.rs`, its results in `results.rs` (their rows and
+//! CSV in `records.rs`), the gallery's earlier batches in `history.rs`.
 //!
 //! Choose or type a folder; its images (and those of its direct subfolders, the
 //! one-folder-per-identity layout) are listed. For the Local profile they are copied into the
@@ -9,40 +10,51 @@
 //! reason, and the results can be exported as CSV. The job lives in the pane, so it is still
 //! shown after switching panes.
 //!
+//! Every batch started from the console is kept ([`crate::job_history`]), so an earlier one can
+//! be shown again, and a folder is not registered twice by accident: while a job from it runs
+//! in the gallery, starting it again is refused; once it has run, the pane asks first.
+//! Files of the folder that are not images are named, and are rows of the CSV.
+//!
 //! The API gives every registered face a new subject id (a bulk registration carries only a
 //! file name and tags), so the identity a file stands for, its file stem or its folder's name,
 //! is kept by the console beside the service's subject id, in the table and in the CSV.
 
 mod duplicates;
+mod history;
 mod job;
 mod records;
+mod results;
+mod start;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
-use egui::{ProgressBar, RichText, Ui};
+use egui::{RichText, Ui};
 use necid::{BatchId, GalleryId, TagName};
 
 use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
-use crate::backend::files::{BucketCopy, CopyOutcome, FolderImage};
-use crate::backend::{Command, FileCommand, OpenedGallery};
+use crate::backend::files::{BucketCopy, FolderListing};
+use crate::backend::{Command, FileCommand};
+use crate::job_history::KeptBatch;
 use crate::request::{Finished, Request};
+use crate::widgets::ConfirmSlot;
 use crate::widgets::error_label;
 use crate::widgets::tag_chips::{carry_rename, tag_chips};
 
 pub use duplicates::{FileCheck, FileMatch};
 pub use job::JobRecords;
+use job::{Job, JobPlan};
+use records::skipped_summary;
 pub use records::{IdentityFrom, JobFile};
-use records::{records_csv, remote_key};
 
 /// The Jobs pane's view state.
 #[derive(Debug, Default)]
 pub struct JobsPane {
     folder: String,
     pick: Request<Option<PathBuf>>,
-    listing: Request<Vec<FolderImage>>,
+    listing: Request<FolderListing>,
     /// The folder `listing` is of.
     listed_folder: String,
     /// The listed files searched in the gallery before a job.
@@ -54,10 +66,17 @@ pub struct JobsPane {
     copy: Request<Vec<BucketCopy>>,
     copied: Arc<AtomicUsize>,
     copy_total: usize,
-    /// The gallery the copy was made for (id and name): the job starts in it when the copy is
-    /// done, through the handle the shell holds then.
-    copy_for: Option<(GalleryId, String)>,
-    job: Option<job::Job>,
+    /// The gallery the copy was made for (id and name) and what the job registers: the job
+    /// starts in it when the copy is done, through the handle the shell holds then.
+    copy_for: Option<(GalleryId, String, JobPlan)>,
+    /// The job shown: the one started last, or an earlier batch chosen again.
+    job: Option<Job>,
+    /// The batches started from this console, per profile and gallery.
+    history: history::Histories,
+    /// A folder registered before, waiting for the user's yes to register it again.
+    again: ConfirmSlot<KeptBatch>,
+    /// Why the last Start was refused.
+    refusal: Option<String>,
     export: Request<Option<PathBuf>>,
     export_path: String,
     write: Request<PathBuf>,
@@ -87,6 +106,24 @@ impl Pane for JobsPane {
             "Jobs",
             "Bulk registration: every image of a folder enrolled by a background job.",
         );
+        // A small window scrolls the pane rather than hide its lower part.
+        egui::ScrollArea::vertical()
+            .id_salt("jobs_pane")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.body_ui(ui, cx));
+    }
+}
+
+impl JobsPane {
+    fn body_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>) {
+        if let Some(file) = history::open_gallery_file(cx) {
+            self.history.want(&file);
+            let shown = self.job.as_ref().and_then(|j| j.batch_id.as_ref());
+            if let Some(kept) = self.history.ui(ui, &file, shown) {
+                self.show_earlier(cx, kept, file);
+            }
+            ui.separator();
+        }
         // A job keeps going (and showing) whatever gallery is open now.
         self.job_ui(ui, cx);
         let Some(gallery) = cx.gallery_ui(ui) else {
@@ -105,9 +142,9 @@ impl Pane for JobsPane {
         ui.strong(format!("New job in gallery “{}”", gallery.name));
         self.folder_ui(ui, cx);
         self.listing_ui(ui);
-        if let Some(files) = self.listing.data().cloned() {
+        if let Some(listing) = self.listing.data().cloned() {
             let folder = self.listed_folder.clone();
-            self.duplicates.ui(ui, cx, &folder, &files);
+            self.duplicates.ui(ui, cx, &folder, &listing.images);
         }
         ui.horizontal(|ui| {
             ui.label("Tags for every file");
@@ -123,22 +160,57 @@ impl Pane for JobsPane {
                 }
             }
         });
-        self.bucket_ui(ui, cx, &gallery, bucket_dir);
+        self.bucket_ui(ui, cx, &gallery, bucket_dir.clone());
+        let again = self.again.ui(ui, "jobs_register_again", |kept| {
+            (
+                "Register this folder again?".to_owned(),
+                format!(
+                    "This folder was registered on {} as batch {}: {}. Register it again? \
+                     Each of its faces would be enrolled a second time, as a new subject.",
+                    kept.started_on(),
+                    kept.batch_id.as_str(),
+                    faces_enrolled(kept.counts.registered)
+                ),
+                "Register again",
+            )
+        });
+        if again.is_some() {
+            self.begin(cx, &gallery, bucket_dir);
+        }
+    }
+}
+
+/// "1 face enrolled", "3 faces enrolled".
+fn faces_enrolled(count: usize) -> String {
+    match count {
+        1 => "1 face enrolled".to_owned(),
+        n => format!("{n} faces enrolled"),
     }
 }
 
 impl JobsPane {
-    /// Every record of the current job as CSV, one row per file; `None` before a job.
-    pub fn csv(&self) -> Option<String> {
-        let job = self.job.as_ref()?;
-        let by_key = job.by_key();
-        let records = job.records.data().map_or(&[][..], |r| r.records.as_slice());
-        Some(records_csv(records, &by_key))
+    /// The shown job's batch id, once the service has given it.
+    pub fn batch_id(&self) -> Option<&BatchId> {
+        self.job.as_ref().and_then(|j| j.batch_id.as_ref())
     }
 
-    /// The current job's batch id, once the service has given it.
-    pub fn batch_id(&self) -> Option<&BatchId> {
-        self.job.as_ref().and_then(|j| j.batch.data())
+    /// True while the earlier batches are being read or written.
+    pub fn history_busy(&self) -> bool {
+        self.history.busy()
+    }
+
+    /// Shows an earlier batch of the open gallery again: its progress and records are read.
+    fn show_earlier(&mut self, cx: &PaneContext<'_>, kept: KeptBatch, file: PathBuf) {
+        let (Some(gallery), ConnectionState::Ready(connection)) = (cx.gallery, cx.connection)
+        else {
+            return;
+        };
+        self.job = Some(Job::reopen(
+            kept,
+            gallery.opened(),
+            connection.generation,
+            file,
+        ));
     }
 
     fn poll_answers(&mut self, cx: &mut PaneContext<'_>) {
@@ -146,20 +218,22 @@ impl JobsPane {
             self.folder = folder.display().to_string();
             self.list(cx);
         }
-        self.listing.poll();
+        if self.listing.poll().is_some() {
+            self.refusal = None;
+        }
         self.duplicates.poll();
         if let Some(Finished::Succeeded(copies)) = self.copy.poll() {
             let copies = copies.clone();
-            if let Some((gallery_id, gallery_name)) = self.copy_for.take() {
-                let files = copies
+            if let Some((gallery_id, gallery_name, mut plan)) = self.copy_for.take() {
+                plan.files = copies
                     .into_iter()
                     .map(|copy| JobFile {
-                        label: self.identity.label(&copy.relative),
+                        identity: self.identity.label(&copy.relative),
                         relative: copy.relative,
-                        key: copy.key,
+                        object_name: copy.key,
                     })
                     .collect();
-                self.start(cx, &gallery_id, &gallery_name, files);
+                self.start(cx, &gallery_id, &gallery_name, plan);
             }
         }
         match self.export.poll() {
@@ -178,7 +252,11 @@ impl JobsPane {
         }
         if let Some(job) = &mut self.job {
             job.poll(cx);
+            if let Some(kept) = job.take_changes() {
+                self.history.keep(&job.history_file, kept);
+            }
         }
+        self.history.poll(cx.outbox);
     }
 
     fn list(&mut self, cx: &mut PaneContext<'_>) {
@@ -236,15 +314,29 @@ impl JobsPane {
     }
 
     fn listing_ui(&mut self, ui: &mut Ui) {
-        let Some(files) = self.listing.data() else {
+        let Some(listing) = self.listing.data() else {
             return;
         };
+        let files = &listing.images;
         let in_subfolders = files.iter().filter(|f| f.relative.contains('/')).count();
+        let images = match files.len() {
+            1 => "1 image".to_owned(),
+            n => format!("{n} images"),
+        };
         ui.label(format!(
-            "{} images in {} ({in_subfolders} of them in subfolders)",
-            files.len(),
+            "{images} in {} ({in_subfolders} of them in subfolders)",
             self.listed_folder
         ));
+        if let Some(summary) = skipped_summary(&listing.skipped) {
+            let shown: Vec<&str> = listing
+                .skipped
+                .iter()
+                .take(40)
+                .map(String::as_str)
+                .collect();
+            ui.add(egui::Label::new(RichText::new(summary).weak()).wrap())
+                .on_hover_text(shown.join("\n"));
+        }
         ui.horizontal(|ui| {
             ui.label("Identity of each file");
             ui.radio_value(
@@ -279,116 +371,5 @@ impl JobsPane {
                     ));
                 }
             });
-    }
-
-    fn bucket_ui(
-        &mut self,
-        ui: &mut Ui,
-        cx: &mut PaneContext<'_>,
-        gallery: &OpenedGallery,
-        bucket_dir: Option<PathBuf>,
-    ) {
-        let files = self.listing.data().cloned().unwrap_or_default();
-        let busy = self.copy.is_pending() || self.job.as_ref().is_some_and(job::Job::is_busy);
-        match &bucket_dir {
-            Some(dir) => {
-                ui.label(format!(
-                    "The images are copied into the Local service's bucket, {}, keeping their \
-                     names (folder/name for subfolders). A name that already holds the same bytes \
-                     is reused; one that holds other bytes gets -2, -3, … before its extension.",
-                    dir.display()
-                ));
-            }
-            None => {
-                ui.label(
-                    "This profile's bucket is the tenant's S3 bucket, which the console cannot \
-                     write. Upload the images there first, keeping their paths relative to the \
-                     folder as object keys (for example `aws s3 cp --recursive <folder> \
-                     s3://<bucket>/<prefix>`); the job then registers them by those keys: the \
-                     prefix below, then the names as listed above.",
-                );
-                ui.horizontal(|ui| {
-                    let label = ui.label("Key prefix");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.key_prefix)
-                            .desired_width(220.0)
-                            .hint_text("empty, or e.g. uploads/2026/"),
-                    )
-                    .labelled_by(label.id);
-                });
-            }
-        }
-        ui.horizontal(|ui| {
-            let start = ui
-                .add_enabled(
-                    !files.is_empty() && !busy,
-                    egui::Button::new("Start bulk job"),
-                )
-                .on_hover_text("Register every listed image in the open gallery");
-            if start.clicked() {
-                match bucket_dir {
-                    Some(dir) => {
-                        self.copied = Arc::new(AtomicUsize::new(0));
-                        self.copy_total = files.len();
-                        self.copy_for = Some((gallery.gallery_id.clone(), gallery.name.clone()));
-                        let copied = Arc::clone(&self.copied);
-                        self.copy.send(cx.outbox, |reply| {
-                            Command::Files(FileCommand::CopyToBucket {
-                                files,
-                                bucket_dir: dir,
-                                copied,
-                                reply,
-                            })
-                        });
-                    }
-                    None => {
-                        let job_files = files
-                            .iter()
-                            .map(|f| JobFile {
-                                relative: f.relative.clone(),
-                                key: remote_key(&self.key_prefix, &f.relative),
-                                label: self.identity.label(&f.relative),
-                            })
-                            .collect();
-                        self.start(cx, &gallery.gallery_id, &gallery.name, job_files);
-                    }
-                }
-            }
-        });
-        if self.copy.is_pending() {
-            let done = self.copied.load(Ordering::Relaxed);
-            ui.add(
-                ProgressBar::new(done as f32 / self.copy_total.max(1) as f32).text(format!(
-                    "Copying {done} of {} into the bucket",
-                    self.copy_total
-                )),
-            );
-        }
-        if let Some(copies) = self.copy.data() {
-            let reused = copies
-                .iter()
-                .filter(|c| c.outcome == CopyOutcome::AlreadyThere)
-                .count();
-            let renamed: Vec<String> = copies
-                .iter()
-                .filter(|c| c.outcome == CopyOutcome::Renamed)
-                .map(|c| format!("{} as {}", c.relative, c.key))
-                .collect();
-            ui.label(format!(
-                "{} copied into the bucket, {reused} already there{}",
-                copies.len() - reused - renamed.len(),
-                if renamed.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        ", renamed because the name held other bytes: {}",
-                        renamed.join(", ")
-                    )
-                }
-            ));
-        }
-        if let Some(error) = self.copy.error() {
-            error_label(ui, error);
-        }
     }
 }

@@ -1,9 +1,16 @@
 //! What the Jobs pane knows of a job's files and records, apart from drawing them: the identity
-//! a file stands for, a file's key in a remote bucket, and the records as CSV.
+//! a file stands for, a file's key in a remote bucket, and the job's results, one row per file
+//! of the folder, as a table's rows and as CSV.
+//!
+//! A result row is a record of the service, or a file the job registered that the service has
+//! no record of, or a file of the folder that was not sent because it is not an image: the
+//! table and the CSV leave no file of the folder out silently.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use necid::{RecordStatus, RegisterStatus, RegisterSummary};
+
+pub use crate::job_history::JobFile;
 
 /// Which part of a file's path names the identity it stands for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,14 +38,6 @@ impl IdentityFrom {
     }
 }
 
-/// One file of a job: its bucket key and the identity it stands for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobFile {
-    pub relative: String,
-    pub key: String,
-    pub label: String,
-}
-
 /// A file's key in a remote bucket: the prefix the user gave (a `/` added if it lacks one),
 /// then its path below the folder.
 pub(super) fn remote_key(prefix: &str, relative: &str) -> String {
@@ -52,26 +51,122 @@ pub(super) fn remote_key(prefix: &str, relative: &str) -> String {
     }
 }
 
-pub(super) fn record_status(record: &RegisterSummary) -> &'static str {
-    match record.status {
-        RecordStatus::New => "New",
-        RecordStatus::Processed => "Processed",
-    }
+/// One row of a job's results.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ResultRow<'a> {
+    /// The service's record of a file.
+    Record(&'a RegisterSummary),
+    /// A file the job registered that the service has no record of.
+    Unreported(&'a JobFile),
+    /// A file of the folder that is not an image, so was not sent (its path below the folder).
+    Skipped(&'a str),
 }
 
-pub(super) fn register_status(record: &RegisterSummary) -> &'static str {
-    match record.register_status {
-        Some(RegisterStatus::Success) => "Success",
-        Some(RegisterStatus::Failed) => "Failed",
-        None => "",
-    }
+/// Every file of the job: its records in the service's order, then the files it has no
+/// record of, then the files skipped.
+pub(super) fn result_rows<'a>(
+    records: &'a [RegisterSummary],
+    files: &'a [JobFile],
+    skipped: &'a [String],
+) -> Vec<ResultRow<'a>> {
+    let reported: HashSet<&str> = records.iter().map(|r| r.filename.as_str()).collect();
+    let mut rows: Vec<ResultRow<'a>> = records.iter().map(ResultRow::Record).collect();
+    rows.extend(
+        files
+            .iter()
+            .filter(|f| !reported.contains(f.object_name.as_str()))
+            .map(ResultRow::Unreported),
+    );
+    rows.extend(skipped.iter().map(|s| ResultRow::Skipped(s.as_str())));
+    rows
 }
 
-pub(super) fn quality(record: &RegisterSummary) -> String {
-    record
-        .attributes_json
-        .attributes()
-        .map_or_else(String::new, |a| format!("{:.3}", a.face_quality_score))
+/// Why a file skipped as not an image has no record.
+pub(super) const NOT_AN_IMAGE: &str = "Not an image: not sent.";
+/// Why a file the job registered has no record.
+pub(super) const NOT_REPORTED: &str = "The service has no record of this file.";
+
+impl ResultRow<'_> {
+    /// The file's name: its object's name in the bucket, or its path below the folder.
+    pub(super) fn file(&self) -> &str {
+        match self {
+            Self::Record(record) => &record.filename,
+            Self::Unreported(file) => &file.object_name,
+            Self::Skipped(relative) => relative,
+        }
+    }
+
+    pub(super) fn identity<'b>(&'b self, by_object: &HashMap<&str, &'b JobFile>) -> &'b str {
+        match self {
+            Self::Record(record) => by_object
+                .get(record.filename.as_str())
+                .map_or("", |f| f.identity.as_str()),
+            Self::Unreported(file) => &file.identity,
+            Self::Skipped(_) => "",
+        }
+    }
+
+    pub(super) fn status(&self) -> &'static str {
+        match self {
+            Self::Record(record) => match record.status {
+                RecordStatus::New => "New",
+                RecordStatus::Processed => "Processed",
+            },
+            Self::Unreported(_) => "No record",
+            Self::Skipped(_) => "Skipped",
+        }
+    }
+
+    pub(super) fn result(&self) -> &'static str {
+        match self {
+            Self::Record(record) => match record.register_status {
+                Some(RegisterStatus::Success) => "Success",
+                Some(RegisterStatus::Failed) => "Failed",
+                None => "",
+            },
+            Self::Unreported(_) | Self::Skipped(_) => "",
+        }
+    }
+
+    pub(super) fn failed(&self) -> bool {
+        match self {
+            Self::Record(record) => record.register_status == Some(RegisterStatus::Failed),
+            Self::Unreported(_) => true,
+            Self::Skipped(_) => false,
+        }
+    }
+
+    pub(super) fn subject_id(&self) -> &str {
+        match self {
+            Self::Record(record) => record.subject_id.as_ref().map_or("", |s| s.as_str()),
+            Self::Unreported(_) | Self::Skipped(_) => "",
+        }
+    }
+
+    fn event_id(&self) -> &str {
+        match self {
+            Self::Record(record) => record.event_id.as_ref().map_or("", |e| e.as_str()),
+            Self::Unreported(_) | Self::Skipped(_) => "",
+        }
+    }
+
+    pub(super) fn quality(&self) -> String {
+        match self {
+            Self::Record(record) => record
+                .attributes_json
+                .attributes()
+                .map_or_else(String::new, |a| format!("{:.3}", a.face_quality_score)),
+            Self::Unreported(_) | Self::Skipped(_) => String::new(),
+        }
+    }
+
+    pub(super) fn reason(&self) -> &str {
+        match self {
+            Self::Record(record) => &record.reason,
+            Self::Unreported(_) => NOT_REPORTED,
+            Self::Skipped(_) => NOT_AN_IMAGE,
+        }
+    }
 }
 
 /// A CSV field, quoted when it must be (RFC 4180).
@@ -83,35 +178,49 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// The records as CSV with a header line, one row per record (so per file).
-pub(super) fn records_csv(records: &[RegisterSummary], by_key: &HashMap<&str, &JobFile>) -> String {
+/// The results as CSV with a header line, one row per file of the folder.
+pub(super) fn results_csv(rows: &[ResultRow<'_>], files: &[JobFile]) -> String {
+    let by_object = by_object(files);
     let mut csv = String::from(
         "filename,identity,status,registerStatus,subjectId,eventId,faceQualityScore,reason\n",
     );
-    for record in records {
+    for row in rows {
+        let quality = row.quality();
         let fields = [
-            record.filename.clone(),
-            by_key
-                .get(record.filename.as_str())
-                .map_or_else(String::new, |f| f.label.clone()),
-            record_status(record).to_owned(),
-            register_status(record).to_owned(),
-            record
-                .subject_id
-                .as_ref()
-                .map_or_else(String::new, |s| s.as_str().to_owned()),
-            record
-                .event_id
-                .as_ref()
-                .map_or_else(String::new, |e| e.as_str().to_owned()),
-            quality(record),
-            record.reason.clone(),
+            row.file(),
+            row.identity(&by_object),
+            row.status(),
+            row.result(),
+            row.subject_id(),
+            row.event_id(),
+            quality.as_str(),
+            row.reason(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         csv.push_str(&line.join(","));
         csv.push('\n');
     }
     csv
+}
+
+/// The job's files by their objects' names, which the records call them.
+pub(super) fn by_object(files: &[JobFile]) -> HashMap<&str, &JobFile> {
+    files.iter().map(|f| (f.object_name.as_str(), f)).collect()
+}
+
+/// "3 files skipped, not images: notes.txt, a.pdf, …": a few names, then how many more.
+pub(super) fn skipped_summary(skipped: &[String]) -> Option<String> {
+    const NAMED: usize = 3;
+    let (first, rest) = skipped.split_at(skipped.len().min(NAMED));
+    let names = first.join(", ");
+    match (skipped.len(), rest.len()) {
+        (0, _) => None,
+        (1, _) => Some(format!("1 file skipped, not an image: {names}")),
+        (n, 0) => Some(format!("{n} files skipped, not images: {names}")),
+        (n, more) => Some(format!(
+            "{n} files skipped, not images: {names} and {more} more"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +240,58 @@ mod tests {
         assert_eq!(remote_key("", "alice/1.jpg"), "alice/1.jpg");
         assert_eq!(remote_key(" uploads", "alice/1.jpg"), "uploads/alice/1.jpg");
         assert_eq!(remote_key("/uploads/", "1.jpg"), "uploads/1.jpg");
+    }
+
+    #[test]
+    fn the_skipped_files_are_counted_and_a_few_named() {
+        let names = |n: usize| (1..=n).map(|i| format!("{i}.txt")).collect::<Vec<_>>();
+        assert_eq!(skipped_summary(&[]), None);
+        assert_eq!(
+            skipped_summary(&names(1)).as_deref(),
+            Some("1 file skipped, not an image: 1.txt")
+        );
+        assert_eq!(
+            skipped_summary(&names(3)).as_deref(),
+            Some("3 files skipped, not images: 1.txt, 2.txt, 3.txt")
+        );
+        assert_eq!(
+            skipped_summary(&names(5)).as_deref(),
+            Some("5 files skipped, not images: 1.txt, 2.txt, 3.txt and 2 more")
+        );
+    }
+
+    #[test]
+    fn every_file_of_the_folder_is_a_csv_row_even_without_a_record() {
+        let files = [
+            JobFile {
+                relative: "a.jpg".to_owned(),
+                object_name: "a.jpg".to_owned(),
+                identity: "a".to_owned(),
+            },
+            JobFile {
+                relative: "b.jpg".to_owned(),
+                object_name: "b-2.jpg".to_owned(),
+                identity: "b".to_owned(),
+            },
+        ];
+        let record: RegisterSummary = serde_json::from_value(serde_json::json!({
+            "id": "r1", "filename": "a.jpg", "attempts": "1", "status": "Processed",
+            "registerStatus": "Failed", "reason": "No face, found"
+        }))
+        .expect("a record");
+        let skipped = ["notes.txt".to_owned()];
+        let records = [record];
+        let rows = result_rows(&records, &files, &skipped);
+        let csv = results_csv(&rows, &files);
+        let lines: Vec<String> = csv.lines().skip(1).map(str::to_owned).collect();
+        assert_eq!(
+            lines,
+            [
+                "a.jpg,a,Processed,Failed,,,,\"No face, found\"".to_owned(),
+                format!("b-2.jpg,b,No record,,,,,{NOT_REPORTED}"),
+                format!("notes.txt,,Skipped,,,,,{NOT_AN_IMAGE}"),
+            ]
+        );
     }
 
     #[test]
