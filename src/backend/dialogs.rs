@@ -46,6 +46,15 @@ pub enum Picker {
 }
 
 impl Picker {
+    /// Whether this picker asks for a folder (kept as it is) rather than a file (whose folder is
+    /// kept).
+    pub fn chooses_folder(self) -> bool {
+        matches!(
+            self,
+            Self::JobsFolder | Self::CalibrationFolder | Self::ModelsFolder
+        )
+    }
+
     /// Tells this picker's widgets from another's on the same screen.
     pub fn id_salt(self) -> &'static str {
         match self {

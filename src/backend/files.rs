@@ -212,8 +212,7 @@ impl FileCommand {
                 });
             }
             Self::UsedPath { picker, path } => {
-                // Only images are typed into a picker's field: a file, whose folder is kept.
-                if let Some(folder) = dialogs::folder_used(&path, false) {
+                if let Some(folder) = dialogs::folder_used(&path, picker.chooses_folder()) {
                     backend.last_folders().record(picker, folder);
                 }
             }

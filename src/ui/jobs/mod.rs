@@ -36,6 +36,7 @@ use necid::{BatchId, GalleryId, TagName};
 
 use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
 use crate::backend::files::{BucketCopy, FolderListing};
+use crate::backend::dialogs::Picker;
 use crate::backend::{Command, FileCommand};
 use crate::job_history::KeptBatch;
 use crate::request::{Finished, Request};
@@ -54,6 +55,8 @@ pub use records::{IdentityFrom, JobFile};
 pub struct JobsPane {
     folder: String,
     pick: Request<Option<PathBuf>>,
+    /// The folder field takes the keyboard on the next frame (no dialog could open).
+    focus_folder: bool,
     listing: Request<FolderListing>,
     /// The folder `listing` is of.
     listed_folder: String,
@@ -214,9 +217,14 @@ impl JobsPane {
     }
 
     fn poll_answers(&mut self, cx: &mut PaneContext<'_>) {
-        if let Some(Finished::Succeeded(Some(folder))) = self.pick.poll() {
-            self.folder = folder.display().to_string();
-            self.list(cx);
+        match self.pick.poll() {
+            Some(Finished::Succeeded(Some(folder))) => {
+                self.folder = folder.display().to_string();
+                self.list(cx);
+            }
+            // No dialog could open: the reason shows, and the keyboard goes to the typed path.
+            Some(Finished::Failed(_)) => self.focus_folder = true,
+            _ => {}
         }
         if self.listing.poll().is_some() {
             self.refusal = None;
@@ -265,6 +273,10 @@ impl JobsPane {
             return;
         }
         self.listed_folder = folder.clone();
+        cx.outbox.push(Command::Files(FileCommand::UsedPath {
+            picker: Picker::JobsFolder,
+            path: PathBuf::from(&folder),
+        }));
         self.listing.send(cx.outbox, |reply| {
             Command::Files(FileCommand::ListFolder {
                 folder: PathBuf::from(folder),
@@ -283,6 +295,9 @@ impl JobsPane {
                         .hint_text("a folder of images, or of one folder per identity"),
                 )
                 .labelled_by(label.id);
+            if std::mem::take(&mut self.focus_folder) {
+                field.request_focus();
+            }
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui
                 .add_enabled(!self.pick.is_pending(), egui::Button::new("Choose folder…"))
@@ -291,7 +306,7 @@ impl JobsPane {
                 self.pick.send(cx.outbox, |reply| {
                     Command::Files(FileCommand::PickFolder {
                         title: "Choose a folder of face images",
-                        picker: crate::backend::dialogs::Picker::JobsFolder,
+                        picker: Picker::JobsFolder,
                         reply,
                     })
                 });

@@ -346,6 +346,45 @@ fn files_that_are_not_images_are_named_in_the_listing_and_are_rows_of_the_csv() 
     );
 }
 
+/// With no file dialog (as in CI), "Choose folder…" says so and hands the keyboard to the folder
+/// field; a folder typed there is where the Jobs picker's dialog opens next time.
+#[test]
+fn without_a_folder_dialog_the_folder_field_takes_the_keyboard_and_a_typed_folder_is_remembered()
+{
+    assert!(
+        necid_console::backend::dialogs::no_dialog_reason().is_some(),
+        "this test drives the pane where no file dialog can open: run it without a display \
+         (`env -u DISPLAY -u WAYLAND_DISPLAY`), as scripts/test and CI do"
+    );
+    let setup = setup(&[]);
+    let connection = setup.service.connection(true);
+    let mut harness = jobs_pane(&setup, &connection, [1200.0, 900.0]);
+    harness.step();
+    harness.get_by_label("Choose folder…").click_accesskit();
+    wait_shows(&mut harness, "No folder dialog can open here", Duration::from_secs(10));
+    common_jobs::wait_for(
+        &mut harness,
+        "the folder field to have the keyboard",
+        Duration::from_secs(5),
+        |h| h.step(),
+        |h| h.get_by_label("Folder").is_focused(),
+    );
+
+    let folder = tempfile::tempdir().expect("temp dir");
+    face_folder(folder.path(), &["obama/1.jpg"]);
+    list(&mut harness, folder.path(), 1);
+    let remembered = harness
+        .state()
+        .backend
+        .last_folders()
+        .of(necid_console::backend::dialogs::Picker::JobsFolder);
+    assert_eq!(
+        remembered.as_deref(),
+        Some(folder.path()),
+        "the typed folder itself, not its parent"
+    );
+}
+
 #[test]
 fn a_failed_files_reason_is_shown_whole_in_a_small_window() {
     // The pane's part of a 1024×700 window: the navigation takes 150 points of its width.
