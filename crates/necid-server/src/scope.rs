@@ -33,7 +33,7 @@ async fn application_of(state: &AppState, key: String) -> Result<GalleryScope, A
         .db(move |s| Ok(s.store().application_by_api_key(&key)?))
         .await?
     {
-        Some((tenant, app)) if tenant == state.tenant_id() => Ok(GalleryScope(app)),
+        Some((tenant, app)) if &tenant == state.tenant_id() => Ok(GalleryScope(app)),
         _ => Err(ApiError::Forbidden),
     }
 }

@@ -9,12 +9,12 @@ use deadpool_postgres::GenericClient;
 use futures_util::TryStreamExt as _;
 
 use super::catalog::{lock_gallery, resolve_tags};
-use super::{PgStore, exec, one, opt, rows};
+use super::{PgStore, exec, one, opt, read_id, rows};
 use crate::index::{DIM, GalleryIndex, RowMeta};
 use crate::store::status;
 use crate::store::{
-    Committed, EnrolTarget, Enrolled, Result, StoreError, SubjectRow, blob_to_descriptor,
-    descriptor_to_blob, new_id, now_timestamp,
+    Committed, EnrolTarget, Enrolled, EventId, GalleryId, Result, StoreError, SubjectId,
+    SubjectRow, TagName, blob_to_descriptor, descriptor_to_blob, fresh_id, now_timestamp,
 };
 
 /// One change of a gallery's feed, as a follower applies it to the gallery's index.
@@ -46,11 +46,11 @@ impl FeedChange {
 impl PgStore {
     pub fn enrol(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         target: &EnrolTarget,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tag_names: &[String],
+        tag_names: &[TagName],
     ) -> Result<Committed<'_, Enrolled>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -72,14 +72,14 @@ impl PgStore {
 
     pub fn list_subject_rows(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         start: i64,
         length: i64,
         descending: bool,
     ) -> Result<(Vec<SubjectRow>, i64)> {
         self.run(async {
             let c = self.client().await?;
-            let total: i64 = opt(&c, "SELECT event_rows FROM galleries WHERE id = $1", &[&gallery_id])
+            let total: i64 = opt(&c, "SELECT event_rows FROM galleries WHERE id = $1", &[&gallery_id.as_str()])
                 .await?
                 .ok_or(StoreError::NotFound("Gallery"))?
                 .get(0);
@@ -88,12 +88,12 @@ impl PgStore {
                 "SELECT subject_id, event_id, status, last_updated FROM events WHERE gallery_id = $1 \
                  ORDER BY last_updated {order}, row_id {order} LIMIT $2 OFFSET $3"
             );
-            let listed = rows(&c, &sql, &[&gallery_id, &length, &start])
+            let listed = rows(&c, &sql, &[&gallery_id.as_str(), &length, &start])
                 .await?
                 .iter()
                 .map(|r| SubjectRow {
-                    subject_id: r.get(0),
-                    event_id: r.get(1),
+                    subject_id: read_id(r, 0),
+                    event_id: read_id(r, 1),
                     status: status::event(r.get::<_, &str>(2)),
                     last_updated: r.get(3),
                 })
@@ -102,7 +102,11 @@ impl PgStore {
         })
     }
 
-    pub fn list_events(&self, gallery_id: &str, subject_id: &str) -> Result<Vec<String>> {
+    pub fn list_events(
+        &self,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+    ) -> Result<Vec<EventId>> {
         self.run(async {
             let c = self.client().await?;
             subject_exists(&c, gallery_id, subject_id).await?;
@@ -110,16 +114,16 @@ impl PgStore {
                 &c,
                 "SELECT event_id FROM events WHERE gallery_id = $1 AND subject_id = $2 AND status = 'ACTIVE' \
                  ORDER BY position, row_id",
-                &[&gallery_id, &subject_id],
+                &[&gallery_id.as_str(), &subject_id.as_str()],
             )
             .await?
             .iter()
-            .map(|r| r.get(0))
+            .map(|r| read_id(r, 0))
             .collect())
         })
     }
 
-    pub fn subject_exists(&self, gallery_id: &str, subject_id: &str) -> Result<()> {
+    pub fn subject_exists(&self, gallery_id: &GalleryId, subject_id: &SubjectId) -> Result<()> {
         self.run(async {
             let c = self.client().await?;
             subject_exists(&c, gallery_id, subject_id).await
@@ -128,8 +132,8 @@ impl PgStore {
 
     pub fn unregister_subject(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
     ) -> Result<Committed<'_, Vec<i64>>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -142,13 +146,18 @@ impl PgStore {
                 &tx,
                 "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $3 \
                  WHERE gallery_id = $1 AND subject_id = $2 AND status = 'ACTIVE' RETURNING row_id",
-                &[&gallery_id, &subject_id, &now_timestamp()],
+                &[&gallery_id.as_str(), &subject_id.as_str(), &now_timestamp()],
             )
             .await?
             .iter()
             .map(|r| r.get(0))
             .collect();
-            exec(&tx, "DELETE FROM subjects WHERE id = $1", &[&subject_id]).await?;
+            exec(
+                &tx,
+                "DELETE FROM subjects WHERE id = $1",
+                &[&subject_id.as_str()],
+            )
+            .await?;
             tx.commit().await?;
             Ok(Committed::unlocked(deactivated))
         })
@@ -156,9 +165,9 @@ impl PgStore {
 
     pub fn unregister_event(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
-        event_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+        event_id: &EventId,
     ) -> Result<Committed<'_, i64>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -169,7 +178,7 @@ impl PgStore {
                 &tx,
                 "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $4 \
                  WHERE gallery_id = $1 AND subject_id = $2 AND event_id = $3 AND status = 'ACTIVE' RETURNING row_id",
-                &[&gallery_id, &subject_id, &event_id, &now_timestamp()],
+                &[&gallery_id.as_str(), &subject_id.as_str(), &event_id.as_str(), &now_timestamp()],
             )
             .await?
             .ok_or(StoreError::NotFound("Event"))?
@@ -179,7 +188,7 @@ impl PgStore {
         })
     }
 
-    pub fn load_index(&self, gallery_id: &str) -> Result<GalleryIndex> {
+    pub fn load_index(&self, gallery_id: &GalleryId) -> Result<GalleryIndex> {
         Ok(self
             .load_index_at(gallery_id)?
             .map(|(index, _)| index)
@@ -188,12 +197,12 @@ impl PgStore {
 
     /// A gallery's index and the number of the last change it holds, read from one snapshot;
     /// `None` if the gallery is gone.
-    pub fn load_index_at(&self, gallery_id: &str) -> Result<Option<(GalleryIndex, i64)>> {
+    pub fn load_index_at(&self, gallery_id: &GalleryId) -> Result<Option<(GalleryIndex, i64)>> {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-            let Some(head) = opt(&tx, "SELECT feed_seq, active_events FROM galleries WHERE id = $1", &[&gallery_id]).await?
+            let Some(head) = opt(&tx, "SELECT feed_seq, active_events FROM galleries WHERE id = $1", &[&gallery_id.as_str()]).await?
             else {
                 return Ok(None);
             };
@@ -203,7 +212,7 @@ impl PgStore {
                 &tx,
                 "SELECT et.event_row, t.bit FROM event_tags et JOIN tags t ON t.id = et.tag_id \
                  JOIN events e ON e.row_id = et.event_row WHERE e.gallery_id = $1 AND e.status = 'ACTIVE'",
-                &[&gallery_id],
+                &[&gallery_id.as_str()],
             )
             .await?
             {
@@ -222,7 +231,7 @@ impl PgStore {
                 )
                 .await?;
             // Streamed: a million rows are never all in memory as rows.
-            let stream = tx.query_raw(&statement, [gallery_id]).await?;
+            let stream = tx.query_raw(&statement, [gallery_id.as_str()]).await?;
             futures_util::pin_mut!(stream);
             while let Some(r) = stream.try_next().await? {
                 let row_id: i64 = r.get(0);
@@ -245,10 +254,14 @@ impl PgStore {
 
     /// The gallery's changes after `after`, in order; `None` if the gallery is gone. One cheap
     /// query when nothing changed (the gallery's counter), so a search can afford it.
-    pub fn changes_since(&self, gallery_id: &str, after: i64) -> Result<Option<Vec<FeedChange>>> {
+    pub fn changes_since(
+        &self,
+        gallery_id: &GalleryId,
+        after: i64,
+    ) -> Result<Option<Vec<FeedChange>>> {
         self.run(async {
             let c = self.client().await?;
-            let Some(head) = opt(&c, "SELECT feed_seq FROM galleries WHERE id = $1", &[&gallery_id]).await? else {
+            let Some(head) = opt(&c, "SELECT feed_seq FROM galleries WHERE id = $1", &[&gallery_id.as_str()]).await? else {
                 return Ok(None);
             };
             if head.get::<_, i64>(0) <= after {
@@ -264,7 +277,7 @@ impl PgStore {
                          JOIN tags t ON t.id = et.tag_id WHERE et.event_row = e.row_id) \
                  FROM changes c LEFT JOIN events e ON c.kind = 'U' AND e.row_id = c.row_id AND e.status = 'ACTIVE' \
                  WHERE c.gallery_id = $1 AND c.seq > $2 ORDER BY c.seq",
-                &[&gallery_id, &after],
+                &[&gallery_id.as_str(), &after],
             )
             .await?
             .iter()
@@ -318,11 +331,11 @@ fn feed_change(r: &tokio_postgres::Row) -> Result<FeedChange> {
 /// names the bulk record a new subject comes from, which a unique constraint allows once.
 pub(super) async fn enrol_in<C: GenericClient>(
     tx: &C,
-    gallery_id: &str,
+    gallery_id: &GalleryId,
     target: &EnrolTarget,
     descriptor: &[f32; DIM],
     attributes_json: &str,
-    tag_names: &[String],
+    tag_names: &[TagName],
     bulk_record_seq: Option<i64>,
 ) -> Result<Enrolled> {
     let (event_rows, size) = lock_gallery(tx, gallery_id).await?;
@@ -332,25 +345,25 @@ pub(super) async fn enrol_in<C: GenericClient>(
 
     let (subject_id, event_id, position) = match target {
         EnrolTarget::NewSubject => {
-            let subject_id = new_id();
+            let subject_id: SubjectId = fresh_id();
             exec(
                 tx,
                 "INSERT INTO subjects (id, gallery_id, created_at, bulk_record_seq) VALUES ($1, $2, $3, $4)",
-                &[&subject_id, &gallery_id, &now, &bulk_record_seq],
+                &[&subject_id.as_str(), &gallery_id.as_str(), &now, &bulk_record_seq],
             )
             .await?;
-            (subject_id, new_id(), 0)
+            (subject_id, fresh_id(), 0)
         }
         EnrolTarget::NewEvent { subject_id } => {
             subject_exists(tx, gallery_id, subject_id).await?;
             let next: i64 = one(
                 tx,
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM events WHERE gallery_id = $1 AND subject_id = $2",
-                &[&gallery_id, subject_id],
+                &[&gallery_id.as_str(), &subject_id.as_str()],
             )
             .await?
             .get(0);
-            (subject_id.clone(), new_id(), next)
+            (subject_id.clone(), fresh_id(), next)
         }
         EnrolTarget::ReplaceEvent {
             subject_id,
@@ -361,7 +374,11 @@ pub(super) async fn enrol_in<C: GenericClient>(
                 tx,
                 "SELECT row_id, position FROM events WHERE gallery_id = $1 AND subject_id = $2 \
                  AND event_id = $3 AND status = 'ACTIVE'",
-                &[&gallery_id, subject_id, event_id],
+                &[
+                    &gallery_id.as_str(),
+                    &subject_id.as_str(),
+                    &event_id.as_str(),
+                ],
             )
             .await?
             .ok_or(StoreError::NotFound("Event"))?;
@@ -376,7 +393,7 @@ pub(super) async fn enrol_in<C: GenericClient>(
                 tx,
                 "SELECT row_id, event_id, position FROM events WHERE gallery_id = $1 AND subject_id = $2 \
                  AND status = 'ACTIVE' ORDER BY position, row_id LIMIT 1",
-                &[&gallery_id, subject_id],
+                &[&gallery_id.as_str(), &subject_id.as_str()],
             )
             .await?;
             match first {
@@ -384,9 +401,9 @@ pub(super) async fn enrol_in<C: GenericClient>(
                     let row: i64 = r.get(0);
                     deactivate(tx, row, &now).await?;
                     deactivated.push(row);
-                    (subject_id.clone(), r.get(1), r.get(2))
+                    (subject_id.clone(), read_id(&r, 1), r.get(2))
                 }
-                None => (subject_id.clone(), new_id(), 0),
+                None => (subject_id.clone(), fresh_id(), 0),
             }
         }
     };
@@ -396,7 +413,7 @@ pub(super) async fn enrol_in<C: GenericClient>(
         tx,
         "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, position, last_updated, descriptor, attributes) \
          VALUES ($1, $2, $3, 'ACTIVE', $4, $5, $6, $7, $8) RETURNING row_id",
-        &[&gallery_id, &subject_id, &event_id, &slot, &position, &now, &descriptor_to_blob(descriptor), &attributes_json],
+        &[&gallery_id.as_str(), &subject_id.as_str(), &event_id.as_str(), &slot, &position, &now, &descriptor_to_blob(descriptor), &attributes_json],
     )
     .await?
     .get(0);
@@ -417,11 +434,15 @@ pub(super) async fn enrol_in<C: GenericClient>(
     })
 }
 
-async fn subject_exists<C: GenericClient>(c: &C, gallery_id: &str, subject_id: &str) -> Result<()> {
+async fn subject_exists<C: GenericClient>(
+    c: &C,
+    gallery_id: &GalleryId,
+    subject_id: &SubjectId,
+) -> Result<()> {
     let exists = opt(
         c,
         "SELECT 1 FROM subjects WHERE id = $1 AND gallery_id = $2",
-        &[&subject_id, &gallery_id],
+        &[&subject_id.as_str(), &gallery_id.as_str()],
     )
     .await?
     .is_some();
@@ -446,7 +467,7 @@ async fn deactivate<C: GenericClient>(tx: &C, row: i64, now: &str) -> Result<()>
 /// under which `event_rows` was read.
 async fn take_slot<C: GenericClient>(
     tx: &C,
-    gallery_id: &str,
+    gallery_id: &GalleryId,
     event_rows: i64,
     size: i64,
     recycled: &mut Vec<i64>,
@@ -455,7 +476,7 @@ async fn take_slot<C: GenericClient>(
         let next: i64 = one(
             tx,
             "SELECT COALESCE(MAX(slot), -1) + 1 FROM events WHERE gallery_id = $1",
-            &[&gallery_id],
+            &[&gallery_id.as_str()],
         )
         .await?
         .get(0);
@@ -465,7 +486,7 @@ async fn take_slot<C: GenericClient>(
         tx,
         "SELECT row_id, slot FROM events WHERE gallery_id = $1 AND status = 'DELETED' \
          ORDER BY last_updated, row_id LIMIT 1",
-        &[&gallery_id],
+        &[&gallery_id.as_str()],
     )
     .await?;
     match oldest {

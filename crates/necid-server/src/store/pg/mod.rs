@@ -248,6 +248,19 @@ pub fn is_transient(e: &tokio_postgres::Error) -> bool {
     }
 }
 
+/// Reads a text column as the id type it holds: the one place an id leaves a PostgreSQL row.
+/// (Ids are bound as their text, `&id.as_str()`.)
+fn read_id<T: From<String>>(row: &Row, column: usize) -> T {
+    T::from(row.get::<_, String>(column))
+}
+
+/// [`read_id`] for a column where NULL or `''` means none.
+fn read_optional_id<T: From<String>>(row: &Row, column: usize) -> Option<T> {
+    row.get::<_, Option<String>>(column)
+        .filter(|text| !text.is_empty())
+        .map(T::from)
+}
+
 /// The rows of a prepared (and cached) statement.
 async fn rows<C: GenericClient>(
     c: &C,
