@@ -233,7 +233,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let api_key = necid::ApiKey::new(app.api_key);
+    let api_key = app.api_key;
     let photos = photos(env_rows("NECID_BENCH_PHOTOS", 40));
     let (http_empty, enrolled_empty) = http_enrolments(&runtime, &state, &api_key, &photos);
     let empty = enrolment_time(&state, &gallery.id, &mut rng);

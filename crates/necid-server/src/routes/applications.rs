@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use necid_wire::{
-    ApiKey, Application as WireApplication, ApplicationId, ApplicationList, ApplicationSummary,
+    Application as WireApplication, ApplicationId, ApplicationList, ApplicationSummary,
     CreateApplication, UpdateApplication,
 };
 
@@ -29,7 +29,7 @@ fn wire(a: Application) -> WireApplication {
         id: a.id,
         name: a.name,
         description: a.description,
-        api_key: ApiKey::new(a.api_key),
+        api_key: a.api_key,
         face_minimum_quality_score: a.face_minimum_quality_score,
         gallery_id: Some(a.gallery_id),
     }
@@ -45,7 +45,7 @@ async fn list(State(state): State<AppState>) -> Result<axum::Json<ApplicationLis
             .map(|a| ApplicationSummary {
                 id: a.id,
                 name: a.name,
-                api_key: ApiKey::new(a.api_key),
+                api_key: a.api_key,
             })
             .collect(),
     }))

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use necid_wire::{
-    ApiKey, ApplicationSummary, CreateGallery, CreatedGallery, GalleryDetail, GalleryId,
-    GalleryList, GallerySummary, UpdateGallery, UpdatedGallery,
+    ApplicationSummary, CreateGallery, CreatedGallery, GalleryDetail, GalleryId, GalleryList,
+    GallerySummary, UpdateGallery, UpdatedGallery,
 };
 
 use super::{check_description, check_name, check_quality};
@@ -76,7 +76,7 @@ async fn one(
             .map(|a| ApplicationSummary {
                 id: a.id,
                 name: a.name,
-                api_key: ApiKey::new(a.api_key),
+                api_key: a.api_key,
             })
             .collect(),
     }))
@@ -108,7 +108,7 @@ async fn create(
         name: g.name,
         description: g.description,
         size: u64::try_from(g.size).unwrap_or(0),
-        api_key: ApiKey::new(app.api_key),
+        api_key: app.api_key,
     }))
 }
 

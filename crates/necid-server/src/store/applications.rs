@@ -10,7 +10,8 @@ pub struct Application {
     pub gallery_id: GalleryId,
     pub name: String,
     pub description: String,
-    pub api_key: String,
+    /// The application's API key, a secret: its `Debug` is redacted.
+    pub api_key: ApiKey,
     pub face_minimum_quality_score: f64,
 }
 
@@ -20,7 +21,7 @@ pub(super) fn application_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Ap
         gallery_id: read_id(r, 1)?,
         name: r.get(2)?,
         description: r.get(3)?,
-        api_key: r.get(4)?,
+        api_key: read_id(r, 4)?,
         face_minimum_quality_score: r.get(5)?,
     })
 }
@@ -58,7 +59,10 @@ impl SqliteStore {
     }
 
     /// The application an API key names, with its tenant.
-    pub fn application_by_api_key(&self, api_key: &str) -> Result<Option<(TenantId, Application)>> {
+    pub fn application_by_api_key(
+        &self,
+        api_key: &ApiKey,
+    ) -> Result<Option<(TenantId, Application)>> {
         Ok(self
             .conn()
             .query_row(
@@ -66,7 +70,7 @@ impl SqliteStore {
                     "SELECT {APPLICATION_COLUMNS}, g.tenant_id FROM applications a \
                      JOIN galleries g ON g.id = a.gallery_id WHERE a.api_key = ?1"
                 ),
-                [api_key],
+                [api_key.expose()],
                 |r| Ok((read_id(r, 6)?, application_from_row(r)?)),
             )
             .optional()?)
@@ -147,13 +151,13 @@ pub(super) fn insert_application(
         gallery_id: gallery_id.clone(),
         name: name.to_owned(),
         description: description.to_owned(),
-        api_key: random_token(40),
+        api_key: ApiKey::new(random_token(40)),
         face_minimum_quality_score,
     };
     tx.execute(
         "INSERT INTO applications (id, gallery_id, name, description, api_key, face_minimum_quality_score, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![app.id.as_str(), app.gallery_id.as_str(), app.name, app.description, app.api_key, app.face_minimum_quality_score, now_timestamp()],
+        params![app.id.as_str(), app.gallery_id.as_str(), app.name, app.description, app.api_key.expose(), app.face_minimum_quality_score, now_timestamp()],
     )?;
     Ok(app)
 }

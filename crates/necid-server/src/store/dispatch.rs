@@ -60,7 +60,7 @@ forward! {
     fn list_applications(&self, tenant_id: &TenantId) -> Result<Vec<Application>>;
     fn application(&self, tenant_id: &TenantId, application_id: &ApplicationId) -> Result<Application>;
     /// The application an API key names, with its tenant.
-    fn application_by_api_key(&self, api_key: &str) -> Result<Option<(TenantId, Application)>>;
+    fn application_by_api_key(&self, api_key: &ApiKey) -> Result<Option<(TenantId, Application)>>;
     fn create_application(
         &self,
         tenant_id: &TenantId,

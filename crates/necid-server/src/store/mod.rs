@@ -47,7 +47,9 @@ pub use galleries::Gallery;
 pub use status::{EventStatus, RecordStatus, RegisterStatus};
 pub use tags::ResolvedTags;
 
-pub use necid_wire::{ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName};
+pub use necid_wire::{
+    ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName,
+};
 
 /// The migrations, in order; `user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -418,6 +420,25 @@ mod tests {
         );
         store.create_tag(&g.id, &TagName::from("y")).expect("y");
         assert!(id_of("y") > x);
+    }
+
+    #[test]
+    fn an_applications_api_key_never_shows_in_its_debug_output() {
+        let store = SqliteStore::open_in_memory().expect("store");
+        let tenant = store.ensure_tenant("AKID").expect("tenant");
+        let (_, app) = store
+            .create_gallery(&tenant, "Staff", "", 10, 0.5)
+            .expect("gallery");
+        let (_, found) = store
+            .application_by_api_key(&app.api_key)
+            .expect("lookup")
+            .expect("the key names its application");
+        for app in [app, found] {
+            assert!(
+                !format!("{app:?}").contains(app.api_key.expose()),
+                "{app:?}"
+            );
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@ use tokio_postgres::Row;
 use super::{PgStore, exec, one, opt, read_id, rows};
 use crate::error::quote_for_message;
 use crate::store::{
-    Application, ApplicationId, Committed, Gallery, GalleryId, MAX_TAGS, ResolvedTags, Result,
-    StoreError, TagName, TenantId, fresh_id, now_timestamp, random_token,
+    ApiKey, Application, ApplicationId, Committed, Gallery, GalleryId, MAX_TAGS, ResolvedTags,
+    Result, StoreError, TagName, TenantId, fresh_id, now_timestamp, random_token,
 };
 
 const GALLERY_COLUMNS: &str =
@@ -34,7 +34,7 @@ fn application_from_row(r: &Row) -> Application {
         gallery_id: read_id(r, 1),
         name: r.get(2),
         description: r.get(3),
-        api_key: r.get(4),
+        api_key: read_id(r, 4),
         face_minimum_quality_score: r.get(5),
     }
 }
@@ -66,14 +66,14 @@ async fn insert_application<C: GenericClient>(
         gallery_id: gallery_id.clone(),
         name: name.to_owned(),
         description: description.to_owned(),
-        api_key: random_token(40),
+        api_key: ApiKey::new(random_token(40)),
         face_minimum_quality_score,
     };
     exec(
         c,
         "INSERT INTO applications (id, gallery_id, name, description, api_key, face_minimum_quality_score, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&app.id.as_str(), &app.gallery_id.as_str(), &app.name, &app.description, &app.api_key, &app.face_minimum_quality_score, &now_timestamp()],
+        &[&app.id.as_str(), &app.gallery_id.as_str(), &app.name, &app.description, &app.api_key.expose(), &app.face_minimum_quality_score, &now_timestamp()],
     )
     .await?;
     Ok(app)
@@ -311,14 +311,17 @@ impl PgStore {
         })
     }
 
-    pub fn application_by_api_key(&self, api_key: &str) -> Result<Option<(TenantId, Application)>> {
+    pub fn application_by_api_key(
+        &self,
+        api_key: &ApiKey,
+    ) -> Result<Option<(TenantId, Application)>> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!(
                 "SELECT {APPLICATION_COLUMNS}, g.tenant_id FROM applications a \
                  JOIN galleries g ON g.id = a.gallery_id WHERE a.api_key = $1"
             );
-            Ok(opt(&c, &sql, &[&api_key])
+            Ok(opt(&c, &sql, &[&api_key.expose()])
                 .await?
                 .map(|r| (read_id(&r, 6), application_from_row(&r))))
         })
