@@ -26,6 +26,8 @@
 mod bulk;
 mod catalog;
 mod events;
+mod feed;
+mod tags;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -38,7 +40,7 @@ use tokio_postgres::{NoTls, Row};
 use super::{Result, StoreError};
 use crate::credentials::TenantCredentials;
 
-pub use events::FeedChange;
+pub use feed::FeedChange;
 
 /// The migrations, in order; `necid_schema_versions` records the ones that ran.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_init.sql")];
