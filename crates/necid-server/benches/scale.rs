@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use necid_server::index::DIM;
-use necid_server::store::{EnrolTarget, Store, descriptor_to_blob, new_id, now_timestamp};
+use necid_server::store::{
+    EnrolTarget, GalleryId, Store, TagName, descriptor_to_blob, new_id, now_timestamp,
+};
 use necid_server::{AppState, Config, Limits, TenantCredentials};
 
 const ENROLMENTS: usize = 1000;
@@ -123,8 +125,8 @@ fn seed(db: &Path, gallery_id: &str, rows: usize, rng: &mut Rng) {
 }
 
 /// The mean time of one enrolment (with a tag) through the domain layer.
-fn enrolment_time(state: &AppState, gallery_id: &str, rng: &mut Rng) -> Duration {
-    let tags = vec!["staff".to_owned()];
+fn enrolment_time(state: &AppState, gallery_id: &GalleryId, rng: &mut Rng) -> Duration {
+    let tags = vec![TagName::from("staff")];
     let t = Instant::now();
     for _ in 0..ENROLMENTS {
         state
@@ -223,17 +225,20 @@ fn main() {
         .store()
         .create_gallery(state.tenant_id(), "Bench", "", 10_000_000, 0.45)
         .expect("gallery");
-    state.store().create_tag(&gallery.id, "staff").expect("tag");
+    state
+        .store()
+        .create_tag(&gallery.id, &TagName::from("staff"))
+        .expect("tag");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let api_key = necid::ApiKey::new(app.api_key);
+    let api_key = app.api_key;
     let photos = photos(env_rows("NECID_BENCH_PHOTOS", 40));
     let (http_empty, enrolled_empty) = http_enrolments(&runtime, &state, &api_key, &photos);
     let empty = enrolment_time(&state, &gallery.id, &mut rng);
     drop(state);
-    seed(&db, &gallery.id, seeded, &mut rng);
+    seed(&db, gallery.id.as_str(), seeded, &mut rng);
     let state = state_on(&db, &bucket, &credentials);
     let (http_full, enrolled_full) = http_enrolments(&runtime, &state, &api_key, &photos);
     let full = enrolment_time(&state, &gallery.id, &mut rng);
@@ -266,7 +271,7 @@ fn main() {
         gallery.id
     };
     let t = Instant::now();
-    seed(&db, &gallery_id, rows, &mut rng);
+    seed(&db, gallery_id.as_str(), rows, &mut rng);
     println!(
         "seeded {rows} descriptors in {:.1} s",
         t.elapsed().as_secs_f64()

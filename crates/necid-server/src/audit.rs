@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use necid_face::{Descriptor, compare, score_for_distance};
 
+use necid_wire::{EventId, SubjectId};
+
 use crate::index::{CompactId, DIM, GalleryIndex};
 
 /// Rows of a tile: a 512×512 tile of f32 scores (1 MiB) stays in a core's L2 while it is scanned.
@@ -87,15 +89,15 @@ impl AuditInput {
 /// Two subjects (ids in ascending order) and their best score.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
-    pub subject_ids: [String; 2],
+    pub subject_ids: [SubjectId; 2],
     pub score: u16,
 }
 
 /// An event that matches none of its subject's other events while those match each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outlier {
-    pub subject_id: String,
-    pub event_id: String,
+    pub subject_id: SubjectId,
+    pub event_id: EventId,
     pub score: u16,
 }
 
@@ -306,8 +308,8 @@ fn duplicates(input: &AuditInput, pairs: HashMap<(u32, u32), u16>) -> Vec<Duplic
         .into_iter()
         .map(|((a, b), score)| {
             let mut ids = [
-                input.subject_ids[a as usize].to_string(),
-                input.subject_ids[b as usize].to_string(),
+                SubjectId::new(input.subject_ids[a as usize].to_string()),
+                SubjectId::new(input.subject_ids[b as usize].to_string()),
             ];
             ids.sort();
             Duplicate {
@@ -347,8 +349,10 @@ fn outliers(input: &AuditInput, matched: &[bool]) -> Vec<Outlier> {
                 .map(|&r| input.score(odd, r))
                 .max()?;
             Some(Outlier {
-                subject_id: input.subject_ids[input.subject_of[odd] as usize].to_string(),
-                event_id: input.event_ids[odd].to_string(),
+                subject_id: SubjectId::new(
+                    input.subject_ids[input.subject_of[odd] as usize].to_string(),
+                ),
+                event_id: EventId::new(input.event_ids[odd].to_string()),
                 score,
             })
         })

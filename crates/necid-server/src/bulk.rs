@@ -31,7 +31,7 @@ use tokio::sync::Semaphore;
 use crate::AppState;
 use crate::engine::OneFace;
 use crate::error::{ApiError, quote_for_message};
-use crate::store::{PendingRecord, RecordOutcome, StoreError};
+use crate::store::{BatchId, PendingRecord, RecordOutcome, StoreError};
 
 pub const MAX_ATTEMPTS: i64 = 3;
 /// Records read per look at the queue (a few tens of milliseconds of the store's time). The
@@ -174,13 +174,13 @@ async fn run(state: AppState) {
 struct Queue {
     jobs: VecDeque<JobLine>,
     /// The job served last, so that a refill goes on with the next one.
-    last_batch: Option<String>,
+    last_batch: Option<BatchId>,
     /// Whether the database may hold records that are not here.
     stale: bool,
 }
 
 struct JobLine {
-    batch_id: String,
+    batch_id: BatchId,
     records: VecDeque<PendingRecord>,
     /// The scan had more records of this job than it kept.
     more: bool,
@@ -206,7 +206,7 @@ impl Queue {
         let truncated = pending.len() as i64 >= SCAN;
         let running: std::collections::HashSet<i64> = running.into_iter().copied().collect();
         self.jobs.clear();
-        let mut line_of_batch: HashMap<String, usize> = HashMap::new();
+        let mut line_of_batch: HashMap<BatchId, usize> = HashMap::new();
         for record in pending {
             if running.contains(&record.seq) {
                 continue;
@@ -515,10 +515,13 @@ async fn attempt(
     let minimum = health
         .retry(state, "read a gallery", move |s| {
             let tenant = s.tenant_id();
-            match s.store().application(tenant, &app_id) {
-                Ok(app) => return Ok(Some(app.face_minimum_quality_score)),
-                Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e),
+            // The job's application, while it exists; else its gallery's minimum.
+            if let Some(app_id) = &app_id {
+                match s.store().application(tenant, app_id) {
+                    Ok(app) => return Ok(Some(app.face_minimum_quality_score)),
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
             match s.store().gallery(tenant, &gallery_id) {
                 Ok(g) => Ok(Some(g.face_minimum_quality_score)),

@@ -14,18 +14,18 @@
 
 use crate::error::ApiError;
 use crate::index::{DIM, RowMeta};
-use crate::store::{Committed, EnrolTarget, Enrolled};
+use crate::store::{Committed, EnrolTarget, Enrolled, EventId, GalleryId, SubjectId, TagName};
 use crate::{AppState, write_lock};
 
 impl AppState {
     /// Enrols a template (register, register event, update event, update subject).
     pub fn enrol(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         target: &EnrolTarget,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tags: &[String],
+        tags: &[TagName],
     ) -> Result<Enrolled, ApiError> {
         let committed =
             self.store()
@@ -38,10 +38,10 @@ impl AppState {
     pub fn enrol_bulk_record(
         &self,
         seq: i64,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tags: &[String],
+        tags: &[TagName],
     ) -> Result<Enrolled, crate::store::StoreError> {
         let committed =
             self.store()
@@ -51,7 +51,7 @@ impl AppState {
 
     fn mirror_enrolment(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         committed: Committed<'_, Enrolled>,
         descriptor: &[f32; DIM],
     ) -> Enrolled {
@@ -70,8 +70,8 @@ impl AppState {
             index.upsert(
                 RowMeta {
                     row_id: e.row_id,
-                    subject_id: e.subject_id.as_str().into(),
-                    event_id: e.event_id.as_str().into(),
+                    subject_id: (&e.subject_id).into(),
+                    event_id: (&e.event_id).into(),
                 },
                 descriptor,
                 e.tag_mask,
@@ -81,7 +81,11 @@ impl AppState {
     }
 
     /// Unregister Subject: its rows leave the store's active set and the index.
-    pub fn unregister_subject(&self, gallery_id: &str, subject_id: &str) -> Result<(), ApiError> {
+    pub fn unregister_subject(
+        &self,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+    ) -> Result<(), ApiError> {
         let committed = self.store().unregister_subject(gallery_id, subject_id)?;
         if self.store().postgres().is_some() {
             self.follow_own_write(gallery_id);
@@ -98,9 +102,9 @@ impl AppState {
     /// Unregister Event.
     pub fn unregister_event(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
-        event_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+        event_id: &EventId,
     ) -> Result<(), ApiError> {
         let committed = self
             .store()
@@ -114,7 +118,7 @@ impl AppState {
     }
 
     /// Deletes a tag: its links to events go, its bit leaves every row of the index.
-    pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<(), ApiError> {
+    pub fn delete_tag(&self, gallery_id: &GalleryId, name: &TagName) -> Result<(), ApiError> {
         let committed = self.store().delete_tag(gallery_id, name)?;
         if self.store().postgres().is_some() {
             self.follow_own_write(gallery_id);
@@ -125,7 +129,7 @@ impl AppState {
     }
 
     /// Deletes a gallery of this tenant and its index.
-    pub fn delete_gallery(&self, gallery_id: &str) -> Result<(), ApiError> {
+    pub fn delete_gallery(&self, gallery_id: &GalleryId) -> Result<(), ApiError> {
         let committed = self.store().delete_gallery(self.tenant_id(), gallery_id)?;
         self.drop_index(gallery_id);
         self.follow_own_write(gallery_id);

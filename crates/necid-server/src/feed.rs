@@ -23,8 +23,8 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::error::ApiError;
 use crate::index::GalleryIndex;
-use crate::store::StoreError;
 use crate::store::pg::{BULK_CHANNEL, CHANGES_CHANNEL, FeedChange};
+use crate::store::{GalleryId, StoreError};
 use crate::{AppState, write_lock};
 
 /// The wait before a lost LISTEN connection is opened again.
@@ -33,7 +33,7 @@ const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 /// The cursor of each gallery this replica holds an index of: `None` until its index is loaded.
 #[derive(Debug, Default)]
 pub(crate) struct Cursors {
-    galleries: Mutex<HashMap<String, Arc<Mutex<Option<i64>>>>>,
+    galleries: Mutex<HashMap<GalleryId, Arc<Mutex<Option<i64>>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,18 +41,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Cursors {
-    fn of(&self, gallery_id: &str) -> Arc<Mutex<Option<i64>>> {
+    fn of(&self, gallery_id: &GalleryId) -> Arc<Mutex<Option<i64>>> {
         lock(&self.galleries)
-            .entry(gallery_id.to_owned())
+            .entry(gallery_id.clone())
             .or_default()
             .clone()
     }
 
-    fn forget(&self, gallery_id: &str) {
+    fn forget(&self, gallery_id: &GalleryId) {
         lock(&self.galleries).remove(gallery_id);
     }
 
-    fn known(&self) -> Vec<String> {
+    fn known(&self) -> Vec<GalleryId> {
         lock(&self.galleries).keys().cloned().collect()
     }
 }
@@ -60,7 +60,7 @@ impl Cursors {
 impl AppState {
     /// Brings a gallery's index up to the feed's last change (loading it on first use, dropping
     /// it if the gallery is gone). Runs on a blocking thread; does nothing on SQLite.
-    pub fn catch_up(&self, gallery_id: &str) -> Result<(), StoreError> {
+    pub fn catch_up(&self, gallery_id: &GalleryId) -> Result<(), StoreError> {
         let Some(pg) = self.store().postgres() else {
             return Ok(());
         };
@@ -91,14 +91,17 @@ impl AppState {
     }
 
     /// The index a search reads: caught up with the feed first (on PostgreSQL).
-    pub fn search_index(&self, gallery_id: &str) -> Result<Arc<RwLock<GalleryIndex>>, ApiError> {
+    pub fn search_index(
+        &self,
+        gallery_id: &GalleryId,
+    ) -> Result<Arc<RwLock<GalleryIndex>>, ApiError> {
         self.catch_up(gallery_id)?;
         Ok(self.index(gallery_id))
     }
 
     /// After a write of this replica: its change is committed, so a failure to read it back is
     /// logged, not returned (the next search reads it).
-    pub(crate) fn follow_own_write(&self, gallery_id: &str) {
+    pub(crate) fn follow_own_write(&self, gallery_id: &GalleryId) {
         if let Err(e) = self.catch_up(gallery_id) {
             tracing::warn!(error = ?e, "could not read this replica's write back from the change feed");
         }
@@ -112,7 +115,7 @@ impl AppState {
         Ok(())
     }
 
-    fn forget_gallery(&self, gallery_id: &str) {
+    fn forget_gallery(&self, gallery_id: &GalleryId) {
         self.drop_index(gallery_id);
         self.cursors().forget(gallery_id);
     }
@@ -188,11 +191,12 @@ async fn listen(
     // Whatever was notified while no connection listened is read now.
     catch_up_all(state).await;
     state.wake_bulk();
-    while let Some((channel, gallery_id)) = notifications.recv().await {
+    while let Some((channel, payload)) = notifications.recv().await {
         if channel == BULK_CHANNEL {
             state.wake_bulk();
             continue;
         }
+        let gallery_id = GalleryId::new(payload);
         let result = state
             .db(move |s| s.catch_up(&gallery_id).map_err(ApiError::from))
             .await;

@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use necid_wire::{EventId, SubjectId};
 use rayon::prelude::*;
 
 /// Descriptor length of the face engine.
@@ -79,6 +80,18 @@ impl std::fmt::Debug for CompactId {
 impl From<&str> for CompactId {
     fn from(id: &str) -> Self {
         Self::new(id)
+    }
+}
+
+impl From<&SubjectId> for CompactId {
+    fn from(id: &SubjectId) -> Self {
+        Self::new(id.as_str())
+    }
+}
+
+impl From<&EventId> for CompactId {
+    fn from(id: &EventId) -> Self {
+        Self::new(id.as_str())
     }
 }
 
@@ -169,8 +182,8 @@ impl GalleryIndex {
     }
 
     /// Removes every row of a subject; returns their row ids.
-    pub fn remove_subject(&mut self, subject_id: &str) -> Vec<i64> {
-        let subject_id = CompactId::new(subject_id);
+    pub fn remove_subject(&mut self, subject_id: &SubjectId) -> Vec<i64> {
+        let subject_id = CompactId::from(subject_id);
         let ids: Vec<i64> = self
             .meta
             .iter()
@@ -202,9 +215,9 @@ impl GalleryIndex {
     }
 
     /// The positions of a subject's rows.
-    pub fn subject_positions(&self, subject_id: &str) -> Vec<usize> {
+    pub fn subject_positions(&self, subject_id: &SubjectId) -> Vec<usize> {
         // Packed once, so each row costs a 16-byte comparison, not a formatting of its id.
-        let subject_id = CompactId::new(subject_id);
+        let subject_id = CompactId::from(subject_id);
         self.meta
             .iter()
             .enumerate()
@@ -518,7 +531,7 @@ mod tests {
             let top = idx.search(v, 1, 0);
             assert_eq!(idx.meta(top[0].position).row_id, i as i64);
         }
-        assert_eq!(idx.remove_subject("s1"), vec![2, 3]);
+        assert_eq!(idx.remove_subject(&SubjectId::from("s1")), vec![2, 3]);
         assert_eq!(idx.len(), 47);
     }
 

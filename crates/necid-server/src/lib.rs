@@ -41,7 +41,7 @@ use crate::bucket::Bucket;
 use crate::engine::FaceAnalyser;
 use crate::error::ApiError;
 use crate::index::GalleryIndex;
-use crate::store::Store;
+use crate::store::{GalleryId, Store, TenantId};
 
 pub use credentials::TenantCredentials;
 pub use local_service::{EngineSource, LocalOptions, LocalService, Running, TenantKeys};
@@ -107,9 +107,9 @@ pub struct AppState {
 struct Inner {
     store: Arc<Store>,
     engine: Arc<dyn FaceAnalyser>,
-    indexes: RwLock<HashMap<String, Arc<RwLock<GalleryIndex>>>>,
+    indexes: RwLock<HashMap<GalleryId, Arc<RwLock<GalleryIndex>>>>,
     credentials: TenantCredentials,
-    tenant_id: String,
+    tenant_id: TenantId,
     scope: sigv4::Scope,
     bucket: Bucket,
     face_permits: Semaphore,
@@ -290,7 +290,7 @@ impl AppState {
         &self.inner.cursors
     }
 
-    pub fn tenant_id(&self) -> &str {
+    pub fn tenant_id(&self) -> &TenantId {
         &self.inner.tenant_id
     }
 
@@ -320,17 +320,17 @@ impl AppState {
     }
 
     /// The search index of a gallery (created empty if the gallery has none yet).
-    pub fn index(&self, gallery_id: &str) -> Arc<RwLock<GalleryIndex>> {
+    pub fn index(&self, gallery_id: &GalleryId) -> Arc<RwLock<GalleryIndex>> {
         if let Some(i) = read_lock(&self.inner.indexes).get(gallery_id) {
             return i.clone();
         }
         write_lock(&self.inner.indexes)
-            .entry(gallery_id.to_owned())
+            .entry(gallery_id.clone())
             .or_default()
             .clone()
     }
 
-    pub fn drop_index(&self, gallery_id: &str) {
+    pub fn drop_index(&self, gallery_id: &GalleryId) {
         write_lock(&self.inner.indexes).remove(gallery_id);
     }
 

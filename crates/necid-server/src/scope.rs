@@ -12,28 +12,28 @@ use axum::http::request::Parts;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::Application;
+use crate::store::{ApiKey, Application};
 
 /// The application (and so the gallery) a request is scoped to by its `x-api-key`.
 #[derive(Debug, Clone)]
 pub struct GalleryScope(pub Application);
 
-fn api_key(parts: &Parts) -> Option<String> {
+fn api_key(parts: &Parts) -> Option<ApiKey> {
     parts
         .headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .map(str::to_owned)
+        .map(ApiKey::from)
 }
 
-async fn application_of(state: &AppState, key: String) -> Result<GalleryScope, ApiError> {
+async fn application_of(state: &AppState, key: ApiKey) -> Result<GalleryScope, ApiError> {
     match state
         .db(move |s| Ok(s.store().application_by_api_key(&key)?))
         .await?
     {
-        Some((tenant, app)) if tenant == state.tenant_id() => Ok(GalleryScope(app)),
+        Some((tenant, app)) if &tenant == state.tenant_id() => Ok(GalleryScope(app)),
         _ => Err(ApiError::Forbidden),
     }
 }

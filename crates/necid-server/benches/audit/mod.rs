@@ -148,7 +148,11 @@ pub fn figures() {
     let found_again = findings
         .duplicates
         .iter()
-        .filter(|d| d.subject_ids.iter().any(|s| s.starts_with("again-")))
+        .filter(|d| {
+            d.subject_ids
+                .iter()
+                .any(|s| s.as_str().starts_with("again-"))
+        })
         .count();
     assert!(
         found_again >= planted_duplicates,

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use necid_wire::{
-    ApiKey, Application as WireApplication, ApplicationId, ApplicationList, ApplicationSummary,
-    CreateApplication, GalleryId, UpdateApplication,
+    Application as WireApplication, ApplicationId, ApplicationList, ApplicationSummary,
+    CreateApplication, UpdateApplication,
 };
 
 use super::{check_description, check_name, check_quality};
@@ -26,12 +26,12 @@ pub fn router() -> Router<AppState> {
 
 fn wire(a: Application) -> WireApplication {
     WireApplication {
-        id: ApplicationId::new(a.id),
+        id: a.id,
         name: a.name,
         description: a.description,
-        api_key: ApiKey::new(a.api_key),
+        api_key: a.api_key,
         face_minimum_quality_score: a.face_minimum_quality_score,
-        gallery_id: Some(GalleryId::new(a.gallery_id)),
+        gallery_id: Some(a.gallery_id),
     }
 }
 
@@ -43,9 +43,9 @@ async fn list(State(state): State<AppState>) -> Result<axum::Json<ApplicationLis
         applications: apps
             .into_iter()
             .map(|a| ApplicationSummary {
-                id: ApplicationId::new(a.id),
+                id: a.id,
                 name: a.name,
-                api_key: ApiKey::new(a.api_key),
+                api_key: a.api_key,
             })
             .collect(),
     }))
@@ -53,7 +53,7 @@ async fn list(State(state): State<AppState>) -> Result<axum::Json<ApplicationLis
 
 async fn one(
     State(state): State<AppState>,
-    ApiPath(application_id): ApiPath<String>,
+    ApiPath(application_id): ApiPath<ApplicationId>,
 ) -> Result<axum::Json<WireApplication>, ApiError> {
     let app = state
         .db(move |s| Ok(s.store().application(s.tenant_id(), &application_id)?))
@@ -73,7 +73,7 @@ async fn create(
         .db(move |s| {
             Ok(s.store().create_application(
                 s.tenant_id(),
-                body.gallery_id.as_str(),
+                &body.gallery_id,
                 &body.name,
                 &body.description,
                 body.face_minimum_quality_score,
@@ -85,7 +85,7 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    ApiPath(application_id): ApiPath<String>,
+    ApiPath(application_id): ApiPath<ApplicationId>,
     ApiJson(body): ApiJson<UpdateApplication>,
 ) -> Result<axum::Json<WireApplication>, ApiError> {
     let limits = *state.limits();
@@ -114,7 +114,7 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    ApiPath(application_id): ApiPath<String>,
+    ApiPath(application_id): ApiPath<ApplicationId>,
 ) -> Result<StatusCode, ApiError> {
     state
         .db(move |s| {

@@ -14,8 +14,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use necid_wire::{
-    AuditId, AuditReport, AuditRequest, AuditStarted, AuditStatus, DuplicateSubjects, EventId,
-    MatchScore, OutlierEvent, SubjectId,
+    AuditId, AuditReport, AuditRequest, AuditStarted, AuditStatus, DuplicateSubjects, GalleryId,
+    MatchScore, OutlierEvent,
 };
 
 use crate::audit::{AuditInput, Findings};
@@ -36,8 +36,8 @@ pub fn router() -> Router<AppState> {
 /// One audit: its progress, then its findings.
 #[derive(Debug)]
 struct AuditJob {
-    audit_id: String,
-    gallery_id: String,
+    audit_id: AuditId,
+    gallery_id: GalleryId,
     /// Millionths done.
     progress: AtomicU32,
     outcome: OnceLock<Result<Findings, ()>>,
@@ -57,10 +57,10 @@ impl Audits {
         self.jobs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn find(&self, gallery_id: &str, audit_id: &str) -> Option<Arc<AuditJob>> {
+    fn find(&self, gallery_id: &GalleryId, audit_id: &AuditId) -> Option<Arc<AuditJob>> {
         self.jobs()
             .iter()
-            .find(|j| j.audit_id == audit_id && j.gallery_id == gallery_id)
+            .find(|j| &j.audit_id == audit_id && &j.gallery_id == gallery_id)
             .cloned()
     }
 
@@ -70,11 +70,11 @@ impl Audits {
     /// first.
     fn start(
         &self,
-        gallery_id: String,
+        gallery_id: GalleryId,
         input: impl FnOnce() -> AuditInput,
         threshold: u16,
         threads: usize,
-    ) -> Result<String, ApiError> {
+    ) -> Result<AuditId, ApiError> {
         let mut jobs = self.jobs();
         if let Some(running) = jobs
             .iter()
@@ -87,7 +87,7 @@ impl Audits {
         }
         let input = input();
         let job = Arc::new(AuditJob {
-            audit_id: crate::store::new_id(),
+            audit_id: crate::store::fresh_id(),
             gallery_id,
             progress: AtomicU32::new(0),
             outcome: OnceLock::new(),
@@ -157,15 +157,13 @@ async fn start(
                 .start(app.gallery_id.clone(), input, threshold, s.face_workers())
         })
         .await?;
-    Ok(axum::Json(AuditStarted {
-        audit_id: AuditId::new(audit_id),
-    }))
+    Ok(axum::Json(AuditStarted { audit_id }))
 }
 
 async fn report(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(audit_id): ApiPath<String>,
+    ApiPath(audit_id): ApiPath<AuditId>,
 ) -> Result<axum::Json<AuditReport>, ApiError> {
     let job = state
         .audits()
@@ -186,7 +184,7 @@ async fn report(
                 .duplicates
                 .iter()
                 .map(|d| DuplicateSubjects {
-                    subject_ids: d.subject_ids.clone().map(SubjectId::new),
+                    subject_ids: d.subject_ids.clone(),
                     score: MatchScore::saturating(f64::from(d.score)),
                 })
                 .collect(),
@@ -194,8 +192,8 @@ async fn report(
                 .outliers
                 .iter()
                 .map(|o| OutlierEvent {
-                    subject_id: SubjectId::new(o.subject_id.clone()),
-                    event_id: EventId::new(o.event_id.clone()),
+                    subject_id: o.subject_id.clone(),
+                    event_id: o.event_id.clone(),
                     score: MatchScore::saturating(f64::from(o.score)),
                 })
                 .collect(),
@@ -219,7 +217,9 @@ mod tests {
             .expect("a first audit");
         let second = audits.start("g1".into(), AuditInput::default, 7000, 1);
         match second {
-            Err(ApiError::Duplicate(message)) => assert!(message.contains(&first), "{message}"),
+            Err(ApiError::Duplicate(message)) => {
+                assert!(message.contains(first.as_str()), "{message}")
+            }
             other => panic!("a second audit of g1: {other:?}"),
         }
         audits
@@ -228,7 +228,7 @@ mod tests {
         drop(held);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while audits
-            .find("g1", &first)
+            .find(&GalleryId::from("g1"), &first)
             .is_some_and(|j| j.outcome.get().is_none())
         {
             assert!(std::time::Instant::now() < deadline, "the first audit ends");

@@ -71,8 +71,8 @@ fn wants_landmarks(query: Option<&str>) -> Result<bool, ApiError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scored {
     pub row_id: i64,
-    pub subject_id: String,
-    pub event_id: String,
+    pub subject_id: SubjectId,
+    pub event_id: EventId,
     pub score: u16,
     order: usize,
 }
@@ -98,8 +98,8 @@ pub fn rank(
             let m = index.meta(h.position);
             (score >= threshold).then(|| Scored {
                 row_id: m.row_id,
-                subject_id: m.subject_id.to_string(),
-                event_id: m.event_id.to_string(),
+                subject_id: SubjectId::new(m.subject_id.to_string()),
+                event_id: EventId::new(m.event_id.to_string()),
                 score,
                 order,
             })
@@ -123,7 +123,7 @@ async fn search(
         return Err(ApiError::invalid("limit must be from 1 to 50."));
     }
     let probe = decode_image_b64("probe", &body.probe, state.limits().max_image_bytes)?;
-    let tags: Vec<String> = body.tags.into_iter().map(|t| t.into_inner()).collect();
+    let tags = body.tags;
     let gallery_id = app.gallery_id.clone();
     let mask = {
         let gallery_id = gallery_id.clone();
@@ -153,10 +153,10 @@ async fn search(
         return Err(ApiError::NotFound("Candidates not found.".into()));
     }
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut at: HashMap<SubjectId, usize> = HashMap::new();
     for s in scored {
         let event = ScoredEvent {
-            id: EventId::new(s.event_id),
+            id: s.event_id,
             score: MatchScore::saturating(f64::from(s.score)),
         };
         match at.get(&s.subject_id) {
@@ -164,7 +164,7 @@ async fn search(
             None => {
                 at.insert(s.subject_id.clone(), candidates.len());
                 candidates.push(Candidate {
-                    id: SubjectId::new(s.subject_id),
+                    id: s.subject_id,
                     score: event.score,
                     events: vec![event],
                 });
@@ -208,7 +208,7 @@ async fn verify(
     };
     let req: VerifySubjectRequest = parse_json(&body)?;
     let probe = decode_image_b64("probe", &req.probe, max)?;
-    let subject_id = req.id.into_inner();
+    let subject_id = req.id;
     {
         let (g, id) = (app.gallery_id.clone(), subject_id.clone());
         state
@@ -237,7 +237,7 @@ async fn verify(
         .await?;
     match best {
         Some(score) if score >= VERIFY_THRESHOLD => Ok(axum::Json(VerifySubjectResponse {
-            id: SubjectId::new(subject_id),
+            id: subject_id,
             score: MatchScore::saturating(f64::from(score)),
         })
         .into_response()),

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use necid_wire::{
-    ApiKey, ApplicationId, ApplicationSummary, CreateGallery, CreatedGallery, GalleryDetail,
-    GalleryId, GalleryList, GallerySummary, UpdateGallery, UpdatedGallery,
+    ApplicationSummary, CreateGallery, CreatedGallery, GalleryDetail, GalleryId, GalleryList,
+    GallerySummary, UpdateGallery, UpdatedGallery,
 };
 
 use super::{check_description, check_name, check_quality};
@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 
 fn summary(g: Gallery) -> GallerySummary {
     GallerySummary {
-        id: GalleryId::new(g.id),
+        id: g.id,
         name: g.name,
         description: g.description,
         size: u64::try_from(g.size).unwrap_or(0),
@@ -55,7 +55,7 @@ async fn list(State(state): State<AppState>) -> Result<axum::Json<GalleryList>, 
 
 async fn one(
     State(state): State<AppState>,
-    ApiPath(gallery_id): ApiPath<String>,
+    ApiPath(gallery_id): ApiPath<GalleryId>,
 ) -> Result<axum::Json<GalleryDetail>, ApiError> {
     let (g, apps) = state
         .db(move |s| {
@@ -74,9 +74,9 @@ async fn one(
         applications: apps
             .into_iter()
             .map(|a| ApplicationSummary {
-                id: ApplicationId::new(a.id),
+                id: a.id,
                 name: a.name,
-                api_key: ApiKey::new(a.api_key),
+                api_key: a.api_key,
             })
             .collect(),
     }))
@@ -104,17 +104,17 @@ async fn create(
         .await?;
     state.index(&g.id);
     Ok(axum::Json(CreatedGallery {
-        id: GalleryId::new(g.id),
+        id: g.id,
         name: g.name,
         description: g.description,
         size: u64::try_from(g.size).unwrap_or(0),
-        api_key: ApiKey::new(app.api_key),
+        api_key: app.api_key,
     }))
 }
 
 async fn update(
     State(state): State<AppState>,
-    ApiPath(gallery_id): ApiPath<String>,
+    ApiPath(gallery_id): ApiPath<GalleryId>,
     ApiJson(body): ApiJson<UpdateGallery>,
 ) -> Result<axum::Json<UpdatedGallery>, ApiError> {
     let limits = *state.limits();
@@ -137,7 +137,7 @@ async fn update(
         })
         .await?;
     Ok(axum::Json(UpdatedGallery {
-        id: GalleryId::new(g.id),
+        id: g.id,
         name: g.name,
         description: g.description,
         size: u64::try_from(g.size).unwrap_or(0),
@@ -146,7 +146,7 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    ApiPath(gallery_id): ApiPath<String>,
+    ApiPath(gallery_id): ApiPath<GalleryId>,
 ) -> Result<StatusCode, ApiError> {
     let id = gallery_id.clone();
     state.db(move |s| s.delete_gallery(&id)).await?;

@@ -6,8 +6,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use necid_wire::{
-    AttributesJson, BatchId, BulkProgress, BulkRegisterRequest, BulkRegisterResponse, EventId,
-    FaceAttributes, RecordId, RegisterSummary, SubjectId,
+    AttributesJson, BatchId, BulkProgress, BulkRegisterRequest, BulkRegisterResponse,
+    FaceAttributes, GalleryId, RegisterSummary, TagName,
 };
 
 use crate::AppState;
@@ -48,14 +48,14 @@ async fn create(
         )));
     }
     let mut regs = Vec::with_capacity(body.registrations.len());
-    let mut all_tags: Vec<String> = Vec::new();
+    let mut all_tags: Vec<TagName> = Vec::new();
     for r in body.registrations {
         if r.filename.trim().is_empty() || r.filename.chars().count() > MAX_FILENAME_CHARS {
             return Err(ApiError::InvalidRequest(format!(
                 "every filename must be 1 to {MAX_FILENAME_CHARS} characters."
             )));
         }
-        let tags: Vec<String> = r.tags.into_iter().map(|t| t.into_inner()).collect();
+        let tags = r.tags;
         for t in &tags {
             if !all_tags.contains(t) {
                 all_tags.push(t.clone());
@@ -70,15 +70,13 @@ async fn create(
         })
         .await?;
     state.wake_bulk();
-    Ok(axum::Json(BulkRegisterResponse {
-        batch_id: BatchId::new(batch_id),
-    }))
+    Ok(axum::Json(BulkRegisterResponse { batch_id }))
 }
 
 async fn first_page(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(batch_id): ApiPath<String>,
+    ApiPath(batch_id): ApiPath<BatchId>,
 ) -> Result<axum::Json<BulkProgress>, ApiError> {
     page(state, app.gallery_id, batch_id, 0).await
 }
@@ -86,7 +84,7 @@ async fn first_page(
 async fn next_page(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath((batch_id, paging_id)): ApiPath<(String, String)>,
+    ApiPath((batch_id, paging_id)): ApiPath<(BatchId, String)>,
 ) -> Result<axum::Json<BulkProgress>, ApiError> {
     let after = if paging_id.is_empty() {
         0
@@ -104,8 +102,8 @@ async fn next_page(
 
 async fn page(
     state: AppState,
-    gallery_id: String,
-    batch_id: String,
+    gallery_id: GalleryId,
+    batch_id: BatchId,
     after: i64,
 ) -> Result<axum::Json<BulkProgress>, ApiError> {
     let id = batch_id.clone();
@@ -113,23 +111,22 @@ async fn page(
         .db(move |s| Ok(s.store().bulk_page(&gallery_id, &id, after, PAGE)?))
         .await?;
     Ok(axum::Json(BulkProgress {
-        batch_id: BatchId::new(batch_id),
+        batch_id,
         processed: records.into_iter().map(summary).collect(),
         last_evaluated_key: next.map(|n| n.to_string()).unwrap_or_default(),
     }))
 }
 
 fn summary(r: BulkRecord) -> RegisterSummary {
-    let non_empty = |s: String| (!s.is_empty()).then_some(s);
     let attributes_json = serde_json::from_str::<FaceAttributes>(&r.attributes_json)
         .map(AttributesJson::from)
         .unwrap_or_default();
     RegisterSummary {
-        id: RecordId::new(r.id),
+        id: r.id,
         filename: r.filename,
         attempts: u32::try_from(r.attempts).unwrap_or(0),
-        event_id: non_empty(r.event_id).map(EventId::new),
-        subject_id: non_empty(r.subject_id).map(SubjectId::new),
+        event_id: r.event_id,
+        subject_id: r.subject_id,
         register_status: r.register_status,
         reason: r.reason,
         status: r.status,

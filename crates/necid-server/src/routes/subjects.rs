@@ -86,8 +86,8 @@ async fn list(
         subjects: rows
             .into_iter()
             .map(|r| SubjectRow {
-                id: SubjectId::new(r.subject_id),
-                event_id: EventId::new(r.event_id),
+                id: r.subject_id,
+                event_id: r.event_id,
                 status: r.status,
                 last_updated: r.last_updated,
             })
@@ -104,7 +104,7 @@ async fn enrol(
     body: FaceEnrolment,
 ) -> Result<Enrolment, ApiError> {
     let image = decode_image_b64("face", &body.face, state.limits().max_image_bytes)?;
-    let tags: Vec<String> = body.tags.into_iter().map(TagName::into_inner).collect();
+    let tags = body.tags;
     let gallery_id = app.gallery_id.clone();
     {
         let (tags, target, gallery_id) = (tags.clone(), target.clone(), gallery_id.clone());
@@ -148,13 +148,11 @@ async fn enrol(
         })
         .await?;
     Ok(Enrolment {
-        id: SubjectId::new(enrolled.subject_id),
-        event_id: EventId::new(enrolled.event_id),
+        id: enrolled.subject_id,
+        event_id: enrolled.event_id,
         attributes,
     })
 }
-
-use necid_wire::TagName;
 
 async fn register(
     State(state): State<AppState>,
@@ -168,7 +166,7 @@ async fn register(
 async fn update(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(subject_id): ApiPath<String>,
+    ApiPath(subject_id): ApiPath<SubjectId>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<axum::Json<Enrolment>, ApiError> {
     let e = enrol(
@@ -184,7 +182,7 @@ async fn update(
 async fn unregister(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(subject_id): ApiPath<String>,
+    ApiPath(subject_id): ApiPath<SubjectId>,
 ) -> Result<StatusCode, ApiError> {
     state
         .db(move |s| s.unregister_subject(&app.gallery_id, &subject_id))
@@ -195,27 +193,22 @@ async fn unregister(
 async fn events(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(subject_id): ApiPath<String>,
+    ApiPath(subject_id): ApiPath<SubjectId>,
 ) -> Result<axum::Json<SubjectEvents>, ApiError> {
     let id = subject_id.clone();
     let events = state
         .db(move |s| Ok(s.store().list_events(&app.gallery_id, &id)?))
         .await?;
     Ok(axum::Json(SubjectEvents {
-        id: SubjectId::new(subject_id),
-        events: events
-            .into_iter()
-            .map(|e| EventRef {
-                id: EventId::new(e),
-            })
-            .collect(),
+        id: subject_id,
+        events: events.into_iter().map(|id| EventRef { id }).collect(),
     }))
 }
 
 async fn register_event(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(subject_id): ApiPath<String>,
+    ApiPath(subject_id): ApiPath<SubjectId>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<(StatusCode, axum::Json<Enrolment>), ApiError> {
     let e = enrol(&state, app, EnrolTarget::NewEvent { subject_id }, body).await?;
@@ -225,7 +218,7 @@ async fn register_event(
 async fn update_event(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath((subject_id, event_id)): ApiPath<(String, String)>,
+    ApiPath((subject_id, event_id)): ApiPath<(SubjectId, EventId)>,
     ApiJson(body): ApiJson<FaceEnrolment>,
 ) -> Result<axum::Json<Enrolment>, ApiError> {
     let e = enrol(
@@ -244,7 +237,7 @@ async fn update_event(
 async fn unregister_event(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath((subject_id, event_id)): ApiPath<(String, String)>,
+    ApiPath((subject_id, event_id)): ApiPath<(SubjectId, EventId)>,
 ) -> Result<StatusCode, ApiError> {
     state
         .db(move |s| s.unregister_event(&app.gallery_id, &subject_id, &event_id))

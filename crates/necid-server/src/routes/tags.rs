@@ -25,15 +25,15 @@ async fn list(
     let names = state
         .db(move |s| Ok(s.store().list_tags(&app.gallery_id)?))
         .await?;
-    Ok(axum::Json(names.into_iter().map(TagName::new).collect()))
+    Ok(axum::Json(names))
 }
 
 async fn create(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(name): ApiPath<String>,
+    ApiPath(name): ApiPath<TagName>,
 ) -> Result<StatusCode, ApiError> {
-    check_name("The tag name", &name, state.limits().max_name_chars)?;
+    check_name("The tag name", name.as_str(), state.limits().max_name_chars)?;
     state
         .db(move |s| Ok(s.store().create_tag(&app.gallery_id, &name)?))
         .await?;
@@ -43,11 +43,11 @@ async fn create(
 async fn rename(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(old_name): ApiPath<String>,
+    ApiPath(old_name): ApiPath<TagName>,
     ApiJson(body): ApiJson<RenameTag>,
 ) -> Result<StatusCode, ApiError> {
-    let new_name = body.new_name.into_inner();
-    check_name("newName", &new_name, state.limits().max_name_chars)?;
+    let new_name = body.new_name;
+    check_name("newName", new_name.as_str(), state.limits().max_name_chars)?;
     state
         .db(move |s| {
             Ok(s.store()
@@ -60,7 +60,7 @@ async fn rename(
 async fn remove(
     State(state): State<AppState>,
     GalleryScope(app): GalleryScope,
-    ApiPath(name): ApiPath<String>,
+    ApiPath(name): ApiPath<TagName>,
 ) -> Result<StatusCode, ApiError> {
     state
         // The events stay (NOTES.md item 9); the tag stops matching them, and its bit may be

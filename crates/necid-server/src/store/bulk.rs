@@ -9,11 +9,12 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkRecord {
     pub seq: i64,
-    pub id: String,
+    pub id: RecordId,
     pub filename: String,
     pub attempts: i64,
-    pub event_id: String,
-    pub subject_id: String,
+    /// The enrolled event and subject, none until the record is enrolled.
+    pub event_id: Option<EventId>,
+    pub subject_id: Option<SubjectId>,
     pub register_status: Option<RegisterStatus>,
     pub reason: String,
     pub status: RecordStatus,
@@ -24,11 +25,12 @@ pub struct BulkRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingRecord {
     pub seq: i64,
-    pub batch_id: String,
-    pub gallery_id: String,
-    pub application_id: String,
+    pub batch_id: BatchId,
+    pub gallery_id: GalleryId,
+    /// The application that created the job; none once it is deleted.
+    pub application_id: Option<ApplicationId>,
     pub filename: String,
-    pub tags: Vec<String>,
+    pub tags: Vec<TagName>,
     pub attempts: i64,
 }
 
@@ -37,8 +39,8 @@ pub struct PendingRecord {
 pub struct RecordOutcome {
     pub success: bool,
     pub reason: String,
-    pub subject_id: String,
-    pub event_id: String,
+    pub subject_id: Option<SubjectId>,
+    pub event_id: Option<EventId>,
     pub attributes_json: String,
 }
 
@@ -46,16 +48,16 @@ impl SqliteStore {
     /// Creates a job and its records (status New) in one transaction.
     pub fn create_bulk_job(
         &self,
-        gallery_id: &str,
-        application_id: &str,
-        registrations: &[(String, Vec<String>)],
-    ) -> Result<String> {
+        gallery_id: &GalleryId,
+        application_id: &ApplicationId,
+        registrations: &[(String, Vec<TagName>)],
+    ) -> Result<BatchId> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let batch_id = new_id();
+        let batch_id: BatchId = fresh_id();
         tx.execute(
             "INSERT INTO bulk_jobs (batch_id, gallery_id, application_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![batch_id, gallery_id, application_id, now_timestamp()],
+            params![batch_id.as_str(), gallery_id.as_str(), application_id.as_str(), now_timestamp()],
         )?;
         {
             let mut stmt = tx.prepare(
@@ -63,7 +65,13 @@ impl SqliteStore {
             )?;
             for (filename, tags) in registrations {
                 let tags = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
-                stmt.execute(params![batch_id, new_id(), filename, tags])?;
+                let record_id: RecordId = fresh_id();
+                stmt.execute(params![
+                    batch_id.as_str(),
+                    record_id.as_str(),
+                    filename,
+                    tags
+                ])?;
             }
         }
         tx.commit()?;
@@ -74,15 +82,15 @@ impl SqliteStore {
     /// when more records follow.
     pub fn bulk_page(
         &self,
-        gallery_id: &str,
-        batch_id: &str,
+        gallery_id: &GalleryId,
+        batch_id: &BatchId,
         after_seq: i64,
         page: i64,
     ) -> Result<(Vec<BulkRecord>, Option<i64>)> {
         let conn = self.conn();
         let exists: bool = conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM bulk_jobs WHERE batch_id = ?1 AND gallery_id = ?2)",
-            params![batch_id, gallery_id],
+            params![batch_id.as_str(), gallery_id.as_str()],
             |r| r.get(0),
         )?;
         if !exists {
@@ -92,14 +100,14 @@ impl SqliteStore {
             "SELECT seq, id, filename, attempts, event_id, subject_id, register_status, reason, status, attributes_json \
              FROM bulk_records WHERE batch_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![batch_id, after_seq, page + 1], |r| {
+        let rows = stmt.query_map(params![batch_id.as_str(), after_seq, page + 1], |r| {
             Ok(BulkRecord {
                 seq: r.get(0)?,
-                id: r.get(1)?,
+                id: read_id(r, 1)?,
                 filename: r.get(2)?,
                 attempts: r.get(3)?,
-                event_id: r.get(4)?,
-                subject_id: r.get(5)?,
+                event_id: read_optional_id(r, 4)?,
+                subject_id: read_optional_id(r, 5)?,
                 register_status: status::register(&r.get::<_, String>(6)?),
                 reason: r.get(7)?,
                 status: status::record(&r.get::<_, String>(8)?),
@@ -121,7 +129,7 @@ impl SqliteStore {
     pub fn pending_records(&self, limit: i64) -> Result<Vec<PendingRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT r.seq, r.batch_id, j.gallery_id, COALESCE(j.application_id, ''), r.filename, r.tags, r.attempts \
+            "SELECT r.seq, r.batch_id, j.gallery_id, j.application_id, r.filename, r.tags, r.attempts \
              FROM bulk_records r JOIN bulk_jobs j ON j.batch_id = r.batch_id \
              WHERE r.status = 'New' ORDER BY r.seq LIMIT ?1",
         )?;
@@ -129,9 +137,9 @@ impl SqliteStore {
             let tags: String = r.get(5)?;
             Ok(PendingRecord {
                 seq: r.get(0)?,
-                batch_id: r.get(1)?,
-                gallery_id: r.get(2)?,
-                application_id: r.get(3)?,
+                batch_id: read_id(r, 1)?,
+                gallery_id: read_id(r, 2)?,
+                application_id: read_optional_id(r, 3)?,
                 filename: r.get(4)?,
                 tags: serde_json::from_str(&tags).unwrap_or_default(),
                 attempts: r.get(6)?,
@@ -158,8 +166,8 @@ impl SqliteStore {
                 seq,
                 if outcome.success { "Success" } else { "Failed" },
                 outcome.reason,
-                outcome.subject_id,
-                outcome.event_id,
+                id_text(outcome.subject_id.as_ref()),
+                id_text(outcome.event_id.as_ref()),
                 outcome.attributes_json
             ],
         )?;
@@ -171,10 +179,10 @@ impl SqliteStore {
     pub fn enrol_bulk_record(
         &self,
         seq: i64,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tag_names: &[String],
+        tag_names: &[TagName],
     ) -> Result<Committed<'_, Enrolled>> {
         // One transaction: a crash can never leave an enrolled subject behind a record still
         // `New`. The record must still be `New`: a record that another worker finished first is
@@ -192,7 +200,7 @@ impl SqliteStore {
         let claimed = tx.execute(
             "UPDATE bulk_records SET status = 'Processed', register_status = 'Success', reason = '', \
              subject_id = ?2, event_id = ?3, attributes_json = ?4 WHERE seq = ?1 AND status = 'New'",
-            params![seq, enrolled.subject_id, enrolled.event_id, attributes_json],
+            params![seq, enrolled.subject_id.as_str(), enrolled.event_id.as_str(), attributes_json],
         )?;
         if claimed != 1 {
             return Err(StoreError::AlreadyProcessed(seq));

@@ -9,8 +9,8 @@ use super::*;
 /// A listed row of List Subjects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectRow {
-    pub subject_id: String,
-    pub event_id: String,
+    pub subject_id: SubjectId,
+    pub event_id: EventId,
     pub status: EventStatus,
     pub last_updated: String,
 }
@@ -21,21 +21,21 @@ pub enum EnrolTarget {
     /// Register Subject: a new subject and its first event.
     NewSubject,
     /// Register Event: a new event of an existing subject.
-    NewEvent { subject_id: String },
+    NewEvent { subject_id: SubjectId },
     /// Update Event: replace the template of an event, keeping its id.
     ReplaceEvent {
-        subject_id: String,
-        event_id: String,
+        subject_id: SubjectId,
+        event_id: EventId,
     },
     /// Update Subject: replace the template of the subject's first event.
-    ReplaceFirstEvent { subject_id: String },
+    ReplaceFirstEvent { subject_id: SubjectId },
 }
 
 /// The outcome of an enrolment, for the caller to mirror into the search index.
 #[derive(Debug, Clone)]
 pub struct Enrolled {
-    pub subject_id: String,
-    pub event_id: String,
+    pub subject_id: SubjectId,
+    pub event_id: EventId,
     pub row_id: i64,
     /// The tag mask of the new row, for the index.
     pub tag_mask: u64,
@@ -47,11 +47,11 @@ impl SqliteStore {
     /// Enrols one template, checking the tag names (NOTES.md item 9) in the same transaction.
     pub fn enrol(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         target: &EnrolTarget,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tag_names: &[String],
+        tag_names: &[TagName],
     ) -> Result<Committed<'_, Enrolled>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -70,7 +70,7 @@ impl SqliteStore {
     /// List Subjects: one row per event row (ACTIVE and DELETED), ordered by `lastUpdated`.
     pub fn list_subject_rows(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         start: i64,
         length: i64,
         descending: bool,
@@ -78,7 +78,7 @@ impl SqliteStore {
         let conn = self.conn();
         let total: i64 = conn.query_row(
             "SELECT event_rows FROM galleries WHERE id = ?1",
-            [gallery_id],
+            [gallery_id.as_str()],
             |r| r.get(0),
         )?;
         let order = if descending { "DESC" } else { "ASC" };
@@ -86,10 +86,10 @@ impl SqliteStore {
             "SELECT subject_id, event_id, status, last_updated FROM events WHERE gallery_id = ?1 \
              ORDER BY last_updated {order}, rowid {order} LIMIT ?2 OFFSET ?3"
         ))?;
-        let rows = stmt.query_map(params![gallery_id, length, start], |r| {
+        let rows = stmt.query_map(params![gallery_id.as_str(), length, start], |r| {
             Ok(SubjectRow {
-                subject_id: r.get(0)?,
-                event_id: r.get(1)?,
+                subject_id: read_id(r, 0)?,
+                event_id: read_id(r, 1)?,
                 status: status::event(&r.get::<_, String>(2)?),
                 last_updated: r.get(3)?,
             })
@@ -99,27 +99,33 @@ impl SqliteStore {
 
     /// List Events: the subject's active event ids in the order they were first enrolled (an
     /// updated event keeps its place).
-    pub fn list_events(&self, gallery_id: &str, subject_id: &str) -> Result<Vec<String>> {
+    pub fn list_events(
+        &self,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+    ) -> Result<Vec<EventId>> {
         let conn = self.conn();
         subject_exists(&conn, gallery_id, subject_id)?;
         let mut stmt = conn.prepare(
             "SELECT event_id FROM events WHERE gallery_id = ?1 AND subject_id = ?2 AND status = 'ACTIVE' \
              ORDER BY position, rowid",
         )?;
-        let rows = stmt.query_map(params![gallery_id, subject_id], |r| r.get(0))?;
+        let rows = stmt.query_map(params![gallery_id.as_str(), subject_id.as_str()], |r| {
+            read_id(r, 0)
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Whether a subject exists in the gallery.
-    pub fn subject_exists(&self, gallery_id: &str, subject_id: &str) -> Result<()> {
+    pub fn subject_exists(&self, gallery_id: &GalleryId, subject_id: &SubjectId) -> Result<()> {
         subject_exists(&self.conn(), gallery_id, subject_id)
     }
 
     /// Unregister Subject: the subject goes, its event rows become DELETED. Returns those rows.
     pub fn unregister_subject(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
     ) -> Result<Committed<'_, Vec<i64>>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -129,13 +135,15 @@ impl SqliteStore {
             let mut stmt = tx.prepare(
                 "SELECT rowid FROM events WHERE gallery_id = ?1 AND subject_id = ?2 AND status = 'ACTIVE'",
             )?;
-            let r = stmt.query_map(params![gallery_id, subject_id], |r| r.get(0))?;
+            let r = stmt.query_map(params![gallery_id.as_str(), subject_id.as_str()], |r| {
+                r.get(0)
+            })?;
             r.collect::<rusqlite::Result<_>>()?
         };
         for row in &rows {
             deactivate(&tx, *row, &now)?;
         }
-        tx.execute("DELETE FROM subjects WHERE id = ?1", [subject_id])?;
+        tx.execute("DELETE FROM subjects WHERE id = ?1", [subject_id.as_str()])?;
         tx.commit()?;
         Ok(committed(conn, rows))
     }
@@ -143,9 +151,9 @@ impl SqliteStore {
     /// Unregister Event: the event's row becomes DELETED. Returns it.
     pub fn unregister_event(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
-        event_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+        event_id: &EventId,
     ) -> Result<Committed<'_, i64>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -153,7 +161,7 @@ impl SqliteStore {
         let row: i64 = tx
             .query_row(
                 "SELECT rowid FROM events WHERE gallery_id = ?1 AND subject_id = ?2 AND event_id = ?3 AND status = 'ACTIVE'",
-                params![gallery_id, subject_id, event_id],
+                params![gallery_id.as_str(), subject_id.as_str(), event_id.as_str()],
                 |r| r.get(0),
             )
             .optional()?
@@ -164,7 +172,7 @@ impl SqliteStore {
     }
 
     /// The search index of a gallery, from its active rows.
-    pub fn load_index(&self, gallery_id: &str) -> Result<GalleryIndex> {
+    pub fn load_index(&self, gallery_id: &GalleryId) -> Result<GalleryIndex> {
         let conn = self.conn();
         let mut masks = std::collections::HashMap::<i64, u64>::new();
         {
@@ -172,7 +180,7 @@ impl SqliteStore {
                 "SELECT et.event_rowid, t.bit FROM event_tags et JOIN tags t ON t.id = et.tag_id \
                  JOIN events e ON e.rowid = et.event_rowid WHERE e.gallery_id = ?1 AND e.status = 'ACTIVE'",
             )?;
-            for r in stmt.query_map([gallery_id], |r| {
+            for r in stmt.query_map([gallery_id.as_str()], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
             })? {
                 let (row, bit) = r?;
@@ -183,7 +191,7 @@ impl SqliteStore {
         }
         let count: i64 = conn.query_row(
             "SELECT COUNT(*) FROM events WHERE gallery_id = ?1 AND status = 'ACTIVE'",
-            [gallery_id],
+            [gallery_id.as_str()],
             |r| r.get(0),
         )?;
         // Room to grow by an eighth before the first reallocation, which copies every vector
@@ -193,7 +201,7 @@ impl SqliteStore {
         let mut stmt = conn.prepare(
             "SELECT rowid, subject_id, event_id, descriptor FROM events WHERE gallery_id = ?1 AND status = 'ACTIVE' ORDER BY rowid",
         )?;
-        let mut rows = stmt.query([gallery_id])?;
+        let mut rows = stmt.query([gallery_id.as_str()])?;
         while let Some(r) = rows.next()? {
             let row_id: i64 = r.get(0)?;
             let v = blob_to_descriptor(r.get_ref(3)?.as_blob()?)
@@ -216,11 +224,11 @@ impl SqliteStore {
 /// row and its tags.
 pub(super) fn enrol_in(
     tx: &Transaction<'_>,
-    gallery_id: &str,
+    gallery_id: &GalleryId,
     target: &EnrolTarget,
     descriptor: &[f32; DIM],
     attributes_json: &str,
-    tag_names: &[String],
+    tag_names: &[TagName],
 ) -> Result<Enrolled> {
     let tags = resolve_tags(tx, gallery_id, tag_names)?;
     let now = now_timestamp();
@@ -228,21 +236,21 @@ pub(super) fn enrol_in(
 
     let (subject_id, event_id, position) = match target {
         EnrolTarget::NewSubject => {
-            let subject_id = new_id();
+            let subject_id: SubjectId = fresh_id();
             tx.execute(
                 "INSERT INTO subjects (id, gallery_id, created_at) VALUES (?1, ?2, ?3)",
-                params![subject_id, gallery_id, now],
+                params![subject_id.as_str(), gallery_id.as_str(), now],
             )?;
-            (subject_id, new_id(), 0)
+            (subject_id, fresh_id(), 0)
         }
         EnrolTarget::NewEvent { subject_id } => {
             subject_exists(tx, gallery_id, subject_id)?;
             let next: i64 = tx.query_row(
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM events WHERE gallery_id = ?1 AND subject_id = ?2",
-                params![gallery_id, subject_id],
+                params![gallery_id.as_str(), subject_id.as_str()],
                 |r| r.get(0),
             )?;
-            (subject_id.clone(), new_id(), next)
+            (subject_id.clone(), fresh_id(), next)
         }
         EnrolTarget::ReplaceEvent {
             subject_id,
@@ -253,7 +261,7 @@ pub(super) fn enrol_in(
                 .query_row(
                     "SELECT rowid, position FROM events WHERE gallery_id = ?1 AND subject_id = ?2 \
                      AND event_id = ?3 AND status = 'ACTIVE'",
-                    params![gallery_id, subject_id, event_id],
+                    params![gallery_id.as_str(), subject_id.as_str(), event_id.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
@@ -266,12 +274,12 @@ pub(super) fn enrol_in(
             subject_exists(tx, gallery_id, subject_id)?;
             // "First" is the lowest position, which a replacement row inherits: updating a
             // subject again replaces the same event (NOTES.md item 3).
-            let first: Option<(i64, String, i64)> = tx
+            let first: Option<(i64, EventId, i64)> = tx
                 .query_row(
                     "SELECT rowid, event_id, position FROM events WHERE gallery_id = ?1 AND subject_id = ?2 \
                      AND status = 'ACTIVE' ORDER BY position, rowid LIMIT 1",
-                    params![gallery_id, subject_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    params![gallery_id.as_str(), subject_id.as_str()],
+                    |r| Ok((r.get(0)?, read_id(r, 1)?, r.get(2)?)),
                 )
                 .optional()?;
             match first {
@@ -280,7 +288,7 @@ pub(super) fn enrol_in(
                     deactivated.push(row);
                     (subject_id.clone(), event_id, position)
                 }
-                None => (subject_id.clone(), new_id(), 0),
+                None => (subject_id.clone(), fresh_id(), 0),
             }
         }
     };
@@ -289,7 +297,7 @@ pub(super) fn enrol_in(
     tx.execute(
         "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, position, last_updated, descriptor, attributes) \
          VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?5, ?6, ?7, ?8)",
-        params![gallery_id, subject_id, event_id, slot, position, now, descriptor_to_blob(descriptor), attributes_json],
+        params![gallery_id.as_str(), subject_id.as_str(), event_id.as_str(), slot, position, now, descriptor_to_blob(descriptor), attributes_json],
     )?;
     let row_id = tx.last_insert_rowid();
     let mut link = tx
@@ -306,10 +314,14 @@ pub(super) fn enrol_in(
     })
 }
 
-pub(super) fn subject_exists(conn: &Connection, gallery_id: &str, subject_id: &str) -> Result<()> {
+pub(super) fn subject_exists(
+    conn: &Connection,
+    gallery_id: &GalleryId,
+    subject_id: &SubjectId,
+) -> Result<()> {
     let exists: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM subjects WHERE id = ?1 AND gallery_id = ?2)",
-        params![subject_id, gallery_id],
+        params![subject_id.as_str(), gallery_id.as_str()],
         |r| r.get(0),
     )?;
     if exists {
@@ -330,16 +342,20 @@ pub(super) fn deactivate(tx: &Connection, row: i64, now: &str) -> Result<()> {
 /// A slot for a new row: the next unused one while the gallery has room, else the slot of the
 /// oldest DELETED row (which is then recycled: its row goes), else the gallery is full. Each
 /// step is an index look-up, so an enrolment costs the same in an empty and a full gallery.
-pub(super) fn take_slot(tx: &Connection, gallery_id: &str, recycled: &mut Vec<i64>) -> Result<i64> {
+pub(super) fn take_slot(
+    tx: &Connection,
+    gallery_id: &GalleryId,
+    recycled: &mut Vec<i64>,
+) -> Result<i64> {
     let (rows, size): (i64, i64) = tx.query_row(
         "SELECT event_rows, size FROM galleries WHERE id = ?1",
-        [gallery_id],
+        [gallery_id.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     if rows < size {
         let next: i64 = tx.query_row(
             "SELECT COALESCE(MAX(slot), -1) + 1 FROM events WHERE gallery_id = ?1",
-            [gallery_id],
+            [gallery_id.as_str()],
             |r| r.get(0),
         )?;
         return Ok(next);
@@ -348,7 +364,7 @@ pub(super) fn take_slot(tx: &Connection, gallery_id: &str, recycled: &mut Vec<i6
         .query_row(
             "SELECT rowid, slot FROM events WHERE gallery_id = ?1 AND status = 'DELETED' \
              ORDER BY last_updated, rowid LIMIT 1",
-            [gallery_id],
+            [gallery_id.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;

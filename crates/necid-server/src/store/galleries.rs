@@ -8,7 +8,7 @@ use super::*;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gallery {
-    pub id: String,
+    pub id: GalleryId,
     pub name: String,
     pub description: String,
     pub size: i64,
@@ -18,7 +18,7 @@ pub struct Gallery {
 
 fn gallery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Gallery> {
     Ok(Gallery {
-        id: r.get(0)?,
+        id: read_id(r, 0)?,
         name: r.get(1)?,
         description: r.get(2)?,
         size: r.get(3)?,
@@ -34,7 +34,7 @@ impl SqliteStore {
     /// Creates a gallery and its first application (named after the gallery).
     pub fn create_gallery(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         name: &str,
         description: &str,
         size: i64,
@@ -44,7 +44,7 @@ impl SqliteStore {
         let tx = conn.transaction()?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM galleries WHERE tenant_id = ?1 AND name = ?2)",
-            params![tenant_id, name],
+            params![tenant_id.as_str(), name],
             |r| r.get(0),
         )?;
         if exists {
@@ -55,12 +55,12 @@ impl SqliteStore {
                 quote_for_message(name)
             )));
         }
-        let gallery_id = new_id();
+        let gallery_id: GalleryId = fresh_id();
         let now = now_timestamp();
         tx.execute(
             "INSERT INTO galleries (id, tenant_id, name, description, size, face_minimum_quality_score, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![gallery_id, tenant_id, name, description, size, face_minimum_quality_score, now],
+            params![gallery_id.as_str(), tenant_id.as_str(), name, description, size, face_minimum_quality_score, now],
         )?;
         let app = insert_application(
             &tx,
@@ -83,22 +83,22 @@ impl SqliteStore {
         ))
     }
 
-    pub fn list_galleries(&self, tenant_id: &str) -> Result<Vec<Gallery>> {
+    pub fn list_galleries(&self, tenant_id: &TenantId) -> Result<Vec<Gallery>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {GALLERY_COLUMNS} FROM galleries g WHERE g.tenant_id = ?1 ORDER BY g.created_at, g.rowid"
         ))?;
-        let rows = stmt.query_map([tenant_id], gallery_from_row)?;
+        let rows = stmt.query_map([tenant_id.as_str()], gallery_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<Gallery> {
+    pub fn gallery(&self, tenant_id: &TenantId, gallery_id: &GalleryId) -> Result<Gallery> {
         self.conn()
             .query_row(
                 &format!(
                     "SELECT {GALLERY_COLUMNS} FROM galleries g WHERE g.tenant_id = ?1 AND g.id = ?2"
                 ),
-                params![tenant_id, gallery_id],
+                params![tenant_id.as_str(), gallery_id.as_str()],
                 gallery_from_row,
             )
             .optional()?
@@ -106,27 +106,27 @@ impl SqliteStore {
     }
 
     /// All gallery ids, for loading the search indexes at start.
-    pub fn all_gallery_ids(&self) -> Result<Vec<String>> {
+    pub fn all_gallery_ids(&self) -> Result<Vec<GalleryId>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT id FROM galleries")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
+        let rows = stmt.query_map([], |r| read_id(r, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn applications_of_gallery(&self, gallery_id: &str) -> Result<Vec<Application>> {
+    pub fn applications_of_gallery(&self, gallery_id: &GalleryId) -> Result<Vec<Application>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {APPLICATION_COLUMNS} FROM applications a WHERE a.gallery_id = ?1 ORDER BY a.created_at, a.rowid"
         ))?;
-        let rows = stmt.query_map([gallery_id], application_from_row)?;
+        let rows = stmt.query_map([gallery_id.as_str()], application_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Updates name, description and size; size may only grow.
     pub fn update_gallery(
         &self,
-        tenant_id: &str,
-        gallery_id: &str,
+        tenant_id: &TenantId,
+        gallery_id: &GalleryId,
         name: Option<&str>,
         description: Option<&str>,
         size: Option<i64>,
@@ -136,7 +136,7 @@ impl SqliteStore {
         let (old_name, old_size): (String, i64) = tx
             .query_row(
                 "SELECT name, size FROM galleries WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant_id, gallery_id],
+                params![tenant_id.as_str(), gallery_id.as_str()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
@@ -153,7 +153,7 @@ impl SqliteStore {
         {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS(SELECT 1 FROM galleries WHERE tenant_id = ?1 AND name = ?2)",
-                params![tenant_id, name],
+                params![tenant_id.as_str(), name],
                 |r| r.get(0),
             )?;
             if taken {
@@ -165,7 +165,7 @@ impl SqliteStore {
         tx.execute(
             "UPDATE galleries SET name = COALESCE(?3, name), description = COALESCE(?4, description), \
              size = COALESCE(?5, size) WHERE tenant_id = ?1 AND id = ?2",
-            params![tenant_id, gallery_id, name, description, size],
+            params![tenant_id.as_str(), gallery_id.as_str(), name, description, size],
         )?;
         tx.commit()?;
         drop(conn);
@@ -173,11 +173,15 @@ impl SqliteStore {
     }
 
     /// Deletes a gallery and everything enrolled in it; the caller drops its index.
-    pub fn delete_gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<Committed<'_, ()>> {
+    pub fn delete_gallery(
+        &self,
+        tenant_id: &TenantId,
+        gallery_id: &GalleryId,
+    ) -> Result<Committed<'_, ()>> {
         let conn = self.conn();
         let n = conn.execute(
             "DELETE FROM galleries WHERE tenant_id = ?1 AND id = ?2",
-            params![tenant_id, gallery_id],
+            params![tenant_id.as_str(), gallery_id.as_str()],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound("Gallery"));

@@ -13,7 +13,13 @@
 //! `migrations/` bring a database of any earlier version up to date.
 //!
 //! One file per aggregate (tenants, galleries, applications, tags, events, bulk), each adding its
-//! methods to [`Store`]; this file opens the database and holds what they share. A write that the
+//! methods to [`Store`]; this file opens the database and holds what they share.
+//!
+//! Every id a call takes or returns is typed: the wire crate's [`GalleryId`], [`SubjectId`],
+//! [`EventId`], [`BatchId`], [`ApplicationId`], [`RecordId`] and [`TagName`], and the store's own
+//! [`TenantId`] (the API never names a tenant), so a subject id passed where an event id belongs
+//! does not compile. Each back end binds an id as its text (`id.as_str()`) and reads one back in
+//! one place (`read_id`), so nothing above the store handles an id as a bare string. A write that the
 //! search index mirrors returns a [`Committed`], which keeps the writer lock until the domain
 //! layer (`crate::domain`) has mirrored it.
 
@@ -40,6 +46,10 @@ pub use events::{EnrolTarget, Enrolled, SubjectRow};
 pub use galleries::Gallery;
 pub use status::{EventStatus, RecordStatus, RegisterStatus};
 pub use tags::ResolvedTags;
+
+pub use necid_wire::{
+    ApiKey, ApplicationId, BatchId, EventId, GalleryId, RecordId, SubjectId, TagName,
+};
 
 /// The migrations, in order; `user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -81,7 +91,44 @@ impl From<rusqlite::types::FromSqlError> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The tenant that galleries belong to (one per access key id). The API never names it, so the
+/// wire crate has no type for it: it is the store's own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// The id as the database holds it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for TenantId {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The storage interface: the same calls on either back end (`dispatch.rs` forwards them).
+///
+/// Its ids are typed, so an id read from the store goes only where its kind belongs: asking to
+/// unregister an event with the id of its subject does not compile.
+///
+/// ```compile_fail,E0308
+/// # fn f(store: &necid_server::store::Store) -> Result<(), necid_server::store::StoreError> {
+/// let gallery_id = store.all_gallery_ids()?.remove(0);
+/// let (rows, _) = store.list_subject_rows(&gallery_id, 0, 1, false)?;
+/// let row = &rows[0];
+/// drop(store.unregister_event(&gallery_id, &row.subject_id, &row.subject_id)?);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub enum Store {
     Sqlite(SqliteStore),
@@ -131,6 +178,11 @@ pub fn now_timestamp() -> String {
 /// A fresh random id (UUID v4).
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A fresh random id of the kind `T` (a gallery, a subject, an event …).
+pub fn fresh_id<T: From<String>>() -> T {
+    T::from(new_id())
 }
 
 /// A random secret of `len` characters from `[A-Za-z0-9]`, drawn from the OS generator (via
@@ -240,6 +292,28 @@ impl SqliteStore {
     }
 }
 
+/// Reads a text column as the id type it holds: the one place an id leaves a SQLite row.
+/// (Ids are bound as their text, `id.as_str()`.)
+fn read_id<T: From<String>>(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<T> {
+    row.get::<_, String>(column).map(T::from)
+}
+
+/// [`read_id`] for a column where `''` means none (a bulk record's subject and event before it is
+/// enrolled).
+fn read_optional_id<T: From<String>>(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(column)?;
+    Ok(text.filter(|t| !t.is_empty()).map(T::from))
+}
+
+/// The text a bulk record's column holds for an id that may be missing: `''` for none (both
+/// back ends).
+fn id_text<T: AsRef<str>>(id: Option<&T>) -> &str {
+    id.map_or("", AsRef::as_ref)
+}
+
 fn committed<T>(writer: MutexGuard<'_, Connection>, change: T) -> Committed<'_, T> {
     Committed {
         change,
@@ -260,7 +334,7 @@ mod tests {
             .create_gallery(&tenant_id, "Staff", "", 100, 0.0)
             .expect("gallery");
         let rekeyed = store.rekey_sole_tenant("AKIDNEW").expect("rekey");
-        assert_eq!(rekeyed.as_deref(), Some(tenant_id.as_str()));
+        assert_eq!(rekeyed.as_ref(), Some(&tenant_id));
         assert_eq!(store.tenant_by_access_key("AKIDOLD").expect("lookup"), None);
         assert_eq!(
             store.ensure_tenant("AKIDNEW").expect("same tenant"),
@@ -295,7 +369,12 @@ mod tests {
             .expect("version 1 data");
         }
         let store = SqliteStore::open(&path).expect("migrated");
-        assert_eq!(store.list_events("g", "s").expect("events"), ["E1", "E2"]);
+        assert_eq!(
+            store
+                .list_events(&GalleryId::from("g"), &SubjectId::from("s"))
+                .expect("events"),
+            [EventId::from("E1"), EventId::from("E2")]
+        );
         let conn = store.conn();
         let links: Vec<(i64, i64)> = conn
             .prepare("SELECT event_rowid, tag_id FROM event_tags")
@@ -326,7 +405,7 @@ mod tests {
         let (g, _) = store
             .create_gallery(&tenant, "Staff", "", 10, 0.5)
             .expect("gallery");
-        store.create_tag(&g.id, "x").expect("x");
+        store.create_tag(&g.id, &TagName::from("x")).expect("x");
         let id_of = |name: &str| -> i64 {
             store
                 .conn()
@@ -334,9 +413,32 @@ mod tests {
                 .expect("tag id")
         };
         let x = id_of("x");
-        drop(store.delete_tag(&g.id, "x").expect("delete"));
-        store.create_tag(&g.id, "y").expect("y");
+        drop(
+            store
+                .delete_tag(&g.id, &TagName::from("x"))
+                .expect("delete"),
+        );
+        store.create_tag(&g.id, &TagName::from("y")).expect("y");
         assert!(id_of("y") > x);
+    }
+
+    #[test]
+    fn an_applications_api_key_never_shows_in_its_debug_output() {
+        let store = SqliteStore::open_in_memory().expect("store");
+        let tenant = store.ensure_tenant("AKID").expect("tenant");
+        let (_, app) = store
+            .create_gallery(&tenant, "Staff", "", 10, 0.5)
+            .expect("gallery");
+        let (_, found) = store
+            .application_by_api_key(&app.api_key)
+            .expect("lookup")
+            .expect("the key names its application");
+        for app in [app, found] {
+            assert!(
+                !format!("{app:?}").contains(app.api_key.expose()),
+                "{app:?}"
+            );
+        }
     }
 
     #[test]

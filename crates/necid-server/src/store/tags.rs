@@ -12,31 +12,31 @@ pub struct ResolvedTags {
 }
 
 impl SqliteStore {
-    pub fn list_tags(&self, gallery_id: &str) -> Result<Vec<String>> {
+    pub fn list_tags(&self, gallery_id: &GalleryId) -> Result<Vec<TagName>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name FROM tags WHERE gallery_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([gallery_id], |r| r.get(0))?;
+        let rows = stmt.query_map([gallery_id.as_str()], |r| read_id(r, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn create_tag(&self, gallery_id: &str, name: &str) -> Result<()> {
+    pub fn create_tag(&self, gallery_id: &GalleryId, name: &TagName) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
-            params![gallery_id, name],
+            params![gallery_id.as_str(), name.as_str()],
             |r| r.get(0),
         )?;
         if exists {
             return Err(StoreError::Duplicate(format!(
                 "Tag already exists: {}",
-                quote_for_message(name)
+                quote_for_message(name.as_str())
             )));
         }
         let mut used = [false; MAX_TAGS];
         {
             let mut stmt = tx.prepare("SELECT bit FROM tags WHERE gallery_id = ?1")?;
-            for bit in stmt.query_map([gallery_id], |r| r.get::<_, i64>(0))? {
+            for bit in stmt.query_map([gallery_id.as_str()], |r| r.get::<_, i64>(0))? {
                 if let Some(slot) = usize::try_from(bit?).ok().and_then(|b| used.get_mut(b)) {
                     *slot = true;
                 }
@@ -49,18 +49,23 @@ impl SqliteStore {
         };
         tx.execute(
             "INSERT INTO tags (gallery_id, name, bit) VALUES (?1, ?2, ?3)",
-            params![gallery_id, name, bit as i64],
+            params![gallery_id.as_str(), name.as_str(), bit as i64],
         )?;
         tx.commit()?;
         Ok(())
     }
 
-    pub fn rename_tag(&self, gallery_id: &str, old_name: &str, new_name: &str) -> Result<()> {
+    pub fn rename_tag(
+        &self,
+        gallery_id: &GalleryId,
+        old_name: &TagName,
+        new_name: &TagName,
+    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
-            params![gallery_id, old_name],
+            params![gallery_id.as_str(), old_name.as_str()],
             |r| r.get(0),
         )?;
         if !exists {
@@ -69,18 +74,18 @@ impl SqliteStore {
         if old_name != new_name {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
-                params![gallery_id, new_name],
+                params![gallery_id.as_str(), new_name.as_str()],
                 |r| r.get(0),
             )?;
             if taken {
                 return Err(StoreError::Duplicate(format!(
                     "Tag already exists: {}",
-                    quote_for_message(new_name)
+                    quote_for_message(new_name.as_str())
                 )));
             }
             tx.execute(
                 "UPDATE tags SET name = ?3 WHERE gallery_id = ?1 AND name = ?2",
-                params![gallery_id, old_name, new_name],
+                params![gallery_id.as_str(), old_name.as_str(), new_name.as_str()],
             )?;
         }
         tx.commit()?;
@@ -89,20 +94,20 @@ impl SqliteStore {
 
     /// Deletes a tag and its links to events (the events stay); returns its mask bit, which
     /// the caller clears from the index.
-    pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<Committed<'_, u32>> {
+    pub fn delete_tag(&self, gallery_id: &GalleryId, name: &TagName) -> Result<Committed<'_, u32>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let bit: i64 = tx
             .query_row(
                 "SELECT bit FROM tags WHERE gallery_id = ?1 AND name = ?2",
-                params![gallery_id, name],
+                params![gallery_id.as_str(), name.as_str()],
                 |r| r.get(0),
             )
             .optional()?
             .ok_or(StoreError::NotFound("Tag"))?;
         tx.execute(
             "DELETE FROM tags WHERE gallery_id = ?1 AND name = ?2",
-            params![gallery_id, name],
+            params![gallery_id.as_str(), name.as_str()],
         )?;
         let bit = u32::try_from(bit).map_err(|_| StoreError::Corrupt("tag bit".into()))?;
         tx.commit()?;
@@ -110,7 +115,7 @@ impl SqliteStore {
     }
 
     /// Resolves tag names; every name must exist (NOTES.md item 9).
-    pub fn resolve_tags(&self, gallery_id: &str, names: &[String]) -> Result<ResolvedTags> {
+    pub fn resolve_tags(&self, gallery_id: &GalleryId, names: &[TagName]) -> Result<ResolvedTags> {
         let conn = self.conn();
         resolve_tags(&conn, gallery_id, names)
     }
@@ -118,20 +123,22 @@ impl SqliteStore {
 
 pub(super) fn resolve_tags(
     conn: &Connection,
-    gallery_id: &str,
-    names: &[String],
+    gallery_id: &GalleryId,
+    names: &[TagName],
 ) -> Result<ResolvedTags> {
     let mut out = ResolvedTags::default();
     let mut stmt =
         conn.prepare_cached("SELECT id, bit FROM tags WHERE gallery_id = ?1 AND name = ?2")?;
     for name in names {
         let (id, bit): (i64, i64) = stmt
-            .query_row(params![gallery_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![gallery_id.as_str(), name.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?
             .ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "Tag does not exist (create it first): {}",
-                    quote_for_message(name)
+                    quote_for_message(name.as_str())
                 ))
             })?;
         out.ids.push(id);

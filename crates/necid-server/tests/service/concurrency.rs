@@ -141,8 +141,9 @@ async fn under_six_concurrent_clients_the_index_always_equals_the_database() {
         "the clients kept the service busy ({requests} requests in {seconds} s)"
     );
 
-    let gallery_ids: Vec<String> = service.state.store().all_gallery_ids().expect("galleries");
-    let before: HashMap<String, _> = gallery_ids
+    let gallery_ids: Vec<necid::GalleryId> =
+        service.state.store().all_gallery_ids().expect("galleries");
+    let before: HashMap<necid::GalleryId, _> = gallery_ids
         .iter()
         .map(|g| {
             let index = service.state.index(g);

@@ -283,7 +283,7 @@ async fn a_gallerys_size_and_tag_limits_hold_when_both_replicas_write_at_once() 
     assert_eq!(on_a.tags().await.expect("tags").len(), 64);
 
     // Both replicas' indexes hold exactly the gallery's three rows.
-    let gallery_id = created.id.as_str().to_owned();
+    let gallery_id = created.id.clone();
     let rows = |service: &common::Service| {
         let (state, id) = (service.state.clone(), gallery_id.clone());
         async move {

@@ -7,23 +7,25 @@
 //! `subjects.bulk_record_seq` refuses a second subject for it.
 
 use super::events::enrol_in;
-use super::{PgStore, exec, opt, rows};
+use super::{PgStore, exec, opt, read_id, read_optional_id, rows};
 use crate::index::DIM;
-use crate::store::status;
 use crate::store::{
-    BulkRecord, Committed, EnrolTarget, Enrolled, PendingRecord, RecordOutcome, Result, StoreError,
-    new_id, now_timestamp,
+    ApplicationId, BatchId, BulkRecord, Committed, EnrolTarget, Enrolled, GalleryId, PendingRecord,
+    RecordId, RecordOutcome, Result, StoreError, TagName, fresh_id, id_text, now_timestamp, status,
 };
 
 impl PgStore {
     pub fn create_bulk_job(
         &self,
-        gallery_id: &str,
-        application_id: &str,
-        registrations: &[(String, Vec<String>)],
-    ) -> Result<String> {
-        let batch_id = new_id();
-        let ids: Vec<String> = registrations.iter().map(|_| new_id()).collect();
+        gallery_id: &GalleryId,
+        application_id: &ApplicationId,
+        registrations: &[(String, Vec<TagName>)],
+    ) -> Result<BatchId> {
+        let batch_id: BatchId = fresh_id();
+        let ids: Vec<String> = registrations
+            .iter()
+            .map(|_| fresh_id::<RecordId>().into_inner())
+            .collect();
         let filenames: Vec<&str> = registrations.iter().map(|(f, _)| f.as_str()).collect();
         let tags: Vec<String> = registrations
             .iter()
@@ -35,7 +37,7 @@ impl PgStore {
             exec(
                 &tx,
                 "INSERT INTO bulk_jobs (batch_id, gallery_id, application_id, created_at) VALUES ($1, $2, $3, $4)",
-                &[&batch_id, &gallery_id, &application_id, &now_timestamp()],
+                &[&batch_id.as_str(), &gallery_id.as_str(), &application_id.as_str(), &now_timestamp()],
             )
             .await?;
             // One statement for the whole job; WITH ORDINALITY keeps the request's order in seq.
@@ -45,7 +47,7 @@ impl PgStore {
                  SELECT $1, r.id, r.filename, r.tags, 'New' \
                  FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(id, filename, tags, n) \
                  ORDER BY r.n",
-                &[&batch_id, &ids, &filenames, &tags],
+                &[&batch_id.as_str(), &ids, &filenames, &tags],
             )
             .await?;
             exec(&tx, "SELECT pg_notify($1, '')", &[&super::BULK_CHANNEL]).await?;
@@ -57,31 +59,31 @@ impl PgStore {
 
     pub fn bulk_page(
         &self,
-        gallery_id: &str,
-        batch_id: &str,
+        gallery_id: &GalleryId,
+        batch_id: &BatchId,
         after_seq: i64,
         page: i64,
     ) -> Result<(Vec<BulkRecord>, Option<i64>)> {
         self.run(async {
             let c = self.client().await?;
-            opt(&c, "SELECT 1 FROM bulk_jobs WHERE batch_id = $1 AND gallery_id = $2", &[&batch_id, &gallery_id])
+            opt(&c, "SELECT 1 FROM bulk_jobs WHERE batch_id = $1 AND gallery_id = $2", &[&batch_id.as_str(), &gallery_id.as_str()])
                 .await?
                 .ok_or(StoreError::NotFound("Batch"))?;
             let mut records: Vec<BulkRecord> = rows(
                 &c,
                 "SELECT seq, id, filename, attempts, event_id, subject_id, register_status, reason, status, attributes_json \
                  FROM bulk_records WHERE batch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                &[&batch_id, &after_seq, &(page + 1)],
+                &[&batch_id.as_str(), &after_seq, &(page + 1)],
             )
             .await?
             .iter()
             .map(|r| BulkRecord {
                 seq: r.get(0),
-                id: r.get(1),
+                id: read_id(r, 1),
                 filename: r.get(2),
                 attempts: r.get(3),
-                event_id: r.get(4),
-                subject_id: r.get(5),
+                event_id: read_optional_id(r, 4),
+                subject_id: read_optional_id(r, 5),
                 register_status: status::register(r.get::<_, &str>(6)),
                 reason: r.get(7),
                 status: status::record(r.get::<_, &str>(8)),
@@ -111,16 +113,16 @@ impl PgStore {
                  UPDATE bulk_records r SET lease_until = now() + make_interval(secs => $3), leased_by = $2 \
                  FROM claimable, bulk_jobs j \
                  WHERE r.seq = claimable.seq AND j.batch_id = r.batch_id \
-                 RETURNING r.seq, r.batch_id, j.gallery_id, COALESCE(j.application_id, ''), r.filename, r.tags, r.attempts",
+                 RETURNING r.seq, r.batch_id, j.gallery_id, j.application_id, r.filename, r.tags, r.attempts",
                 &[&limit, &self.replica_id, &lease_secs],
             )
             .await?
             .iter()
             .map(|r| PendingRecord {
                 seq: r.get(0),
-                batch_id: r.get(1),
-                gallery_id: r.get(2),
-                application_id: r.get(3),
+                batch_id: read_id(r, 1),
+                gallery_id: read_id(r, 2),
+                application_id: read_optional_id(r, 3),
                 filename: r.get(4),
                 tags: serde_json::from_str(r.get::<_, &str>(5)).unwrap_or_default(),
                 attempts: r.get(6),
@@ -160,8 +162,8 @@ impl PgStore {
                     &seq,
                     &if outcome.success { "Success" } else { "Failed" },
                     &outcome.reason,
-                    &outcome.subject_id,
-                    &outcome.event_id,
+                    &id_text(outcome.subject_id.as_ref()),
+                    &id_text(outcome.event_id.as_ref()),
                     &outcome.attributes_json,
                 ],
             )
@@ -175,10 +177,10 @@ impl PgStore {
     pub fn enrol_bulk_record(
         &self,
         seq: i64,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tag_names: &[String],
+        tag_names: &[TagName],
     ) -> Result<Committed<'_, Enrolled>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -205,7 +207,7 @@ impl PgStore {
                 "UPDATE bulk_records SET status = 'Processed', register_status = 'Success', reason = '', \
                  subject_id = $2, event_id = $3, attributes_json = $4, lease_until = NULL, leased_by = NULL \
                  WHERE seq = $1",
-                &[&seq, &enrolled.subject_id, &enrolled.event_id, &attributes_json],
+                &[&seq, &enrolled.subject_id.as_str(), &enrolled.event_id.as_str(), &attributes_json],
             )
             .await?;
             tx.commit().await?;

@@ -1,15 +1,15 @@
-//! Tenants, galleries, applications and tags on PostgreSQL: the same rules and messages as the
-//! SQLite files of the same names. A tag change locks its gallery's row first, so the 64-tag
-//! limit and the choice of a free bit hold when replicas change tags at once.
+//! Tenants, galleries and applications on PostgreSQL: the same rules and messages as the SQLite
+//! files of the same names. A gallery's name is checked under its tenant's row lock, so two
+//! replicas never create two galleries of one name.
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::{PgStore, exec, one, opt, rows};
+use super::{PgStore, exec, one, opt, read_id, rows};
 use crate::error::quote_for_message;
 use crate::store::{
-    Application, Committed, Gallery, MAX_TAGS, ResolvedTags, Result, StoreError, new_id,
-    now_timestamp, random_token,
+    ApiKey, Application, ApplicationId, Committed, Gallery, GalleryId, Result, StoreError,
+    TenantId, fresh_id, now_timestamp, random_token,
 };
 
 const GALLERY_COLUMNS: &str =
@@ -19,7 +19,7 @@ const APPLICATION_COLUMNS: &str =
 
 fn gallery_from_row(r: &Row) -> Gallery {
     Gallery {
-        id: r.get(0),
+        id: read_id(r, 0),
         name: r.get(1),
         description: r.get(2),
         size: r.get(3),
@@ -30,21 +30,24 @@ fn gallery_from_row(r: &Row) -> Gallery {
 
 fn application_from_row(r: &Row) -> Application {
     Application {
-        id: r.get(0),
-        gallery_id: r.get(1),
+        id: read_id(r, 0),
+        gallery_id: read_id(r, 1),
         name: r.get(2),
         description: r.get(3),
-        api_key: r.get(4),
+        api_key: read_id(r, 4),
         face_minimum_quality_score: r.get(5),
     }
 }
 
 /// Locks a gallery's row for the rest of the transaction; `NotFound` if it is gone.
-pub(super) async fn lock_gallery<C: GenericClient>(c: &C, gallery_id: &str) -> Result<(i64, i64)> {
+pub(super) async fn lock_gallery<C: GenericClient>(
+    c: &C,
+    gallery_id: &GalleryId,
+) -> Result<(i64, i64)> {
     let row = opt(
         c,
         "SELECT event_rows, size FROM galleries WHERE id = $1 FOR UPDATE",
-        &[&gallery_id],
+        &[&gallery_id.as_str()],
     )
     .await?
     .ok_or(StoreError::NotFound("Gallery"))?;
@@ -53,24 +56,24 @@ pub(super) async fn lock_gallery<C: GenericClient>(c: &C, gallery_id: &str) -> R
 
 async fn insert_application<C: GenericClient>(
     c: &C,
-    gallery_id: &str,
+    gallery_id: &GalleryId,
     name: &str,
     description: &str,
     face_minimum_quality_score: f64,
 ) -> Result<Application> {
     let app = Application {
-        id: new_id(),
-        gallery_id: gallery_id.to_owned(),
+        id: fresh_id(),
+        gallery_id: gallery_id.clone(),
         name: name.to_owned(),
         description: description.to_owned(),
-        api_key: random_token(40),
+        api_key: ApiKey::new(random_token(40)),
         face_minimum_quality_score,
     };
     exec(
         c,
         "INSERT INTO applications (id, gallery_id, name, description, api_key, face_minimum_quality_score, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&app.id, &app.gallery_id, &app.name, &app.description, &app.api_key, &app.face_minimum_quality_score, &now_timestamp()],
+        &[&app.id.as_str(), &app.gallery_id.as_str(), &app.name, &app.description, &app.api_key.expose(), &app.face_minimum_quality_score, &now_timestamp()],
     )
     .await?;
     Ok(app)
@@ -79,7 +82,7 @@ async fn insert_application<C: GenericClient>(
 impl PgStore {
     /// The tenant of an access key id. Its keys are made by [`PgStore::tenant_credentials`]:
     /// an unknown key is refused rather than given a tenant without a secret.
-    pub fn ensure_tenant(&self, access_key_id: &str) -> Result<String> {
+    pub fn ensure_tenant(&self, access_key_id: &str) -> Result<TenantId> {
         self.tenant_by_access_key(access_key_id)?.ok_or_else(|| {
             StoreError::Invalid("the database has no tenant with this access key id".into())
         })
@@ -87,13 +90,13 @@ impl PgStore {
 
     /// Keys of a PostgreSQL tenant are kept in the database itself, so they are never lost
     /// apart from its data: nothing to re-key.
-    pub fn rekey_sole_tenant(&self, _new_access_key_id: &str) -> Result<Option<String>> {
+    pub fn rekey_sole_tenant(&self, _new_access_key_id: &str) -> Result<Option<TenantId>> {
         Err(StoreError::Invalid(
             "a tenant in PostgreSQL keeps its keys in the database; it is not re-keyed".into(),
         ))
     }
 
-    pub fn tenant_by_access_key(&self, access_key_id: &str) -> Result<Option<String>> {
+    pub fn tenant_by_access_key(&self, access_key_id: &str) -> Result<Option<TenantId>> {
         self.run(async {
             let c = self.client().await?;
             let row = opt(
@@ -102,13 +105,13 @@ impl PgStore {
                 &[&access_key_id],
             )
             .await?;
-            Ok(row.map(|r| r.get(0)))
+            Ok(row.map(|r| read_id(&r, 0)))
         })
     }
 
     pub fn create_gallery(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         name: &str,
         description: &str,
         size: i64,
@@ -118,11 +121,11 @@ impl PgStore {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             // The tenant's row lock makes the name check and the insert one step across replicas.
-            exec(&tx, "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant_id]).await?;
+            exec(&tx, "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant_id.as_str()]).await?;
             let exists: bool = one(
                 &tx,
                 "SELECT EXISTS(SELECT 1 FROM galleries WHERE tenant_id = $1 AND name = $2)",
-                &[&tenant_id, &name],
+                &[&tenant_id.as_str(), &name],
             )
             .await?
             .get(0);
@@ -132,12 +135,12 @@ impl PgStore {
                     quote_for_message(name)
                 )));
             }
-            let gallery_id = new_id();
+            let gallery_id: GalleryId = fresh_id();
             exec(
                 &tx,
                 "INSERT INTO galleries (id, tenant_id, name, description, size, face_minimum_quality_score, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&gallery_id, &tenant_id, &name, &description, &size, &face_minimum_quality_score, &now_timestamp()],
+                &[&gallery_id.as_str(), &tenant_id.as_str(), &name, &description, &size, &face_minimum_quality_score, &now_timestamp()],
             )
             .await?;
             let app = insert_application(&tx, &gallery_id, name, description, face_minimum_quality_score).await?;
@@ -156,50 +159,50 @@ impl PgStore {
         })
     }
 
-    pub fn list_galleries(&self, tenant_id: &str) -> Result<Vec<Gallery>> {
+    pub fn list_galleries(&self, tenant_id: &TenantId) -> Result<Vec<Gallery>> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!("SELECT {GALLERY_COLUMNS} FROM galleries g WHERE g.tenant_id = $1 ORDER BY g.created_at, g.ord");
-            Ok(rows(&c, &sql, &[&tenant_id]).await?.iter().map(gallery_from_row).collect())
+            Ok(rows(&c, &sql, &[&tenant_id.as_str()]).await?.iter().map(gallery_from_row).collect())
         })
     }
 
-    pub fn gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<Gallery> {
+    pub fn gallery(&self, tenant_id: &TenantId, gallery_id: &GalleryId) -> Result<Gallery> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!(
                 "SELECT {GALLERY_COLUMNS} FROM galleries g WHERE g.tenant_id = $1 AND g.id = $2"
             );
-            opt(&c, &sql, &[&tenant_id, &gallery_id])
+            opt(&c, &sql, &[&tenant_id.as_str(), &gallery_id.as_str()])
                 .await?
                 .map(|r| gallery_from_row(&r))
                 .ok_or(StoreError::NotFound("Gallery"))
         })
     }
 
-    pub fn all_gallery_ids(&self) -> Result<Vec<String>> {
+    pub fn all_gallery_ids(&self) -> Result<Vec<GalleryId>> {
         self.run(async {
             let c = self.client().await?;
             Ok(rows(&c, "SELECT id FROM galleries ORDER BY ord", &[])
                 .await?
                 .iter()
-                .map(|r| r.get(0))
+                .map(|r| read_id(r, 0))
                 .collect())
         })
     }
 
-    pub fn applications_of_gallery(&self, gallery_id: &str) -> Result<Vec<Application>> {
+    pub fn applications_of_gallery(&self, gallery_id: &GalleryId) -> Result<Vec<Application>> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications a WHERE a.gallery_id = $1 ORDER BY a.created_at, a.ord");
-            Ok(rows(&c, &sql, &[&gallery_id]).await?.iter().map(application_from_row).collect())
+            Ok(rows(&c, &sql, &[&gallery_id.as_str()]).await?.iter().map(application_from_row).collect())
         })
     }
 
     pub fn update_gallery(
         &self,
-        tenant_id: &str,
-        gallery_id: &str,
+        tenant_id: &TenantId,
+        gallery_id: &GalleryId,
         name: Option<&str>,
         description: Option<&str>,
         size: Option<i64>,
@@ -207,11 +210,11 @@ impl PgStore {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            exec(&tx, "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant_id]).await?;
+            exec(&tx, "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant_id.as_str()]).await?;
             let row = opt(
                 &tx,
                 "SELECT name, size FROM galleries WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
-                &[&tenant_id, &gallery_id],
+                &[&tenant_id.as_str(), &gallery_id.as_str()],
             )
             .await?
             .ok_or(StoreError::NotFound("Gallery"))?;
@@ -229,7 +232,7 @@ impl PgStore {
                 let taken: bool = one(
                     &tx,
                     "SELECT EXISTS(SELECT 1 FROM galleries WHERE tenant_id = $1 AND name = $2)",
-                    &[&tenant_id, &name],
+                    &[&tenant_id.as_str(), &name],
                 )
                 .await?
                 .get(0);
@@ -241,7 +244,7 @@ impl PgStore {
                 &tx,
                 "UPDATE galleries SET name = COALESCE($3, name), description = COALESCE($4, description), \
                  size = COALESCE($5, size) WHERE tenant_id = $1 AND id = $2",
-                &[&tenant_id, &gallery_id, &name, &description, &size],
+                &[&tenant_id.as_str(), &gallery_id.as_str(), &name, &description, &size],
             )
             .await?;
             tx.commit().await?;
@@ -250,14 +253,18 @@ impl PgStore {
         self.gallery(tenant_id, gallery_id)
     }
 
-    pub fn delete_gallery(&self, tenant_id: &str, gallery_id: &str) -> Result<Committed<'_, ()>> {
+    pub fn delete_gallery(
+        &self,
+        tenant_id: &TenantId,
+        gallery_id: &GalleryId,
+    ) -> Result<Committed<'_, ()>> {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             let n = exec(
                 &tx,
                 "DELETE FROM galleries WHERE tenant_id = $1 AND id = $2",
-                &[&tenant_id, &gallery_id],
+                &[&tenant_id.as_str(), &gallery_id.as_str()],
             )
             .await?;
             if n == 0 {
@@ -267,7 +274,7 @@ impl PgStore {
             exec(
                 &tx,
                 "SELECT pg_notify($1, $2)",
-                &[&super::CHANGES_CHANNEL, &gallery_id],
+                &[&super::CHANGES_CHANNEL, &gallery_id.as_str()],
             )
             .await?;
             tx.commit().await?;
@@ -275,48 +282,55 @@ impl PgStore {
         })
     }
 
-    pub fn list_applications(&self, tenant_id: &str) -> Result<Vec<Application>> {
+    pub fn list_applications(&self, tenant_id: &TenantId) -> Result<Vec<Application>> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!(
                 "SELECT {APPLICATION_COLUMNS} FROM applications a JOIN galleries g ON g.id = a.gallery_id \
                  WHERE g.tenant_id = $1 ORDER BY a.created_at, a.ord"
             );
-            Ok(rows(&c, &sql, &[&tenant_id]).await?.iter().map(application_from_row).collect())
+            Ok(rows(&c, &sql, &[&tenant_id.as_str()]).await?.iter().map(application_from_row).collect())
         })
     }
 
-    pub fn application(&self, tenant_id: &str, application_id: &str) -> Result<Application> {
+    pub fn application(
+        &self,
+        tenant_id: &TenantId,
+        application_id: &ApplicationId,
+    ) -> Result<Application> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!(
                 "SELECT {APPLICATION_COLUMNS} FROM applications a JOIN galleries g ON g.id = a.gallery_id \
                  WHERE g.tenant_id = $1 AND a.id = $2"
             );
-            opt(&c, &sql, &[&tenant_id, &application_id])
+            opt(&c, &sql, &[&tenant_id.as_str(), &application_id.as_str()])
                 .await?
                 .map(|r| application_from_row(&r))
                 .ok_or(StoreError::NotFound("Application"))
         })
     }
 
-    pub fn application_by_api_key(&self, api_key: &str) -> Result<Option<(String, Application)>> {
+    pub fn application_by_api_key(
+        &self,
+        api_key: &ApiKey,
+    ) -> Result<Option<(TenantId, Application)>> {
         self.run(async {
             let c = self.client().await?;
             let sql = format!(
                 "SELECT {APPLICATION_COLUMNS}, g.tenant_id FROM applications a \
                  JOIN galleries g ON g.id = a.gallery_id WHERE a.api_key = $1"
             );
-            Ok(opt(&c, &sql, &[&api_key])
+            Ok(opt(&c, &sql, &[&api_key.expose()])
                 .await?
-                .map(|r| (r.get(6), application_from_row(&r))))
+                .map(|r| (read_id(&r, 6), application_from_row(&r))))
         })
     }
 
     pub fn create_application(
         &self,
-        tenant_id: &str,
-        gallery_id: &str,
+        tenant_id: &TenantId,
+        gallery_id: &GalleryId,
         name: &str,
         description: &str,
         face_minimum_quality_score: f64,
@@ -327,7 +341,7 @@ impl PgStore {
             let exists = opt(
                 &tx,
                 "SELECT 1 FROM galleries WHERE tenant_id = $1 AND id = $2 FOR SHARE",
-                &[&tenant_id, &gallery_id],
+                &[&tenant_id.as_str(), &gallery_id.as_str()],
             )
             .await?
             .is_some();
@@ -351,8 +365,8 @@ impl PgStore {
 
     pub fn update_application(
         &self,
-        tenant_id: &str,
-        application_id: &str,
+        tenant_id: &TenantId,
+        application_id: &ApplicationId,
         name: Option<&str>,
         description: Option<&str>,
         face_minimum_quality_score: Option<f64>,
@@ -364,193 +378,28 @@ impl PgStore {
                 &c,
                 "UPDATE applications SET name = COALESCE($2, name), description = COALESCE($3, description), \
                  face_minimum_quality_score = COALESCE($4, face_minimum_quality_score) WHERE id = $1",
-                &[&application_id, &name, &description, &face_minimum_quality_score],
+                &[&application_id.as_str(), &name, &description, &face_minimum_quality_score],
             )
             .await
         })?;
         self.application(tenant_id, application_id)
     }
 
-    pub fn delete_application(&self, tenant_id: &str, application_id: &str) -> Result<()> {
+    pub fn delete_application(
+        &self,
+        tenant_id: &TenantId,
+        application_id: &ApplicationId,
+    ) -> Result<()> {
         self.application(tenant_id, application_id)?;
         self.run(async {
             let c = self.client().await?;
             exec(
                 &c,
                 "DELETE FROM applications WHERE id = $1",
-                &[&application_id],
+                &[&application_id.as_str()],
             )
             .await?;
             Ok(())
         })
     }
-
-    pub fn list_tags(&self, gallery_id: &str) -> Result<Vec<String>> {
-        self.run(async {
-            let c = self.client().await?;
-            Ok(rows(
-                &c,
-                "SELECT name FROM tags WHERE gallery_id = $1 ORDER BY id",
-                &[&gallery_id],
-            )
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
-        })
-    }
-
-    pub fn create_tag(&self, gallery_id: &str, name: &str) -> Result<()> {
-        self.run(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            lock_gallery(&tx, gallery_id).await?;
-            let exists: bool = one(
-                &tx,
-                "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
-                &[&gallery_id, &name],
-            )
-            .await?
-            .get(0);
-            if exists {
-                return Err(StoreError::Duplicate(format!(
-                    "Tag already exists: {}",
-                    quote_for_message(name)
-                )));
-            }
-            let mut used = [false; MAX_TAGS];
-            for r in rows(
-                &tx,
-                "SELECT bit FROM tags WHERE gallery_id = $1",
-                &[&gallery_id],
-            )
-            .await?
-            {
-                if let Some(slot) = usize::try_from(r.get::<_, i32>(0))
-                    .ok()
-                    .and_then(|b| used.get_mut(b))
-                {
-                    *slot = true;
-                }
-            }
-            let Some(bit) = used.iter().position(|u| !u) else {
-                return Err(StoreError::Invalid(format!(
-                    "A gallery holds at most {MAX_TAGS} tags."
-                )));
-            };
-            let bit = i32::try_from(bit).unwrap_or(i32::MAX);
-            exec(
-                &tx,
-                "INSERT INTO tags (gallery_id, name, bit) VALUES ($1, $2, $3)",
-                &[&gallery_id, &name, &bit],
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    pub fn rename_tag(&self, gallery_id: &str, old_name: &str, new_name: &str) -> Result<()> {
-        self.run(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            lock_gallery(&tx, gallery_id).await?;
-            let exists: bool = one(
-                &tx,
-                "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
-                &[&gallery_id, &old_name],
-            )
-            .await?
-            .get(0);
-            if !exists {
-                return Err(StoreError::NotFound("Tag"));
-            }
-            if old_name != new_name {
-                let taken: bool = one(
-                    &tx,
-                    "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
-                    &[&gallery_id, &new_name],
-                )
-                .await?
-                .get(0);
-                if taken {
-                    return Err(StoreError::Duplicate(format!(
-                        "Tag already exists: {}",
-                        quote_for_message(new_name)
-                    )));
-                }
-                exec(
-                    &tx,
-                    "UPDATE tags SET name = $3 WHERE gallery_id = $1 AND name = $2",
-                    &[&gallery_id, &old_name, &new_name],
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// Deletes a tag and its links; its bit leaves every row through the change feed.
-    pub fn delete_tag(&self, gallery_id: &str, name: &str) -> Result<Committed<'_, u32>> {
-        self.run(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            lock_gallery(&tx, gallery_id)
-                .await
-                .map_err(|_| StoreError::NotFound("Tag"))?;
-            let bit: i32 = opt(
-                &tx,
-                "DELETE FROM tags WHERE gallery_id = $1 AND name = $2 RETURNING bit",
-                &[&gallery_id, &name],
-            )
-            .await?
-            .ok_or(StoreError::NotFound("Tag"))?
-            .get(0);
-            exec(
-                &tx,
-                "SELECT necid_feed_append($1, 'T', NULL, $2)",
-                &[&gallery_id, &bit],
-            )
-            .await?;
-            tx.commit().await?;
-            let bit = u32::try_from(bit).map_err(|_| StoreError::Corrupt("tag bit".into()))?;
-            Ok(Committed::unlocked(bit))
-        })
-    }
-
-    pub fn resolve_tags(&self, gallery_id: &str, names: &[String]) -> Result<ResolvedTags> {
-        self.run(async {
-            let c = self.client().await?;
-            resolve_tags(&c, gallery_id, names).await
-        })
-    }
-}
-
-pub(super) async fn resolve_tags<C: GenericClient>(
-    c: &C,
-    gallery_id: &str,
-    names: &[String],
-) -> Result<ResolvedTags> {
-    let mut out = ResolvedTags::default();
-    for name in names {
-        let row = opt(
-            c,
-            "SELECT id, bit FROM tags WHERE gallery_id = $1 AND name = $2",
-            &[&gallery_id, name],
-        )
-        .await?
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "Tag does not exist (create it first): {}",
-                quote_for_message(name)
-            ))
-        })?;
-        let (id, bit): (i64, i32) = (row.get(0), row.get(1));
-        out.ids.push(id);
-        if (0..64).contains(&bit) {
-            out.mask |= 1u64 << bit;
-        }
-    }
-    Ok(out)
 }

@@ -1,56 +1,29 @@
-//! Subjects and events on PostgreSQL (the same rules as SQLite's `events.rs`), and the two reads
-//! a follower of the change feed needs: a gallery's index with the number of its last change,
-//! and the changes after a number.
+//! Subjects and events on PostgreSQL (the same rules as SQLite's `events.rs`); the reads a
+//! follower of the change feed needs are in `feed.rs`.
 //!
 //! Every write here locks the gallery's row first: the size check and the choice of a slot then
 //! see every enrolment committed before, whichever replica made it.
 
 use deadpool_postgres::GenericClient;
-use futures_util::TryStreamExt as _;
 
-use super::catalog::{lock_gallery, resolve_tags};
-use super::{PgStore, exec, one, opt, rows};
-use crate::index::{DIM, GalleryIndex, RowMeta};
+use super::catalog::lock_gallery;
+use super::tags::resolve_tags;
+use super::{PgStore, exec, one, opt, read_id, rows};
+use crate::index::{DIM, GalleryIndex};
 use crate::store::status;
 use crate::store::{
-    Committed, EnrolTarget, Enrolled, Result, StoreError, SubjectRow, blob_to_descriptor,
-    descriptor_to_blob, new_id, now_timestamp,
+    Committed, EnrolTarget, Enrolled, EventId, GalleryId, Result, StoreError, SubjectId,
+    SubjectRow, TagName, descriptor_to_blob, fresh_id, now_timestamp,
 };
-
-/// One change of a gallery's feed, as a follower applies it to the gallery's index.
-#[derive(Debug, Clone)]
-pub enum FeedChange {
-    /// A row became active.
-    Upsert {
-        seq: i64,
-        meta: RowMeta,
-        descriptor: Box<[f32; DIM]>,
-        tags: u64,
-    },
-    /// A row left the active set (or became active and left it again before this read).
-    Remove { seq: i64, row_id: i64 },
-    /// A deleted tag's bit leaves every row.
-    ClearTag { seq: i64, bit: u32 },
-}
-
-impl FeedChange {
-    pub fn seq(&self) -> i64 {
-        match self {
-            Self::Upsert { seq, .. } | Self::Remove { seq, .. } | Self::ClearTag { seq, .. } => {
-                *seq
-            }
-        }
-    }
-}
 
 impl PgStore {
     pub fn enrol(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         target: &EnrolTarget,
         descriptor: &[f32; DIM],
         attributes_json: &str,
-        tag_names: &[String],
+        tag_names: &[TagName],
     ) -> Result<Committed<'_, Enrolled>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -72,14 +45,14 @@ impl PgStore {
 
     pub fn list_subject_rows(
         &self,
-        gallery_id: &str,
+        gallery_id: &GalleryId,
         start: i64,
         length: i64,
         descending: bool,
     ) -> Result<(Vec<SubjectRow>, i64)> {
         self.run(async {
             let c = self.client().await?;
-            let total: i64 = opt(&c, "SELECT event_rows FROM galleries WHERE id = $1", &[&gallery_id])
+            let total: i64 = opt(&c, "SELECT event_rows FROM galleries WHERE id = $1", &[&gallery_id.as_str()])
                 .await?
                 .ok_or(StoreError::NotFound("Gallery"))?
                 .get(0);
@@ -88,12 +61,12 @@ impl PgStore {
                 "SELECT subject_id, event_id, status, last_updated FROM events WHERE gallery_id = $1 \
                  ORDER BY last_updated {order}, row_id {order} LIMIT $2 OFFSET $3"
             );
-            let listed = rows(&c, &sql, &[&gallery_id, &length, &start])
+            let listed = rows(&c, &sql, &[&gallery_id.as_str(), &length, &start])
                 .await?
                 .iter()
                 .map(|r| SubjectRow {
-                    subject_id: r.get(0),
-                    event_id: r.get(1),
+                    subject_id: read_id(r, 0),
+                    event_id: read_id(r, 1),
                     status: status::event(r.get::<_, &str>(2)),
                     last_updated: r.get(3),
                 })
@@ -102,7 +75,11 @@ impl PgStore {
         })
     }
 
-    pub fn list_events(&self, gallery_id: &str, subject_id: &str) -> Result<Vec<String>> {
+    pub fn list_events(
+        &self,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+    ) -> Result<Vec<EventId>> {
         self.run(async {
             let c = self.client().await?;
             subject_exists(&c, gallery_id, subject_id).await?;
@@ -110,16 +87,16 @@ impl PgStore {
                 &c,
                 "SELECT event_id FROM events WHERE gallery_id = $1 AND subject_id = $2 AND status = 'ACTIVE' \
                  ORDER BY position, row_id",
-                &[&gallery_id, &subject_id],
+                &[&gallery_id.as_str(), &subject_id.as_str()],
             )
             .await?
             .iter()
-            .map(|r| r.get(0))
+            .map(|r| read_id(r, 0))
             .collect())
         })
     }
 
-    pub fn subject_exists(&self, gallery_id: &str, subject_id: &str) -> Result<()> {
+    pub fn subject_exists(&self, gallery_id: &GalleryId, subject_id: &SubjectId) -> Result<()> {
         self.run(async {
             let c = self.client().await?;
             subject_exists(&c, gallery_id, subject_id).await
@@ -128,8 +105,8 @@ impl PgStore {
 
     pub fn unregister_subject(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
     ) -> Result<Committed<'_, Vec<i64>>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -142,13 +119,18 @@ impl PgStore {
                 &tx,
                 "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $3 \
                  WHERE gallery_id = $1 AND subject_id = $2 AND status = 'ACTIVE' RETURNING row_id",
-                &[&gallery_id, &subject_id, &now_timestamp()],
+                &[&gallery_id.as_str(), &subject_id.as_str(), &now_timestamp()],
             )
             .await?
             .iter()
             .map(|r| r.get(0))
             .collect();
-            exec(&tx, "DELETE FROM subjects WHERE id = $1", &[&subject_id]).await?;
+            exec(
+                &tx,
+                "DELETE FROM subjects WHERE id = $1",
+                &[&subject_id.as_str()],
+            )
+            .await?;
             tx.commit().await?;
             Ok(Committed::unlocked(deactivated))
         })
@@ -156,9 +138,9 @@ impl PgStore {
 
     pub fn unregister_event(
         &self,
-        gallery_id: &str,
-        subject_id: &str,
-        event_id: &str,
+        gallery_id: &GalleryId,
+        subject_id: &SubjectId,
+        event_id: &EventId,
     ) -> Result<Committed<'_, i64>> {
         self.run(async {
             let mut c = self.client().await?;
@@ -169,7 +151,7 @@ impl PgStore {
                 &tx,
                 "UPDATE events SET status = 'DELETED', descriptor = NULL, last_updated = $4 \
                  WHERE gallery_id = $1 AND subject_id = $2 AND event_id = $3 AND status = 'ACTIVE' RETURNING row_id",
-                &[&gallery_id, &subject_id, &event_id, &now_timestamp()],
+                &[&gallery_id.as_str(), &subject_id.as_str(), &event_id.as_str(), &now_timestamp()],
             )
             .await?
             .ok_or(StoreError::NotFound("Event"))?
@@ -179,138 +161,11 @@ impl PgStore {
         })
     }
 
-    pub fn load_index(&self, gallery_id: &str) -> Result<GalleryIndex> {
+    pub fn load_index(&self, gallery_id: &GalleryId) -> Result<GalleryIndex> {
         Ok(self
             .load_index_at(gallery_id)?
             .map(|(index, _)| index)
             .unwrap_or_default())
-    }
-
-    /// A gallery's index and the number of the last change it holds, read from one snapshot;
-    /// `None` if the gallery is gone.
-    pub fn load_index_at(&self, gallery_id: &str) -> Result<Option<(GalleryIndex, i64)>> {
-        self.run(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-            let Some(head) = opt(&tx, "SELECT feed_seq, active_events FROM galleries WHERE id = $1", &[&gallery_id]).await?
-            else {
-                return Ok(None);
-            };
-            let (feed_seq, active): (i64, i64) = (head.get(0), head.get(1));
-            let mut masks = std::collections::HashMap::<i64, u64>::new();
-            for r in rows(
-                &tx,
-                "SELECT et.event_row, t.bit FROM event_tags et JOIN tags t ON t.id = et.tag_id \
-                 JOIN events e ON e.row_id = et.event_row WHERE e.gallery_id = $1 AND e.status = 'ACTIVE'",
-                &[&gallery_id],
-            )
-            .await?
-            {
-                let (row, bit): (i64, i32) = (r.get(0), r.get(1));
-                if (0..64).contains(&bit) {
-                    *masks.entry(row).or_default() |= 1u64 << bit;
-                }
-            }
-            // Room to grow by an eighth, as SQLite's loader leaves.
-            let count = usize::try_from(active).unwrap_or(0);
-            let mut index = GalleryIndex::with_capacity(count + count / 8 + 1024);
-            let statement = tx
-                .prepare_cached(
-                    "SELECT row_id, subject_id, event_id, descriptor FROM events \
-                     WHERE gallery_id = $1 AND status = 'ACTIVE' ORDER BY row_id",
-                )
-                .await?;
-            // Streamed: a million rows are never all in memory as rows.
-            let stream = tx.query_raw(&statement, [gallery_id]).await?;
-            futures_util::pin_mut!(stream);
-            while let Some(r) = stream.try_next().await? {
-                let row_id: i64 = r.get(0);
-                let v = blob_to_descriptor(r.get::<_, &[u8]>(3))
-                    .ok_or_else(|| StoreError::Corrupt(format!("descriptor of event row {row_id}")))?;
-                index.upsert(
-                    RowMeta {
-                        row_id,
-                        subject_id: r.get::<_, &str>(1).into(),
-                        event_id: r.get::<_, &str>(2).into(),
-                    },
-                    &v,
-                    masks.get(&row_id).copied().unwrap_or(0),
-                );
-            }
-            tx.commit().await?;
-            Ok(Some((index, feed_seq)))
-        })
-    }
-
-    /// The gallery's changes after `after`, in order; `None` if the gallery is gone. One cheap
-    /// query when nothing changed (the gallery's counter), so a search can afford it.
-    pub fn changes_since(&self, gallery_id: &str, after: i64) -> Result<Option<Vec<FeedChange>>> {
-        self.run(async {
-            let c = self.client().await?;
-            let Some(head) = opt(&c, "SELECT feed_seq FROM galleries WHERE id = $1", &[&gallery_id]).await? else {
-                return Ok(None);
-            };
-            if head.get::<_, i64>(0) <= after {
-                return Ok(Some(Vec::new()));
-            }
-            // An upsert's row is read as it is now: if it is no longer active, a later change of
-            // the feed removes it, so it is read as a removal; its tags never change after its
-            // enrolment except for deleted tags, whose clearing comes later in the feed.
-            let changes = rows(
-                &c,
-                "SELECT c.seq, c.kind, c.row_id, c.bit, e.subject_id, e.event_id, e.descriptor, \
-                        (SELECT COALESCE(bit_or(1::bigint << t.bit), 0) FROM event_tags et \
-                         JOIN tags t ON t.id = et.tag_id WHERE et.event_row = e.row_id) \
-                 FROM changes c LEFT JOIN events e ON c.kind = 'U' AND e.row_id = c.row_id AND e.status = 'ACTIVE' \
-                 WHERE c.gallery_id = $1 AND c.seq > $2 ORDER BY c.seq",
-                &[&gallery_id, &after],
-            )
-            .await?
-            .iter()
-            .map(feed_change)
-            .collect::<Result<Vec<_>>>()?;
-            Ok(Some(changes))
-        })
-    }
-}
-
-fn feed_change(r: &tokio_postgres::Row) -> Result<FeedChange> {
-    let seq: i64 = r.get(0);
-    let kind: String = r.get(1);
-    let row_id: Option<i64> = r.get(2);
-    let corrupt = || StoreError::Corrupt(format!("change {seq} of the feed"));
-    match kind.as_str() {
-        "U" => {
-            let row_id = row_id.ok_or_else(corrupt)?;
-            let Some(blob) = r.get::<_, Option<&[u8]>>(6) else {
-                return Ok(FeedChange::Remove { seq, row_id });
-            };
-            let descriptor = blob_to_descriptor(blob).ok_or_else(corrupt)?;
-            Ok(FeedChange::Upsert {
-                seq,
-                meta: RowMeta {
-                    row_id,
-                    subject_id: r.get::<_, &str>(4).into(),
-                    event_id: r.get::<_, &str>(5).into(),
-                },
-                descriptor: Box::new(descriptor),
-                tags: r.get::<_, Option<i64>>(7).unwrap_or(0) as u64,
-            })
-        }
-        "R" => Ok(FeedChange::Remove {
-            seq,
-            row_id: row_id.ok_or_else(corrupt)?,
-        }),
-        "T" => {
-            let bit: Option<i32> = r.get(3);
-            let bit = bit
-                .and_then(|b| u32::try_from(b).ok())
-                .filter(|b| *b < 64)
-                .ok_or_else(corrupt)?;
-            Ok(FeedChange::ClearTag { seq, bit })
-        }
-        _ => Err(corrupt()),
     }
 }
 
@@ -318,11 +173,11 @@ fn feed_change(r: &tokio_postgres::Row) -> Result<FeedChange> {
 /// names the bulk record a new subject comes from, which a unique constraint allows once.
 pub(super) async fn enrol_in<C: GenericClient>(
     tx: &C,
-    gallery_id: &str,
+    gallery_id: &GalleryId,
     target: &EnrolTarget,
     descriptor: &[f32; DIM],
     attributes_json: &str,
-    tag_names: &[String],
+    tag_names: &[TagName],
     bulk_record_seq: Option<i64>,
 ) -> Result<Enrolled> {
     let (event_rows, size) = lock_gallery(tx, gallery_id).await?;
@@ -332,25 +187,25 @@ pub(super) async fn enrol_in<C: GenericClient>(
 
     let (subject_id, event_id, position) = match target {
         EnrolTarget::NewSubject => {
-            let subject_id = new_id();
+            let subject_id: SubjectId = fresh_id();
             exec(
                 tx,
                 "INSERT INTO subjects (id, gallery_id, created_at, bulk_record_seq) VALUES ($1, $2, $3, $4)",
-                &[&subject_id, &gallery_id, &now, &bulk_record_seq],
+                &[&subject_id.as_str(), &gallery_id.as_str(), &now, &bulk_record_seq],
             )
             .await?;
-            (subject_id, new_id(), 0)
+            (subject_id, fresh_id(), 0)
         }
         EnrolTarget::NewEvent { subject_id } => {
             subject_exists(tx, gallery_id, subject_id).await?;
             let next: i64 = one(
                 tx,
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM events WHERE gallery_id = $1 AND subject_id = $2",
-                &[&gallery_id, subject_id],
+                &[&gallery_id.as_str(), &subject_id.as_str()],
             )
             .await?
             .get(0);
-            (subject_id.clone(), new_id(), next)
+            (subject_id.clone(), fresh_id(), next)
         }
         EnrolTarget::ReplaceEvent {
             subject_id,
@@ -361,7 +216,11 @@ pub(super) async fn enrol_in<C: GenericClient>(
                 tx,
                 "SELECT row_id, position FROM events WHERE gallery_id = $1 AND subject_id = $2 \
                  AND event_id = $3 AND status = 'ACTIVE'",
-                &[&gallery_id, subject_id, event_id],
+                &[
+                    &gallery_id.as_str(),
+                    &subject_id.as_str(),
+                    &event_id.as_str(),
+                ],
             )
             .await?
             .ok_or(StoreError::NotFound("Event"))?;
@@ -376,7 +235,7 @@ pub(super) async fn enrol_in<C: GenericClient>(
                 tx,
                 "SELECT row_id, event_id, position FROM events WHERE gallery_id = $1 AND subject_id = $2 \
                  AND status = 'ACTIVE' ORDER BY position, row_id LIMIT 1",
-                &[&gallery_id, subject_id],
+                &[&gallery_id.as_str(), &subject_id.as_str()],
             )
             .await?;
             match first {
@@ -384,9 +243,9 @@ pub(super) async fn enrol_in<C: GenericClient>(
                     let row: i64 = r.get(0);
                     deactivate(tx, row, &now).await?;
                     deactivated.push(row);
-                    (subject_id.clone(), r.get(1), r.get(2))
+                    (subject_id.clone(), read_id(&r, 1), r.get(2))
                 }
-                None => (subject_id.clone(), new_id(), 0),
+                None => (subject_id.clone(), fresh_id(), 0),
             }
         }
     };
@@ -396,7 +255,7 @@ pub(super) async fn enrol_in<C: GenericClient>(
         tx,
         "INSERT INTO events (gallery_id, subject_id, event_id, status, slot, position, last_updated, descriptor, attributes) \
          VALUES ($1, $2, $3, 'ACTIVE', $4, $5, $6, $7, $8) RETURNING row_id",
-        &[&gallery_id, &subject_id, &event_id, &slot, &position, &now, &descriptor_to_blob(descriptor), &attributes_json],
+        &[&gallery_id.as_str(), &subject_id.as_str(), &event_id.as_str(), &slot, &position, &now, &descriptor_to_blob(descriptor), &attributes_json],
     )
     .await?
     .get(0);
@@ -417,11 +276,15 @@ pub(super) async fn enrol_in<C: GenericClient>(
     })
 }
 
-async fn subject_exists<C: GenericClient>(c: &C, gallery_id: &str, subject_id: &str) -> Result<()> {
+async fn subject_exists<C: GenericClient>(
+    c: &C,
+    gallery_id: &GalleryId,
+    subject_id: &SubjectId,
+) -> Result<()> {
     let exists = opt(
         c,
         "SELECT 1 FROM subjects WHERE id = $1 AND gallery_id = $2",
-        &[&subject_id, &gallery_id],
+        &[&subject_id.as_str(), &gallery_id.as_str()],
     )
     .await?
     .is_some();
@@ -446,7 +309,7 @@ async fn deactivate<C: GenericClient>(tx: &C, row: i64, now: &str) -> Result<()>
 /// under which `event_rows` was read.
 async fn take_slot<C: GenericClient>(
     tx: &C,
-    gallery_id: &str,
+    gallery_id: &GalleryId,
     event_rows: i64,
     size: i64,
     recycled: &mut Vec<i64>,
@@ -455,7 +318,7 @@ async fn take_slot<C: GenericClient>(
         let next: i64 = one(
             tx,
             "SELECT COALESCE(MAX(slot), -1) + 1 FROM events WHERE gallery_id = $1",
-            &[&gallery_id],
+            &[&gallery_id.as_str()],
         )
         .await?
         .get(0);
@@ -465,7 +328,7 @@ async fn take_slot<C: GenericClient>(
         tx,
         "SELECT row_id, slot FROM events WHERE gallery_id = $1 AND status = 'DELETED' \
          ORDER BY last_updated, row_id LIMIT 1",
-        &[&gallery_id],
+        &[&gallery_id.as_str()],
     )
     .await?;
     match oldest {

@@ -28,6 +28,8 @@
 mod bulk;
 mod catalog;
 mod events;
+mod feed;
+mod tags;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -40,7 +42,7 @@ use tokio_postgres::{NoTls, Row};
 use super::{Result, StoreError};
 use crate::credentials::TenantCredentials;
 
-pub use events::FeedChange;
+pub use feed::FeedChange;
 
 /// The migrations, in order; `necid_schema_versions` records the ones that ran.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_init.sql")];
@@ -281,6 +283,19 @@ pub fn is_transient(e: &tokio_postgres::Error) -> bool {
         ]
         .contains(code),
     }
+}
+
+/// Reads a text column as the id type it holds: the one place an id leaves a PostgreSQL row.
+/// (Ids are bound as their text, `&id.as_str()`.)
+fn read_id<T: From<String>>(row: &Row, column: usize) -> T {
+    T::from(row.get::<_, String>(column))
+}
+
+/// [`read_id`] for a column where NULL or `''` means none.
+fn read_optional_id<T: From<String>>(row: &Row, column: usize) -> Option<T> {
+    row.get::<_, Option<String>>(column)
+        .filter(|text| !text.is_empty())
+        .map(T::from)
 }
 
 /// The rows of a prepared (and cached) statement.
