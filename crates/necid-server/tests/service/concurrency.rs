@@ -136,8 +136,10 @@ async fn under_six_concurrent_clients_the_index_always_equals_the_database() {
     for c in clients {
         requests += c.await.expect("client");
     }
+    // A floor that shows the clients kept working (a 4xx is counted but proves little), low
+    // enough for a machine busy with other tests: about 8 a second when idle.
     assert!(
-        requests >= seconds * 2,
+        requests >= seconds,
         "the clients kept the service busy ({requests} requests in {seconds} s)"
     );
 
