@@ -12,6 +12,7 @@ mod common;
 mod common_jobs;
 mod console_flow;
 mod fault_flows;
+mod forms;
 mod keyring;
 mod local_face;
 mod local_service;
