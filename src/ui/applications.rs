@@ -199,13 +199,13 @@ impl ApplicationsPane {
                 .striped(true)
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                 .column(
-                    Column::initial(150.0)
+                    Column::initial(130.0)
                         .at_least(80.0)
                         .clip(true)
                         .resizable(true),
                 )
                 .column(
-                    Column::initial(130.0)
+                    Column::initial(120.0)
                         .at_least(80.0)
                         .clip(true)
                         .resizable(true),
@@ -259,9 +259,15 @@ impl ApplicationsPane {
                             row.col(|ui| match &mut self.editing_quality {
                                 Some((id, quality)) if id == &application.id => {
                                     let mut keys = FormKeys::new(&mut self.editing_focus);
+                                    ui.spacing_mut().slider_width = 70.0;
                                     let label = ui.label("Quality");
                                     keys.add(ui, Slider::new(quality, 0.0..=1.0), label.id);
-                                    if ui.button("Save quality").clicked() || keys.entered() {
+                                    if ui
+                                        .button("Save")
+                                        .on_hover_text("Save the minimum quality")
+                                        .clicked()
+                                        || keys.entered()
+                                    {
                                         save_quality = Some((id.clone(), *quality));
                                     }
                                     if ui.button("Cancel").clicked() || keys.escaped() {

@@ -101,6 +101,22 @@ fn every_form_takes_the_keyboard_when_it_opens_enter_submits_it_and_escape_cance
         |h| common::shows(h, "Door camera") && h.query_by_label("Create application").is_none(),
     );
 
+    // Edit: the quality's slider has the keyboard, Enter saves it.
+    harness
+        .query_all_by_role_and_label(Role::Button, "Edit")
+        .next()
+        .expect("an application's Edit")
+        .click();
+    harness.step();
+    harness.step();
+    press(&mut harness, egui::Key::ArrowRight);
+    press(&mut harness, egui::Key::Enter);
+    common::wait_secs(&mut harness, 30, "the quality, saved with Enter", |h| {
+        h.state()
+            .notifications()
+            .any(|n| n.text.starts_with("Application “") && n.text.ends_with("” saved."))
+    });
+
     // Tags: "New tag" has the keyboard when the pane shows; Rename's field when clicked.
     open_pane(&mut harness, "Tags");
     type_text(&mut harness, "vip");

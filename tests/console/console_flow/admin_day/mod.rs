@@ -298,7 +298,7 @@ fn people_are_named_renamed_filtered_sorted_and_bulk_identities_become_names() {
                 // The list's last column ends before the enrolment form beside it: its text
                 // was once drawn over the form's first letters.
                 let form_left = harness
-                    .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Enrol “")))
+                    .query_all_by(|n| n.value().is_some_and(|v| v.starts_with("Enrol “")))
                     .next()
                     .expect("the enrolment form, still open")
                     .rect()
