@@ -42,6 +42,45 @@ fn retype(harness: &mut Harness<'_, ConsoleApp>, text: &str) {
     type_text(harness, text);
 }
 
+/// The applications' names in the Name column, top to bottom.
+fn application_names(harness: &Harness<'_, ConsoleApp>) -> Vec<String> {
+    let gallery_column = harness.get_by_label("Gallery").rect().left();
+    let mut names: Vec<(f32, String)> = harness
+        .query_all_by(|n| {
+            n.value()
+                .is_some_and(|v| v == "Door camera" || v == "Front desk")
+        })
+        .filter(|n| n.rect().left() < gallery_column)
+        .map(|n| {
+            (
+                n.rect().top(),
+                n.accesskit_node().value().unwrap_or_default(),
+            )
+        })
+        .collect();
+    names.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // A label and the text inside it are both nodes: one name per row.
+    names.dedup_by(|a, b| (a.0 - b.0).abs() < 1.0);
+    names.into_iter().map(|(_, name)| name).collect()
+}
+
+/// The qualities in the selected subject's events, top to bottom.
+fn event_qualities(harness: &Harness<'_, ConsoleApp>) -> Vec<f64> {
+    let mut qualities: Vec<(f32, f64)> = harness
+        .query_all_by(|n| {
+            n.value()
+                .is_some_and(|v| v.len() == 5 && v.starts_with("0.") && v.parse::<f64>().is_ok())
+        })
+        .map(|n| {
+            let value = n.accesskit_node().value().unwrap_or_default();
+            (n.rect().top(), value.parse().unwrap_or(f64::NAN))
+        })
+        .collect();
+    qualities.sort_by(|a, b| a.0.total_cmp(&b.0));
+    qualities.dedup_by(|a, b| (a.0 - b.0).abs() < 1.0);
+    qualities.into_iter().map(|(_, quality)| quality).collect()
+}
+
 fn names(harness: &Harness<'_, ConsoleApp>) -> usize {
     harness
         .state()
@@ -99,6 +138,15 @@ fn every_form_takes_the_keyboard_when_it_opens_enter_submits_it_and_escape_cance
         30,
         "the application, created with Enter",
         |h| common::shows(h, "Door camera") && h.query_by_label("Create application").is_none(),
+    );
+    // A click on Name sorts the applications from A, a second one from Z.
+    click(&mut harness, "Name");
+    assert_eq!(application_names(&harness), ["Door camera", "Front desk"]);
+    click(&mut harness, "Name");
+    assert_eq!(
+        application_names(&harness),
+        ["Front desk", "Door camera"],
+        "a second click reverses the order"
     );
 
     // Edit: the quality's slider has the keyboard, Enter saves it.
@@ -186,8 +234,32 @@ fn every_form_takes_the_keyboard_when_it_opens_enter_submits_it_and_escape_cance
         .cloned()
         .expect("the new subject is selected");
 
-    // Escape closes the enrolment form.
+    // With the new subject named in Subject ID (it is selected), Enter adds the next face to
+    // it as an event.
     common::drop_file(&mut harness, &common::face("amy/1.png"));
+    common::wait_secs(&mut harness, 60, "Add event to be enabled", |h| {
+        h.query_by_label("Add event")
+            .is_some_and(|b| !b.accesskit_node().is_disabled())
+    });
+    press(&mut harness, egui::Key::Enter);
+    common::wait_secs(&mut harness, 60, "the event, added with Enter", |h| {
+        h.state().subjects_pane().loaded_rows() == 2 && event_qualities(h).len() == 2
+    });
+    assert_eq!(names(&harness), 1, "no second subject");
+
+    // The subject's events sort by quality, one way then the other.
+    click(&mut harness, "Quality");
+    let rising = event_qualities(&harness);
+    assert!(rising[0] < rising[1], "lowest quality first: {rising:?}");
+    click(&mut harness, "Quality");
+    let falling = event_qualities(&harness);
+    assert!(
+        falling[0] > falling[1],
+        "a second click reverses: {falling:?}"
+    );
+
+    // Escape closes the enrolment form.
+    common::drop_file(&mut harness, &common::face("howard/1.png"));
     harness.step();
     assert!(harness.query_by_label("Register subject").is_some());
     press(&mut harness, egui::Key::Escape);
