@@ -7,9 +7,9 @@
 
 use egui::{Key, Response, Ui, Widget};
 
-/// How many frames a form's first field asks for the keyboard before giving up: a field's id
-/// can move in the frame its form appears (what was drawn before it changed), and egui drops
-/// the focus of an id no longer drawn.
+/// How many frames a form's first field asks for the keyboard before giving up: its id can
+/// move in the frame its form appears (what was drawn before it changed), and egui drops the
+/// focus of an id no longer drawn.
 const FOCUS_TRIES: u8 = 3;
 
 /// Kept with a form's state: whether its first field has the keyboard yet. A new form (its
@@ -63,7 +63,13 @@ impl<'a> FormKeys<'a> {
             self.watched = true;
             let focus = &mut *self.focus;
             if !focus.settled {
-                if response.has_focus() || focus.tries >= FOCUS_TRIES {
+                // Asked again only while no widget has the keyboard: one the user chose in
+                // the meantime keeps it.
+                let elsewhere = ui.memory(|m| m.focused().is_some());
+                if response.has_focus()
+                    || focus.tries >= FOCUS_TRIES
+                    || (focus.tries > 0 && elsewhere)
+                {
                     focus.settled = true;
                 } else {
                     focus.tries += 1;
