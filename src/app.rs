@@ -31,6 +31,7 @@ mod bars;
 mod follow;
 mod local;
 mod remembered;
+mod theme;
 
 pub use remembered::{Remembered, RememberedGallery};
 
@@ -218,6 +219,7 @@ impl ConsoleApp {
     pub fn shell_ui(&mut self, ui: &mut Ui) {
         if self.first_frame {
             self.first_frame = false;
+            theme::set_up(ui.ctx());
             ui.ctx().set_theme(self.remembered.theme.preference());
             self.keyring
                 .send(&mut self.outbox, |reply| Command::ProbeKeyring { reply });

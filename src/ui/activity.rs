@@ -12,6 +12,7 @@
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
+use super::plural::count;
 use super::{Pane, PaneContext, PaneId, pane_header};
 use crate::backend::{InFlight, InFlightTask};
 use crate::connection::{ActivityEntry, RequestInFlight};
@@ -61,7 +62,7 @@ impl ActivityPane {
         in_flight_ui(ui, in_flight, requests);
         notifications_ui(ui, cx);
         ui.horizontal(|ui| {
-            ui.label(format!("{} requests", log.len()));
+            ui.label(count(log.len(), "request", "requests"));
             ui.checkbox(&mut self.only_failures, "Only failures");
         });
         if log.is_empty() {
@@ -78,59 +79,68 @@ impl ActivityPane {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         // Text in a row is not selectable, so a click on it selects the row.
         ui.style_mut().interaction.selectable_labels = false;
-        TableBuilder::new(ui)
-            .striped(true)
-            .sense(egui::Sense::click())
-            .max_scroll_height(table_height)
-            .column(Column::exact(80.0))
-            .column(Column::exact(60.0))
-            .column(Column::initial(320.0).at_least(120.0).clip(true))
-            .column(Column::exact(60.0))
-            .column(Column::exact(70.0))
-            .column(Column::remainder().clip(true))
-            .header(row_height, |mut header| {
-                for title in ["Time", "Method", "Path", "Status", "Latency", "Error"] {
-                    header.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, rows.len(), |mut row| {
-                    let index = rows[row.index()];
-                    let entry = &log[index];
-                    let selected = self.selected == Some(index);
-                    row.set_selected(selected);
-                    row.col(|ui| {
-                        ui.label(clock_time(entry.started));
-                    });
-                    row.col(|ui| {
-                        ui.label(entry.method);
-                    });
-                    row.col(|ui| {
-                        ui.label(entry.path());
-                    });
-                    row.col(|ui| {
-                        let status = entry.status.map_or("—".to_owned(), |s| s.to_string());
-                        if entry.error.is_some() {
-                            error_cell(ui, status, selected);
-                        } else {
-                            ui.label(status);
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(format!("{} ms", entry.latency.as_millis()));
-                    });
-                    row.col(|ui| {
-                        if let Some(error) = &entry.error {
-                            error_cell(ui, error.as_str(), selected);
-                        }
-                    });
-                    if row.response().clicked() {
-                        self.selected = Some(index);
+        // In a child of its own, so the resize lines end with the table's last row.
+        ui.vertical(|ui| {
+            TableBuilder::new(ui)
+                .id_salt("activity_log")
+                .striped(true)
+                .sense(egui::Sense::click())
+                .max_scroll_height(table_height)
+                .column(Column::exact(80.0))
+                .column(Column::exact(60.0))
+                .column(
+                    Column::initial(320.0)
+                        .at_least(120.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(Column::exact(60.0))
+                .column(Column::exact(70.0))
+                .column(Column::remainder().clip(true))
+                .header(row_height, |mut header| {
+                    for title in ["Time", "Method", "Path", "Status", "Latency", "Error"] {
+                        header.col(|ui| {
+                            ui.strong(title);
+                        });
                     }
+                })
+                .body(|body| {
+                    body.rows(row_height, rows.len(), |mut row| {
+                        let index = rows[row.index()];
+                        let entry = &log[index];
+                        let selected = self.selected == Some(index);
+                        row.set_selected(selected);
+                        row.col(|ui| {
+                            ui.label(clock_time(entry.started));
+                        });
+                        row.col(|ui| {
+                            ui.label(entry.method);
+                        });
+                        row.col(|ui| {
+                            ui.label(entry.path());
+                        });
+                        row.col(|ui| {
+                            let status = entry.status.map_or("—".to_owned(), |s| s.to_string());
+                            if entry.error.is_some() {
+                                error_cell(ui, status, selected);
+                            } else {
+                                ui.label(status);
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.label(format!("{} ms", entry.latency.as_millis()));
+                        });
+                        row.col(|ui| {
+                            if let Some(error) = &entry.error {
+                                error_cell(ui, error.as_str(), selected);
+                            }
+                        });
+                        if row.response().clicked() {
+                            self.selected = Some(index);
+                        }
+                    });
                 });
-            });
+        });
         if let Some(entry) = self.selected.and_then(|i| log.get(i)) {
             ui.separator();
             ui.horizontal(|ui| {

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use egui::{Grid, RichText, Slider, TextEdit, Ui};
+use egui_extras::{Column, TableBuilder};
 use necid::{
     Application, ApplicationId, CreateApplication, GalleryId, GallerySummary, UpdateApplication,
 };
@@ -11,7 +12,7 @@ use necid::{
 use super::{Pane, PaneContext, PaneId, pane_header};
 use crate::connection::Connection;
 use crate::request::{Finished, Request};
-use crate::widgets::{ConfirmSlot, error_label};
+use crate::widgets::{ConfirmSlot, FormFocus, FormKeys, SortOrder, error_label};
 
 #[derive(Debug, Default)]
 struct NewApplication {
@@ -19,6 +20,15 @@ struct NewApplication {
     description: String,
     gallery_id: Option<GalleryId>,
     minimum_quality: f64,
+    focus: FormFocus,
+}
+
+/// The columns the list can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ApplicationColumn {
+    Name,
+    Gallery,
+    MinimumQuality,
 }
 
 /// The Applications pane's view state.
@@ -33,6 +43,9 @@ pub struct ApplicationsPane {
     revealed: HashSet<ApplicationId>,
     /// Minimum quality being edited, per application.
     editing_quality: Option<(ApplicationId, f64)>,
+    /// The quality's slider takes the keyboard when Edit is clicked.
+    editing_focus: FormFocus,
+    sort: SortOrder<ApplicationColumn>,
     new_application: Option<NewApplication>,
     change: Request<Application>,
     create: Request<Application>,
@@ -55,7 +68,10 @@ impl Pane for ApplicationsPane {
             return;
         };
         if self.listed_for != Some(connection.generation) {
-            *self = Self::default();
+            *self = Self {
+                sort: self.sort,
+                ..Self::default()
+            };
             self.listed_for = Some(connection.generation);
         }
         self.poll(cx, &connection);
@@ -151,97 +167,145 @@ impl ApplicationsPane {
     }
 
     fn list_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
-        let Some(applications) = self.list.data().cloned() else {
+        let Some(mut applications) = self.list.data().cloned() else {
             return;
         };
         if applications.is_empty() {
             ui.label("This profile has no application yet.");
             return;
         }
-        let mut save_quality = None;
-        Grid::new("applications")
-            .num_columns(4)
-            .striped(true)
-            .spacing([16.0, 6.0])
-            .show(ui, |ui| {
-                ui.strong("Name");
-                ui.strong("Gallery");
-                ui.strong("Minimum quality");
-                ui.strong("API key");
-                ui.end_row();
-                for application in &applications {
-                    ui.label(&application.name)
-                        .on_hover_text(&application.description);
-                    ui.label(self.gallery_name(application.gallery_id.as_ref()));
-                    match &mut self.editing_quality {
-                        Some((id, quality)) if id == &application.id => {
-                            ui.horizontal(|ui| {
-                                let label = ui.label("Quality");
-                                ui.add(Slider::new(quality, 0.0..=1.0))
-                                    .labelled_by(label.id);
-                                if ui.button("Save quality").clicked() {
-                                    save_quality = Some((id.clone(), *quality));
-                                }
-                            });
-                        }
-                        _ => {
-                            ui.horizontal(|ui| {
-                                ui.label(format!("{:.2}", application.face_minimum_quality_score));
-                                if ui
-                                    .small_button("Edit")
-                                    .on_hover_text(format!(
-                                        "Edit the minimum quality of “{}”",
-                                        application.name
-                                    ))
-                                    .clicked()
-                                {
-                                    self.editing_quality = Some((
-                                        application.id.clone(),
-                                        application.face_minimum_quality_score,
-                                    ));
-                                }
-                            });
-                        }
-                    }
-                    ui.horizontal(|ui| {
-                        let revealed = self.revealed.contains(&application.id);
-                        if revealed {
-                            ui.monospace(application.api_key.expose());
-                            if ui.small_button("Hide").clicked() {
-                                self.revealed.remove(&application.id);
-                            }
-                        } else {
-                            ui.monospace("••••••••");
-                            if ui
-                                .small_button("Reveal")
-                                .on_hover_text(format!(
-                                    "Show the API key of “{}”",
-                                    application.name
-                                ))
-                                .clicked()
-                            {
-                                self.revealed.insert(application.id.clone());
-                            }
-                        }
-                        if ui
-                            .small_button("Copy")
-                            .on_hover_text(format!("Copy the API key of “{}”", application.name))
-                            .clicked()
-                        {
-                            ui.ctx().copy_text(application.api_key.expose().to_owned());
-                            cx.toasts.info("API key copied.");
-                        }
-                        if ui
-                            .small_button("Delete…")
-                            .on_hover_text(format!("Delete “{}”", application.name))
-                            .clicked()
-                        {
-                            self.confirm_delete.ask(application.clone());
-                        }
-                    });
-                    ui.end_row();
-                }
+        // A profile has a handful of applications: sorting them each frame costs nothing.
+        self.sort
+            .sort(&mut applications, |column, application| match column {
+                ApplicationColumn::Name => (application.name.to_lowercase(), 0),
+                ApplicationColumn::Gallery => (
+                    self.gallery_name(application.gallery_id.as_ref())
+                        .to_lowercase(),
+                    0,
+                ),
+                ApplicationColumn::MinimumQuality => (
+                    String::new(),
+                    (application.face_minimum_quality_score * 1000.0).round() as i64,
+                ),
             });
+        let mut save_quality = None;
+        let mut cancel_quality = false;
+        let mut sort = self.sort;
+        let row_height = ui.spacing().interact_size.y + 6.0;
+        // In a child of its own, so the resize lines end with the table's last row.
+        ui.vertical(|ui| {
+            TableBuilder::new(ui)
+                .id_salt("applications")
+                .striped(true)
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(
+                    Column::initial(130.0)
+                        .at_least(80.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(
+                    Column::initial(120.0)
+                        .at_least(80.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(
+                    Column::initial(300.0)
+                        .at_least(120.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(Column::remainder().at_least(230.0).clip(true))
+                .header(row_height, |mut header| {
+                    header.col(|ui| {
+                        sort.title_ui(
+                            ui,
+                            "Name",
+                            "The application's name",
+                            ApplicationColumn::Name,
+                        );
+                    });
+                    header.col(|ui| {
+                        sort.title_ui(
+                            ui,
+                            "Gallery",
+                            "The gallery its API key names",
+                            ApplicationColumn::Gallery,
+                        );
+                    });
+                    header.col(|ui| {
+                        sort.title_ui(
+                            ui,
+                            "Minimum quality",
+                            "The least face quality it enrols",
+                            ApplicationColumn::MinimumQuality,
+                        );
+                    });
+                    header.col(|ui| {
+                        ui.strong("API key");
+                    });
+                })
+                .body(|mut body| {
+                    for application in &applications {
+                        body.row(row_height, |mut row| {
+                            row.col(|ui| {
+                                ui.label(&application.name)
+                                    .on_hover_text(&application.description);
+                            });
+                            row.col(|ui| {
+                                ui.label(self.gallery_name(application.gallery_id.as_ref()));
+                            });
+                            row.col(|ui| match &mut self.editing_quality {
+                                Some((id, quality)) if id == &application.id => {
+                                    let mut keys = FormKeys::new(&mut self.editing_focus);
+                                    ui.spacing_mut().slider_width = 70.0;
+                                    let label = ui.label("Quality");
+                                    keys.add(ui, Slider::new(quality, 0.0..=1.0), label.id);
+                                    if ui
+                                        .button("Save")
+                                        .on_hover_text("Save the minimum quality")
+                                        .clicked()
+                                        || keys.entered()
+                                    {
+                                        save_quality = Some((id.clone(), *quality));
+                                    }
+                                    if ui.button("Cancel").clicked() || keys.escaped() {
+                                        cancel_quality = true;
+                                    }
+                                }
+                                _ => {
+                                    ui.label(format!(
+                                        "{:.2}",
+                                        application.face_minimum_quality_score
+                                    ));
+                                    if ui
+                                        .small_button("Edit")
+                                        .on_hover_text(format!(
+                                            "Edit the minimum quality of “{}”",
+                                            application.name
+                                        ))
+                                        .clicked()
+                                    {
+                                        self.editing_quality = Some((
+                                            application.id.clone(),
+                                            application.face_minimum_quality_score,
+                                        ));
+                                        self.editing_focus.reset();
+                                    }
+                                }
+                            });
+                            row.col(|ui| {
+                                self.key_ui(ui, cx, application);
+                            });
+                        });
+                    }
+                });
+        });
+        self.sort = sort;
+        if cancel_quality {
+            self.editing_quality = None;
+        }
         if let Some((application_id, quality)) = save_quality {
             let client = connection.client.clone();
             let change = UpdateApplication {
@@ -252,6 +316,41 @@ impl ApplicationsPane {
                 .write(cx.outbox, "saving the application", move |_| async move {
                     client.applications().update(&application_id, &change).await
                 });
+        }
+    }
+
+    /// An application's API key, hidden unless revealed, with Copy and Delete.
+    fn key_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, application: &Application) {
+        let revealed = self.revealed.contains(&application.id);
+        if revealed {
+            ui.monospace(application.api_key.expose());
+            if ui.small_button("Hide").clicked() {
+                self.revealed.remove(&application.id);
+            }
+        } else {
+            ui.monospace("••••••••");
+            if ui
+                .small_button("Reveal")
+                .on_hover_text(format!("Show the API key of “{}”", application.name))
+                .clicked()
+            {
+                self.revealed.insert(application.id.clone());
+            }
+        }
+        if ui
+            .small_button("Copy")
+            .on_hover_text(format!("Copy the API key of “{}”", application.name))
+            .clicked()
+        {
+            ui.ctx().copy_text(application.api_key.expose().to_owned());
+            cx.toasts.info("API key copied.");
+        }
+        if ui
+            .small_button("Delete…")
+            .on_hover_text(format!("Delete “{}”", application.name))
+            .clicked()
+        {
+            self.confirm_delete.ask(application.clone());
         }
     }
 
@@ -266,19 +365,22 @@ impl ApplicationsPane {
         };
         let galleries = self.galleries.data().cloned().unwrap_or_default();
         let mut close = false;
-        egui::Frame::group(ui.style()).show(ui, |ui| {
+        let mut create = false;
+        crate::widgets::form::frame(ui, "application_form", |ui| {
             ui.strong("New application");
+            let mut keys = FormKeys::new(&mut form.focus);
             Grid::new("application_form")
                 .num_columns(2)
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
                     let label = ui.label("Application name");
-                    ui.add(TextEdit::singleline(&mut form.name).desired_width(320.0))
-                        .labelled_by(label.id);
+                    let name = TextEdit::singleline(&mut form.name).desired_width(320.0);
+                    keys.add(ui, name, label.id);
                     ui.end_row();
                     let label = ui.label("Application description");
-                    ui.add(TextEdit::singleline(&mut form.description).desired_width(320.0))
-                        .labelled_by(label.id);
+                    let description =
+                        TextEdit::singleline(&mut form.description).desired_width(320.0);
+                    keys.add(ui, description, label.id);
                     ui.end_row();
                     let label = ui.label("For gallery");
                     let selected = form
@@ -286,7 +388,7 @@ impl ApplicationsPane {
                         .as_ref()
                         .and_then(|id| galleries.iter().find(|g| &g.id == id))
                         .map_or_else(|| "choose…".to_owned(), |g| g.name.clone());
-                    egui::ComboBox::from_id_salt("application_gallery")
+                    let choice = egui::ComboBox::from_id_salt("application_gallery")
                         .selected_text(selected)
                         .show_ui(ui, |ui| {
                             for gallery in &galleries {
@@ -299,35 +401,27 @@ impl ApplicationsPane {
                         })
                         .response
                         .labelled_by(label.id);
+                    keys.watch(ui, &choice);
                     ui.end_row();
                     let label = ui.label("Minimum face quality");
-                    ui.add(Slider::new(&mut form.minimum_quality, 0.0..=1.0))
-                        .labelled_by(label.id);
+                    keys.add(
+                        ui,
+                        Slider::new(&mut form.minimum_quality, 0.0..=1.0),
+                        label.id,
+                    );
                     ui.end_row();
                 });
+            let ready = !form.name.trim().is_empty() && form.gallery_id.is_some();
+            let can_create = ready && !self.create.is_pending();
             ui.horizontal(|ui| {
-                let ready = !form.name.trim().is_empty() && form.gallery_id.is_some();
                 if ui
-                    .add_enabled(
-                        ready && !self.create.is_pending(),
-                        egui::Button::new("Create application"),
-                    )
+                    .add_enabled(can_create, egui::Button::new("Create application"))
                     .clicked()
-                    && let Some(gallery_id) = form.gallery_id.clone()
+                    || (keys.entered() && can_create)
                 {
-                    let client = connection.client.clone();
-                    let application = CreateApplication {
-                        name: form.name.trim().to_owned(),
-                        description: form.description.trim().to_owned(),
-                        face_minimum_quality_score: form.minimum_quality,
-                        gallery_id,
-                    };
-                    self.create
-                        .write(cx.outbox, "creating the application", move |_| async move {
-                            client.applications().create(&application).await
-                        });
+                    create = true;
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button("Cancel").clicked() || keys.escaped() {
                     close = true;
                 }
                 if self.create.is_pending() {
@@ -341,6 +435,19 @@ impl ApplicationsPane {
                 error_label(ui, error);
             }
         });
+        if create && let Some(gallery_id) = form.gallery_id.clone() {
+            let client = connection.client.clone();
+            let application = CreateApplication {
+                name: form.name.trim().to_owned(),
+                description: form.description.trim().to_owned(),
+                face_minimum_quality_score: form.minimum_quality,
+                gallery_id,
+            };
+            self.create
+                .write(cx.outbox, "creating the application", move |_| async move {
+                    client.applications().create(&application).await
+                });
+        }
         if close {
             self.new_application = None;
         }

@@ -10,6 +10,7 @@ pub mod applications;
 pub mod face;
 pub mod galleries;
 pub mod jobs;
+pub mod plural;
 pub mod settings;
 pub mod subjects;
 pub mod tags;

@@ -9,7 +9,7 @@ use necid::{GalleryId, TagName};
 use super::{GalleryChange, Pane, PaneContext, PaneId, pane_header};
 use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
-use crate::widgets::{ConfirmSlot, error_label};
+use crate::widgets::{ConfirmSlot, FormFocus, FormKeys, error_label};
 
 /// The API's limit of tags per gallery.
 pub const MAX_TAGS: usize = necid::MAX_TAGS;
@@ -21,6 +21,10 @@ pub struct TagsPane {
     new_name: String,
     /// The tag being renamed and the name typed for it.
     renaming: Option<(TagName, String)>,
+    /// "New tag" takes the keyboard when the pane shows a gallery; the new name's field when
+    /// Rename is clicked.
+    new_focus: FormFocus,
+    rename_focus: FormFocus,
     change: Request<()>,
     /// What `change` is doing, for the toast when it finishes, and what it changes.
     change_label: String,
@@ -78,11 +82,13 @@ impl Pane for TagsPane {
         }
         ui.horizontal(|ui| {
             let label = ui.label("New tag");
-            let response = ui
-                .add(TextEdit::singleline(&mut self.new_name).desired_width(200.0))
-                .labelled_by(label.id);
+            let mut keys = FormKeys::new(&mut self.new_focus);
+            let field = TextEdit::singleline(&mut self.new_name)
+                .id_salt("new_tag")
+                .desired_width(200.0);
+            keys.add(ui, field, label.id);
             let full = count >= MAX_TAGS;
-            let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let enter = keys.entered();
             let create = ui.add_enabled(
                 !full && !self.change.is_pending(),
                 egui::Button::new("Create tag"),
@@ -134,16 +140,21 @@ impl TagsPane {
                 for tag in tags {
                     match &mut self.renaming {
                         Some((old, new_name)) if old == tag => {
+                            let mut keys = FormKeys::new(&mut self.rename_focus);
                             ui.horizontal(|ui| {
                                 let label = ui.label(format!("Rename “{}” to", tag.as_str()));
-                                ui.add(TextEdit::singleline(new_name).desired_width(160.0))
-                                    .labelled_by(label.id);
+                                let field = TextEdit::singleline(new_name)
+                                    .id_salt("rename_tag")
+                                    .desired_width(160.0);
+                                keys.add(ui, field, label.id);
                             });
                             ui.horizontal(|ui| {
-                                if ui.button("Save name").clicked() && !new_name.trim().is_empty() {
+                                if (ui.button("Save name").clicked() || keys.entered())
+                                    && !new_name.trim().is_empty()
+                                {
                                     rename = Some((old.clone(), TagName::new(new_name.trim())));
                                 }
-                                if ui.button("Cancel").clicked() {
+                                if ui.button("Cancel").clicked() || keys.escaped() {
                                     start_rename = Some(None);
                                 }
                             });
@@ -172,6 +183,7 @@ impl TagsPane {
                 }
             });
         if let Some(choice) = start_rename {
+            self.rename_focus.reset();
             self.renaming = choice.map(|tag| {
                 let name = tag.as_str().to_owned();
                 (tag, name)

@@ -13,6 +13,7 @@ mod common_jobs;
 mod console_flow;
 mod face_pickers;
 mod fault_flows;
+mod forms;
 mod keyring;
 mod local_face;
 mod local_service;

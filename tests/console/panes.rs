@@ -86,6 +86,7 @@ fn an_unreachable_host_is_explained_with_a_retry_and_logged_in_activity_without_
     assert!(curl.contains("--user \"$AK:$SK\""));
     assert!(!curl.contains(&secrets.access_key) && !curl.contains(&secrets.secret_key));
     common::assert_shows(&harness, "/api/galleries");
+    common::assert_shows(&harness, "1 request");
 
     // Retry asks again (and fails again, as nothing listens).
     harness

@@ -364,7 +364,7 @@ fn a_new_region_on_the_same_servers_reopens_the_gallery_through_the_new_client()
     common::wait_until(&mut harness, "the subjects", |h| {
         common::shows(
             h,
-            "1 subjects with 1 faces; 1 of 1 event rows loaded; 1 subjects shown",
+            "1 subject with 1 face; 1 of 1 event row loaded; 1 subject shown",
         )
     });
     let after: Vec<_> = harness.state().activity()[logged_before..].to_vec();

@@ -432,7 +432,7 @@ fn a_second_image_is_added_as_an_event_and_unregistering_the_subject_asks_first_
         Duration::from_secs(5),
     );
     assert!(
-        shows_text(&harness, "2 active event(s)"),
+        shows_text(&harness, "2 active events"),
         "the question names what is lost"
     );
     harness

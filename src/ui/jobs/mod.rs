@@ -35,8 +35,8 @@ use egui::{RichText, Ui};
 use necid::{BatchId, GalleryId, TagName};
 
 use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
-use crate::backend::files::{BucketCopy, FolderListing};
 use crate::backend::dialogs::Picker;
+use crate::backend::files::{BucketCopy, FolderListing};
 use crate::backend::{Command, FileCommand};
 use crate::job_history::KeptBatch;
 use crate::request::{Finished, Request};

@@ -147,23 +147,25 @@ impl SettingsPane {
             .display()
             .to_string();
         let text = self.models_dir_text.get_or_insert_with(|| current.clone());
-        ui.horizontal(|ui| {
-            let label = ui.label("Models folder");
-            let field = ui
-                .add(TextEdit::singleline(text).desired_width(420.0))
-                .labelled_by(label.id);
-            if self.models_folder.wants_field_focus() {
-                field.request_focus();
-            }
-        });
+        let entered = ui
+            .horizontal(|ui| {
+                let label = ui.label("Models folder");
+                let field = ui
+                    .add(TextEdit::singleline(text).desired_width(420.0))
+                    .labelled_by(label.id);
+                if self.models_folder.wants_field_focus() {
+                    field.request_focus();
+                }
+                crate::widgets::form::entered(ui, &field)
+            })
+            .inner;
         let typed = text.trim().to_owned();
         ui.horizontal(|ui| {
+            let usable = !typed.is_empty() && typed != current;
             if ui
-                .add_enabled(
-                    !typed.is_empty() && typed != current,
-                    egui::Button::new("Use this folder"),
-                )
+                .add_enabled(usable, egui::Button::new("Use this folder"))
                 .clicked()
+                || (entered && usable)
             {
                 *local.models_dir = Some(std::path::PathBuf::from(&typed));
             }

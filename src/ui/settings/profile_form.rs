@@ -14,7 +14,7 @@ use crate::profiles::{
 };
 use crate::request::{Phase, Request};
 use crate::ui::PaneContext;
-use crate::widgets::error_label;
+use crate::widgets::{FormFocus, FormKeys, error_label};
 
 /// The profile being created or edited.
 pub(super) struct ProfileForm {
@@ -30,6 +30,7 @@ pub(super) struct ProfileForm {
     request_timeout_secs: u64,
     access_key: String,
     secret_key: String,
+    focus: FormFocus,
 }
 
 impl fmt::Debug for ProfileForm {
@@ -57,6 +58,7 @@ impl ProfileForm {
             request_timeout_secs: profiles::DEFAULT_REQUEST_TIMEOUT_SECS,
             access_key: String::new(),
             secret_key: String::new(),
+            focus: FormFocus::default(),
         }
     }
 
@@ -74,6 +76,7 @@ impl ProfileForm {
             request_timeout_secs: profile.request_timeout_secs,
             access_key: String::new(),
             secret_key: String::new(),
+            focus: FormFocus::default(),
         }
     }
 
@@ -126,32 +129,43 @@ impl SettingsPane {
             return;
         };
         let mut close = false;
-        egui::Frame::group(ui.style()).show(ui, |ui| {
+        crate::widgets::form::frame(ui, "profile_form", |ui| {
             ui.strong(if form.is_new {
                 "New profile"
             } else {
                 "Edit profile"
             });
             let mut changed = false;
+            let mut keys = FormKeys::new(&mut form.focus);
             Grid::new("profile_form")
                 .num_columns(2)
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
-                    changed |= text_row(ui, "Name", &mut form.name, false);
-                    changed |= text_row(ui, "API base URL", &mut form.api_base_url, false);
-                    changed |= text_row(ui, "Portal base URL", &mut form.portal_base_url, false);
-                    changed |= text_row(ui, "Region", &mut form.region, false);
+                    let keys = &mut keys;
+                    changed |= text_row(ui, keys, "Name", &mut form.name, false);
+                    changed |= text_row(ui, keys, "API base URL", &mut form.api_base_url, false);
+                    changed |= text_row(
+                        ui,
+                        keys,
+                        "Portal base URL",
+                        &mut form.portal_base_url,
+                        false,
+                    );
+                    changed |= text_row(ui, keys, "Region", &mut form.region, false);
                     let label = ui.label("Badge colour");
                     changed |= ui
                         .color_edit_button_srgb(&mut form.badge_rgb)
                         .labelled_by(label.id)
                         .changed();
                     ui.end_row();
-                    changed |= seconds_row(ui, "Connect timeout", &mut form.connect_timeout_secs);
-                    changed |= seconds_row(ui, "Request timeout", &mut form.request_timeout_secs);
-                    changed |= text_row(ui, "AccessKey", &mut form.access_key, false);
-                    changed |= text_row(ui, "SecretKey", &mut form.secret_key, true);
+                    changed |=
+                        seconds_row(ui, keys, "Connect timeout", &mut form.connect_timeout_secs);
+                    changed |=
+                        seconds_row(ui, keys, "Request timeout", &mut form.request_timeout_secs);
+                    changed |= text_row(ui, keys, "AccessKey", &mut form.access_key, false);
+                    changed |= text_row(ui, keys, "SecretKey", &mut form.secret_key, true);
                 });
+            let (entered, escaped) = (keys.entered(), keys.escaped());
             if changed {
                 self.saved = false;
             }
@@ -169,7 +183,7 @@ impl SettingsPane {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             }
             ui.horizontal(|ui| {
-                if ui.button("Save profile").clicked() {
+                if ui.button("Save profile").clicked() || entered {
                     self.problems = profiles::validate(
                         &form.name,
                         &form.api_base_url,
@@ -216,7 +230,7 @@ impl SettingsPane {
                 {
                     self.confirm_delete.ask(form.profile_id.clone());
                 }
-                if ui.button("Close").clicked() {
+                if ui.button("Close").clicked() || escaped {
                     close = true;
                 }
             });
@@ -232,16 +246,18 @@ impl SettingsPane {
 }
 
 /// One labelled text field in a two-column grid; returns whether it changed.
-fn text_row(ui: &mut Ui, label: &str, value: &mut String, password: bool) -> bool {
+fn text_row(
+    ui: &mut Ui,
+    keys: &mut FormKeys<'_>,
+    label: &str,
+    value: &mut String,
+    password: bool,
+) -> bool {
     let label = ui.label(label);
-    let changed = ui
-        .add(
-            TextEdit::singleline(value)
-                .password(password)
-                .desired_width(360.0),
-        )
-        .labelled_by(label.id)
-        .changed();
+    let field = TextEdit::singleline(value)
+        .password(password)
+        .desired_width(360.0);
+    let changed = keys.add(ui, field, label.id).changed();
     ui.end_row();
     changed
 }
@@ -266,16 +282,12 @@ fn keys_note_ui(ui: &mut Ui, form: &ProfileForm, keys_present: &Request<bool>) {
 }
 
 /// A labelled number of seconds (1 s to an hour); true when it changed.
-fn seconds_row(ui: &mut Ui, label: &str, secs: &mut u64) -> bool {
+fn seconds_row(ui: &mut Ui, keys: &mut FormKeys<'_>, label: &str, secs: &mut u64) -> bool {
     let label = ui.label(label);
-    let changed = ui
-        .add(
-            egui::DragValue::new(secs)
-                .range(1..=profiles::MAX_TIMEOUT_SECS)
-                .suffix(" s"),
-        )
-        .labelled_by(label.id)
-        .changed();
+    let field = egui::DragValue::new(secs)
+        .range(1..=profiles::MAX_TIMEOUT_SECS)
+        .suffix(" s");
+    let changed = keys.add(ui, field, label.id).changed();
     ui.end_row();
     changed
 }

@@ -13,6 +13,7 @@ use crate::error::UiError;
 use crate::subject_names::SubjectNames;
 use crate::thumbnails::Thumbnails;
 use crate::ui::face::{FoundSubject, with_thumbnails};
+use crate::ui::plural::count;
 
 /// How many enrolled subjects the check shows at most.
 const CANDIDATE_LIMIT: u32 = 5;
@@ -130,9 +131,12 @@ fn check_ui(
     }
     ui.label(
         RichText::new(format!(
-            "Already in the gallery? {} enrolled subject(s) score {threshold} or more against \
-             this face:",
-            check.candidates.len()
+            "Already in the gallery? {} {threshold} or more against this face:",
+            count(
+                check.candidates.len(),
+                "enrolled subject scores",
+                "enrolled subjects score"
+            )
         ))
         .strong(),
     );

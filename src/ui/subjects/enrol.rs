@@ -21,9 +21,9 @@ use crate::error::UiError;
 use crate::request::{Finished, Request};
 use crate::thumbnails::Thumbnails;
 use crate::ui::PaneContext;
-use crate::widgets::error_label;
 use crate::widgets::image_input::ImageSource;
 use crate::widgets::tag_chips::{chosen, tag_chips};
+use crate::widgets::{FormFocus, FormKeys, error_label};
 
 /// The minimum face quality an enrolment must reach, and which application sets it.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +73,9 @@ pub(super) struct EnrolForm {
     pub(super) target: Option<EnrolTarget>,
     /// The sentence shown after the last success.
     pub(super) done: Option<String>,
+    /// Subject ID takes the keyboard when the form opens: Enter then adds the face to the
+    /// subject named there, or registers a new subject when none is.
+    focus: FormFocus,
 }
 
 /// What the user did in the form this frame.
@@ -99,6 +102,7 @@ impl EnrolForm {
             enrol: Request::new(),
             target: None,
             done: None,
+            focus: FormFocus::default(),
         };
         form.prepare(cx, gallery, client);
         form
@@ -244,7 +248,7 @@ impl EnrolForm {
     ) -> FormOutcome {
         let mut close = false;
         let mut confirm = None;
-        egui::Frame::group(ui.style()).show(ui, |ui| {
+        crate::widgets::form::frame(ui, "enrol_form", |ui| {
             ui.horizontal(|ui| {
                 ui.strong(format!("Enrol “{}”", self.source.name()));
                 if ui.small_button("Close").clicked() {
@@ -282,17 +286,20 @@ impl EnrolForm {
                     target = Some(EnrolTarget::NewEvent(subject_id));
                 }
             }
+            let mut keys = FormKeys::new(&mut self.focus);
             ui.horizontal(|ui| {
                 let label = ui.label("Subject ID");
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.subject_id)
-                        .desired_width(280.0)
-                        .hint_text(
-                            "for Add event or Update; a new subject gets its id from the service",
-                        ),
-                )
-                .labelled_by(label.id);
+                // An id of its own: the measurement's lines arrive above it, and a field whose
+                // id moved would lose the keyboard.
+                let field = egui::TextEdit::singleline(&mut self.subject_id)
+                    .id_salt("enrol_subject_id")
+                    .desired_width(280.0)
+                    .hint_text(
+                        "for Add event or Update; a new subject gets its id from the service",
+                    );
+                keys.add(ui, field, label.id);
             });
+            let (entered, escaped) = (keys.entered(), keys.escaped());
             self.named_subject_ui(ui, selected);
             ui.horizontal(|ui| {
                 ui.label("Tags");
@@ -313,16 +320,20 @@ impl EnrolForm {
                     .add_enabled(can_send, egui::Button::new(new_subject))
                     .on_hover_text("A new subject with this face; the service chooses its id")
                     .clicked()
+                    // Enter registers only when nobody is named and nobody already enrolled
+                    // looks like the face: then the choice is the user's to click.
+                    || (entered && can_send && subject_id.is_none() && !has_candidates)
                 {
                     target = Some(EnrolTarget::NewSubject);
                 }
-                if ui
+                if (ui
                     .add_enabled(
                         can_send && subject_id.is_some(),
                         egui::Button::new("Add event"),
                     )
                     .on_hover_text("Add this face to the subject named in Subject ID")
                     .clicked()
+                    || (entered && can_send))
                     && let Some(subject_id) = &subject_id
                 {
                     target = Some(EnrolTarget::NewEvent(subject_id.clone()));
@@ -344,6 +355,7 @@ impl EnrolForm {
                     .button("Cancel")
                     .on_hover_text("Close the form; nothing is enrolled")
                     .clicked()
+                    || escaped
                 {
                     close = true;
                 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
 use necid::{EventId, EventStatus, SubjectEvents, SubjectId, SubjectRow, TagName};
 
 use super::Confirmation;
@@ -12,17 +13,29 @@ use super::list::{SubjectGroup, SubjectIndex};
 use crate::backend::{Command, FileCommand, OpenedGallery};
 use crate::request::{Finished, Request};
 use crate::ui::PaneContext;
-use crate::widgets::error_label;
 use crate::widgets::tag_chips::tag_chips;
+use crate::widgets::{SortOrder, error_label};
 
 /// Width of the event-id cell of a subject's events, in points: an id of the local service fits.
 const EVENT_ID_WIDTH: f32 = 260.0;
+
+/// The side of an event's face in its row, in points.
+const THUMBNAIL: f32 = 48.0;
 
 /// Tags and quality of an event this console enrolled (the API returns neither with an event).
 #[derive(Clone, Debug)]
 pub(super) struct KnownEvent {
     pub(super) tags: Vec<TagName>,
     pub(super) quality: f64,
+}
+
+/// The columns a subject's events can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum EventColumn {
+    Status,
+    Quality,
+    Updated,
+    Event,
 }
 
 /// The thumbnails' textures, by event.
@@ -45,6 +58,8 @@ pub(super) struct EventsView {
     textures: Textures,
     /// Kept across galleries and reloads: the API never returns an event's tags or quality.
     known: HashMap<EventId, KnownEvent>,
+    /// The events' order, kept from subject to subject.
+    sort: SortOrder<EventColumn>,
 }
 
 impl EventsView {
@@ -52,6 +67,7 @@ impl EventsView {
     pub(super) fn restart(&mut self) {
         *self = Self {
             known: std::mem::take(&mut self.known),
+            sort: self.sort,
             ..Self::default()
         };
     }
@@ -198,57 +214,147 @@ impl EventsView {
                 }
             }
         }
+        let known = &self.known;
+        self.sort
+            .sort(&mut listed, |column, (event_id, row)| match column {
+                // Active first, then deleted, then those not loaded yet.
+                EventColumn::Status => (
+                    row.map_or(2, |r| u8::from(r.status == EventStatus::Deleted)),
+                    0,
+                    String::new(),
+                ),
+                EventColumn::Quality => (
+                    0,
+                    known
+                        .get(event_id)
+                        .map_or(-1, |k| (k.quality * 1000.0).round() as i64),
+                    String::new(),
+                ),
+                EventColumn::Updated => (
+                    0,
+                    0,
+                    row.map_or_else(String::new, |r| r.last_updated.clone()),
+                ),
+                EventColumn::Event => (0, 0, event_id.as_str().to_owned()),
+            });
+        listed.retain(|(_, row)| {
+            show_deleted || row.is_none_or(|r| r.status != EventStatus::Deleted)
+        });
+        let mut sort = self.sort;
         let mut wanted_thumbnails = Vec::new();
-        egui::ScrollArea::vertical()
-            .id_salt("subject_events")
-            .max_height(320.0)
-            .show(ui, |ui| {
-                // The actions come first, beside the face: on a narrow window the id and
-                // time at the end are what scrolls out of sight, never Update or Unregister.
-                egui::Grid::new("subject_events_grid")
-                    .num_columns(7)
-                    .spacing([10.0, 4.0])
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for title in ["", "", "Status", "Quality", "Tags", "Updated", "Event"] {
-                            ui.strong(title);
-                        }
-                        ui.end_row();
-                        for (event_id, row) in &listed {
-                            let status = row.map(|r| r.status);
-                            if status == Some(EventStatus::Deleted) && !show_deleted {
-                                continue;
+        // Room for the face and the two actions beside it.
+        let row_height = THUMBNAIL + 6.0;
+        let header_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        // The actions come first, beside the face: on a narrow window the id and time at the
+        // end are what scrolls out of sight, never Update or Unregister. No column takes "the
+        // rest": the details beside the list scroll sideways, so there is no rest to take.
+        // In a child of its own, so the resize lines end with the table's last row.
+        ui.vertical(|ui| {
+            TableBuilder::new(ui)
+                .id_salt("subject_events")
+                .striped(true)
+                .max_scroll_height(320.0)
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::exact(THUMBNAIL))
+                .column(Column::exact(140.0))
+                .column(
+                    Column::initial(64.0)
+                        .at_least(48.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(
+                    Column::initial(56.0)
+                        .at_least(40.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(
+                    Column::initial(80.0)
+                        .at_least(40.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(
+                    Column::initial(170.0)
+                        .at_least(60.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .column(
+                    Column::initial(EVENT_ID_WIDTH)
+                        .at_least(60.0)
+                        .clip(true)
+                        .resizable(true),
+                )
+                .header(header_height, |mut header| {
+                    header.col(|_| {});
+                    header.col(|_| {});
+                    header.col(|ui| {
+                        sort.title_ui(ui, "Status", "Active or deleted", EventColumn::Status);
+                    });
+                    header.col(|ui| {
+                        sort.title_ui(
+                            ui,
+                            "Quality",
+                            "The face's quality, where this console enrolled it",
+                            EventColumn::Quality,
+                        );
+                    });
+                    header.col(|ui| {
+                        ui.strong("Tags");
+                    });
+                    header.col(|ui| {
+                        sort.title_ui(
+                            ui,
+                            "Updated",
+                            "When the event last changed",
+                            EventColumn::Updated,
+                        );
+                    });
+                    header.col(|ui| {
+                        sort.title_ui(ui, "Event", "The event's id", EventColumn::Event);
+                    });
+                })
+                .body(|body| {
+                    body.rows(row_height, listed.len(), |mut table_row| {
+                        let (event_id, row) = &listed[table_row.index()];
+                        let status = row.map(|r| r.status);
+                        table_row.col(|ui| match self.textures.0.get(event_id) {
+                            Some(texture) => {
+                                let image = egui::Image::new(texture)
+                                    .max_size(egui::vec2(THUMBNAIL, THUMBNAIL));
+                                ui.add(image).on_hover_ui(|ui| {
+                                    ui.add(
+                                        egui::Image::new(texture)
+                                            .max_size(egui::vec2(240.0, 240.0)),
+                                    );
+                                });
                             }
-                            match self.textures.0.get(event_id) {
-                                Some(texture) => {
-                                    let image = egui::Image::new(texture)
-                                        .max_size(egui::vec2(48.0, 48.0));
-                                    ui.add(image).on_hover_ui(|ui| {
-                                        ui.add(
-                                            egui::Image::new(texture)
-                                                .max_size(egui::vec2(240.0, 240.0)),
-                                        );
-                                    });
-                                }
-                                None => {
-                                    wanted_thumbnails.push(event_id.clone());
-                                    ui.label("");
-                                }
+                            None => wanted_thumbnails.push(event_id.clone()),
+                        });
+                        table_row.col(|ui| {
+                            if status == Some(EventStatus::Deleted) {
+                                return;
                             }
                             ui.vertical(|ui| {
                                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                                if status == Some(EventStatus::Deleted) {
-                                    return;
-                                }
                                 if ui
-                                    .add_enabled(form_ready, egui::Button::new("Update with image…").small())
-                                    .on_hover_text("Replace this event's face with the image in the enrolment form")
+                                    .add_enabled(
+                                        form_ready,
+                                        egui::Button::new("Update with image…").small(),
+                                    )
+                                    .on_hover_text(
+                                        "Replace this event's face with the image in the enrolment \
+                                     form",
+                                    )
                                     .clicked()
                                 {
-                                    confirm = Some(Confirmation::Replace(EnrolTarget::ReplaceEvent(
-                                        subject_id.clone(),
-                                        event_id.clone(),
-                                    )));
+                                    confirm =
+                                        Some(Confirmation::Replace(EnrolTarget::ReplaceEvent(
+                                            subject_id.clone(),
+                                            event_id.clone(),
+                                        )));
                                 }
                                 if ui.small_button("Unregister…").clicked() {
                                     confirm = Some(Confirmation::UnregisterEvent(
@@ -257,15 +363,24 @@ impl EventsView {
                                     ));
                                 }
                             });
+                        });
+                        table_row.col(|ui| {
                             ui.label(match status {
                                 Some(EventStatus::Active) | None => RichText::new("ACTIVE"),
                                 Some(EventStatus::Deleted) => RichText::new("DELETED").weak(),
                             });
-                            let known = self.known.get(event_id);
+                        });
+                        let known = self.known.get(event_id);
+                        table_row.col(|ui| {
                             ui.label(
-                                known.map_or_else(|| "—".to_owned(), |k| format!("{:.3}", k.quality)),
+                                known.map_or_else(
+                                    || "—".to_owned(),
+                                    |k| format!("{:.3}", k.quality),
+                                ),
                             );
-                            ui.label(known.map_or_else(
+                        });
+                        table_row.col(|ui| {
+                            let tags = known.map_or_else(
                                 || "—".to_owned(),
                                 |k| {
                                     k.tags
@@ -274,20 +389,22 @@ impl EventsView {
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 },
-                            ));
-                            ui.label(row.map_or("not loaded yet", |r| r.last_updated.as_str()));
-                            // A fixed-width cell: the grid's columns then do not move with
-                            // the characters of the id (a proportional font).
-                            let height = ui.spacing().interact_size.y;
-                            ui.add_sized(
-                                [EVENT_ID_WIDTH, height],
-                                egui::Label::new(event_id.as_str()).truncate(),
-                            )
-                            .on_hover_text(event_id.as_str());
-                            ui.end_row();
-                        }
+                            );
+                            ui.add(egui::Label::new(tags).truncate());
+                        });
+                        table_row.col(|ui| {
+                            let updated = row.map_or("not loaded yet", |r| r.last_updated.as_str());
+                            ui.add(egui::Label::new(updated).truncate())
+                                .on_hover_text(updated);
+                        });
+                        table_row.col(|ui| {
+                            ui.add(egui::Label::new(event_id.as_str()).truncate())
+                                .on_hover_text(event_id.as_str());
+                        });
                     });
-            });
+                });
+        });
+        self.sort = sort;
         for event_id in wanted_thumbnails {
             if !self.thumbnails.contains_key(&event_id) {
                 let request = self.thumbnails.entry(event_id.clone()).or_default();

@@ -18,6 +18,7 @@ use super::table::{ShownFor, SortBy};
 use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
 use crate::ui::PaneContext;
+use crate::ui::plural::{count, grouped};
 use crate::widgets::error_label;
 
 /// Rows asked for per request: the API's maximum.
@@ -282,7 +283,11 @@ impl SubjectList {
                 ui.label(
                     RichText::new(match reloading.total {
                         Some(total) => {
-                            format!("reloading: {} of {total} rows", reloading.index.rows())
+                            format!(
+                                "reloading: {} of {}",
+                                grouped(reloading.index.rows()),
+                                count(total, "row", "rows")
+                            )
                         }
                         None => "reloading…".to_owned(),
                     })
@@ -319,10 +324,12 @@ impl SubjectList {
 /// event rows (what the service pages through, deleted ones included).
 fn counts_line(index: &SubjectIndex, total_rows: u64, shown: usize) -> String {
     format!(
-        "{} subjects with {} faces; {} of {total_rows} event rows loaded; {shown} subjects shown",
-        index.subjects,
-        index.faces,
-        index.rows()
+        "{} with {}; {} of {} loaded; {} shown",
+        count(index.subjects, "subject", "subjects"),
+        count(index.faces, "face", "faces"),
+        grouped(index.rows()),
+        count(total_rows, "event row", "event rows"),
+        count(shown, "subject", "subjects"),
     )
 }
 

@@ -19,6 +19,7 @@ mod thumbs;
 use egui::{RichText, Ui};
 use necid::{EventId, GalleryId, SubjectId, SubjectPage};
 
+use super::plural::count;
 use super::{ConnectionState, GalleryChange, Pane, PaneContext, PaneId, pane_header};
 use crate::backend::OpenedGallery;
 use crate::request::{Finished, Request};
@@ -149,8 +150,12 @@ impl Pane for SubjectsPane {
             .resizable(true)
             .default_size(460.0)
             .min_size(320.0)
-            // The list keeps at least half of a small window.
-            .max_size((ui.available_width() * 0.5).max(320.0))
+            // The list keeps at least half of a small window, and the room its columns need.
+            .max_size(
+                (ui.available_width() * 0.5)
+                    .min(ui.available_width() - table::LIST_MIN_WIDTH)
+                    .max(320.0),
+            )
             .show(ui, |ui| {
                 egui::ScrollArea::both()
                     .id_salt("subjects_details_scroll")
@@ -169,6 +174,10 @@ impl Pane for SubjectsPane {
                         self.events_ui(ui, cx, &gallery);
                     });
             });
+        // Whatever the list's columns were dragged to, it never draws over the details beside
+        // it (the form's first letters were once hidden under its last column).
+        let list_rect = ui.available_rect_before_wrap();
+        ui.shrink_clip_rect(list_rect);
         self.list.status_ui(ui, cx, &gallery);
         let tags_of = |group: &SubjectGroup| self.events.subject_tags(group);
         self.list.update_shown(
@@ -415,7 +424,7 @@ impl SubjectsPane {
                         .desired_width(200.0),
                 )
                 .labelled_by(label.id);
-            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let entered = crate::widgets::form::entered(ui, &field);
             let changed = edited.trim() != current;
             if ui
                 .add_enabled(changed, egui::Button::new("Save name"))
@@ -487,9 +496,10 @@ fn question(
             (
                 format!("Unregister subject {}?", subject_id.as_str()),
                 format!(
-                    "The subject and its {events} active event(s) leave the gallery: their \
-                     faces no longer match in search or verify, and their rows stay listed as \
-                     DELETED until the slots are reused. This cannot be undone."
+                    "The subject and its {} leave the gallery: their faces no longer match \
+                     in search or verify, and their rows stay listed as DELETED until the \
+                     slots are reused. This cannot be undone.",
+                    count(events, "active event", "active events")
                 ),
                 "Unregister subject",
             )

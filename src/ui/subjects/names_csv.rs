@@ -10,6 +10,7 @@ use crate::error::UiError;
 use crate::request::{Finished, Request};
 use crate::subject_names::SubjectNames;
 use crate::ui::PaneContext;
+use crate::ui::plural::count;
 
 /// Export and import of the names.
 #[derive(Debug, Default)]
@@ -39,7 +40,8 @@ impl NamesCsv {
                     .iter()
                     .map(|(id, name)| (id.clone(), name.to_owned()))
                     .collect();
-                cx.toasts.info(format!("Imported {} names", names.len()));
+                cx.toasts
+                    .info(format!("Imported {}", count(names.len(), "name", "names")));
                 cx.name_subjects(names);
             }
             Some(Finished::Failed(error)) => {
@@ -77,7 +79,7 @@ impl NamesCsv {
                 .desired_width(150.0)
                 .hint_text("names CSV to import"),
         );
-        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let entered = crate::widgets::form::entered(ui, &field);
         let path = self.import_path.trim().to_owned();
         if (ui
             .add_enabled(

@@ -9,10 +9,15 @@ use necid::{SubjectId, TagName};
 
 use super::list::{SubjectGroup, SubjectList};
 use crate::subject_names::SubjectNames;
+use crate::widgets::sort_header::sort_title_ui;
 
 /// The side of a thumbnail in a row, and when the pointer is over it, in points.
 const ROW_THUMBNAIL: f32 = 20.0;
 const HOVER_THUMBNAIL: f32 = 160.0;
+
+/// What the list's columns take at their first widths, with the spaces between them: the
+/// details panel beside the list leaves it at least this much.
+pub(super) const LIST_MIN_WIDTH: f32 = 420.0;
 
 /// The column the shown subjects are sorted by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -131,20 +136,20 @@ impl SubjectList {
             .max_scroll_height(height)
             .column(Column::exact(ROW_THUMBNAIL + 4.0))
             .column(
-                Column::initial(110.0)
+                Column::initial(100.0)
                     .at_least(60.0)
                     .clip(true)
                     .resizable(true),
             )
             .column(
-                Column::initial(84.0)
+                Column::initial(76.0)
                     .at_least(60.0)
                     .clip(true)
                     .resizable(true),
             )
             .column(Column::exact(48.0))
             .column(
-                Column::initial(56.0)
+                Column::initial(50.0)
                     .at_least(36.0)
                     .clip(true)
                     .resizable(true),
@@ -182,19 +187,10 @@ impl SubjectList {
                             });
                             return;
                         };
-                        ui.horizontal_centered(|ui| {
-                            let button =
-                                egui::Button::new(RichText::new(title).strong()).frame(false);
-                            let response = ui
-                                .add(button)
-                                .on_hover_text(format!("{hint}; click to sort"));
-                            if response.clicked() {
-                                sort_clicked = Some(sort_by);
-                            }
-                            if self.sort_by == sort_by {
-                                sort_arrow(ui, self.descending);
-                            }
-                        });
+                        let sorted = (self.sort_by == sort_by).then_some(self.descending);
+                        if sort_title_ui(ui, title, hint, sorted) {
+                            sort_clicked = Some(sort_by);
+                        }
                     });
                 }
             })
@@ -269,32 +265,6 @@ impl SubjectList {
             *selected = clicked;
         }
     }
-}
-
-/// A small triangle after a column's title: pointing down when the column is sorted from the
-/// largest (or latest) down. Drawn, not typed: the console's font has no arrow glyphs.
-fn sort_arrow(ui: &mut Ui, descending: bool) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-    let (top, bottom) = (rect.top() + 2.0, rect.bottom() - 2.0);
-    let points = if descending {
-        vec![
-            egui::pos2(rect.left(), top),
-            egui::pos2(rect.right(), top),
-            egui::pos2(rect.center().x, bottom),
-        ]
-    } else {
-        vec![
-            egui::pos2(rect.left(), bottom),
-            egui::pos2(rect.right(), bottom),
-            egui::pos2(rect.center().x, top),
-        ]
-    };
-    let color = ui.visuals().strong_text_color();
-    ui.painter().add(egui::Shape::convex_polygon(
-        points,
-        color,
-        egui::Stroke::NONE,
-    ));
 }
 
 /// An RFC 3339 time as date and time to the minute (`2026-11-01 13:04`); the whole time

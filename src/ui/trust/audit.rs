@@ -24,6 +24,7 @@ use crate::backend::{OpenedGallery, Worker};
 use crate::error::UiError;
 use crate::request::{Finished, Request};
 use crate::thumbnails::Thumbnails;
+use crate::ui::plural::count;
 use crate::ui::subjects::subject_title;
 use crate::ui::{GalleryChange, PaneContext};
 use crate::widgets::error_label;
@@ -241,9 +242,13 @@ impl AuditView {
             return;
         }
         ui.strong(format!(
-            "To review: {} possible duplicate(s), {} possibly misfiled event(s)",
-            pairs.len(),
-            outliers.len()
+            "To review: {}, {}",
+            count(pairs.len(), "possible duplicate", "possible duplicates"),
+            count(
+                outliers.len(),
+                "possibly misfiled event",
+                "possibly misfiled events"
+            )
         ));
         let busy = self.decide.is_pending();
         let names = cx.gallery.map(|gallery| gallery.names());
@@ -333,7 +338,7 @@ impl AuditView {
                 .get(subject_id)
                 .map_or(0, |s| s.events.len());
             ui.label(subject_title(names, subject_id))
-                .on_hover_text(format!("{events} event(s)"));
+                .on_hover_text(count(events, "event", "events"));
         });
     }
 
@@ -410,22 +415,25 @@ impl AuditView {
             return;
         };
         ui.separator();
-        egui::CollapsingHeader::new(format!("Journal ({} decision(s))", entries.len()))
-            .id_salt("audit_journal")
-            .default_open(true)
-            .show(ui, |ui| {
-                if entries.is_empty() {
-                    ui.label(RichText::new("No decision taken yet.").weak());
-                }
-                for entry in entries.iter().rev() {
-                    ui.label(format!(
-                        "{} · {} · {}",
-                        entry.at,
-                        entry.decision.label(),
-                        entry.outcome
-                    ));
-                }
-            });
+        egui::CollapsingHeader::new(format!(
+            "Journal ({})",
+            count(entries.len(), "decision", "decisions")
+        ))
+        .id_salt("audit_journal")
+        .default_open(true)
+        .show(ui, |ui| {
+            if entries.is_empty() {
+                ui.label(RichText::new("No decision taken yet.").weak());
+            }
+            for entry in entries.iter().rev() {
+                ui.label(format!(
+                    "{} · {} · {}",
+                    entry.at,
+                    entry.decision.label(),
+                    entry.outcome
+                ));
+            }
+        });
     }
 }
 
@@ -493,7 +501,8 @@ async fn merge(
         }
     }
     let mut outcome = format!(
-        "{moved} event(s) of subject {} enrolled again under subject {}",
+        "{} of subject {} enrolled again under subject {}",
+        count(moved, "event", "events"),
         merged.as_str(),
         keep.as_str()
     );
@@ -502,8 +511,9 @@ async fn merge(
     } else {
         let ids: Vec<&str> = left.iter().map(EventId::as_str).collect();
         outcome.push_str(&format!(
-            "; this console holds no usable image of event(s) {}: enrol them under subject {} \
+            "; this console holds no usable image of {} {}: enrol them under subject {} \
              from their original photos, then unregister subject {}",
+            if ids.len() == 1 { "event" } else { "events" },
             ids.join(", "),
             keep.as_str(),
             merged.as_str()

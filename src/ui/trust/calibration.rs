@@ -24,8 +24,9 @@ use crate::connection::Connection;
 use crate::error::UiError;
 use crate::profiles::ProfileKind;
 use crate::request::{Finished, Request};
+use crate::ui::plural::count;
 use crate::ui::{ConnectionState, PaneContext, ShellAction};
-use crate::widgets::{ConfirmSlot, FolderPicker, error_label};
+use crate::widgets::{ConfirmSlot, FolderPicker, FormFocus, FormKeys, error_label};
 
 /// The histograms' bin width, in score points.
 const BIN_WIDTH: u16 = 250;
@@ -60,6 +61,8 @@ pub(super) struct CalibrationView {
     through_active_profile: bool,
     /// Which service the last calibration ran on, for the figures' caption.
     ran_on: Option<String>,
+    /// The folder's field takes the keyboard when the tab first shows; Enter calibrates.
+    focus: FormFocus,
 }
 
 impl Default for CalibrationView {
@@ -77,6 +80,7 @@ impl Default for CalibrationView {
             export: Request::new(),
             through_active_profile: false,
             ran_on: None,
+            focus: FormFocus::default(),
         }
     }
 }
@@ -166,13 +170,13 @@ impl CalibrationView {
         );
         ui.horizontal(|ui| {
             let label = ui.label("Labelled folder");
-            let field = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.folder)
-                        .desired_width(360.0)
-                        .hint_text("one sub-folder of images per person"),
-                )
-                .labelled_by(label.id);
+            let mut keys = FormKeys::new(&mut self.focus);
+            let field = egui::TextEdit::singleline(&mut self.folder)
+                .id_salt("calibration_folder")
+                .desired_width(360.0)
+                .hint_text("one sub-folder of images per person");
+            let field = keys.add(ui, field, label.id);
+            let entered = keys.entered();
             if self.pick.wants_field_focus() {
                 field.request_focus();
             }
@@ -189,6 +193,7 @@ impl CalibrationView {
                     egui::Button::new("Calibrate"),
                 )
                 .clicked()
+                || (entered && idle && !self.folder.trim().is_empty())
             {
                 self.read_folder(cx);
             }
@@ -235,12 +240,12 @@ impl CalibrationView {
             (
                 "Calibrate through this profile?".to_owned(),
                 format!(
-                    "This profile is not the Local service: the calibration makes up to {} API \
-                     calls ({} images of {} people, each enrolled and searched with, and a \
-                     scratch gallery created and deleted), which the back end may bill.",
-                    folder.planned_calls(),
-                    folder.images(),
-                    folder.people.len()
+                    "This profile is not the Local service: the calibration makes up to {} \
+                     ({} of {}, each enrolled and searched with, and a scratch gallery created \
+                     and deleted), which the back end may bill.",
+                    count(folder.planned_calls(), "API call", "API calls"),
+                    count(folder.images(), "image", "images"),
+                    count(folder.people.len(), "person", "people")
                 ),
                 "Run the calibration",
             )
@@ -279,11 +284,11 @@ impl CalibrationView {
         let figures = &outcome.figures;
         let default = figures.rates_at(necid::MatchScore::DEFAULT_THRESHOLD.get());
         ui.label(format!(
-            "{} people, {} images ({} unusable), {} calls: {} genuine and {} impostor pairs.",
-            outcome.people,
-            outcome.images,
+            "{}, {} ({} unusable), {}: {} genuine and {} impostor pairs.",
+            count(outcome.people, "person", "people"),
+            count(outcome.images, "image", "images"),
             outcome.unusable,
-            outcome.calls,
+            count(outcome.calls, "call", "calls"),
             figures.genuine.len(),
             figures.impostor.len()
         ));
@@ -350,18 +355,19 @@ impl CalibrationView {
                 }
             }
             let label = ui.label("Export to");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.export_path)
-                    .desired_width(240.0)
-                    .hint_text("/path/to/calibration (…-rates.csv, .png)"),
-            )
-            .labelled_by(label.id);
-            if ui
-                .add_enabled(
-                    !self.export_path.trim().is_empty() && !self.export.is_pending(),
-                    egui::Button::new("Export CSV and PNG"),
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.export_path)
+                        .desired_width(240.0)
+                        .hint_text("/path/to/calibration (…-rates.csv, .png)"),
                 )
+                .labelled_by(label.id);
+            let entered = crate::widgets::form::entered(ui, &field);
+            let can_export = !self.export_path.trim().is_empty() && !self.export.is_pending();
+            if ui
+                .add_enabled(can_export, egui::Button::new("Export CSV and PNG"))
                 .clicked()
+                || (entered && can_export)
             {
                 self.export(cx, figures, choice.as_ref().map(|c| c.threshold));
             }

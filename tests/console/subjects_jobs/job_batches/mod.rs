@@ -349,8 +349,7 @@ fn files_that_are_not_images_are_named_in_the_listing_and_are_rows_of_the_csv() 
 /// With no file dialog (as in CI), "Choose folder…" says so and hands the keyboard to the folder
 /// field; a folder typed there is where the Jobs picker's dialog opens next time.
 #[test]
-fn without_a_folder_dialog_the_folder_field_takes_the_keyboard_and_a_typed_folder_is_remembered()
-{
+fn without_a_folder_dialog_the_folder_field_takes_the_keyboard_and_a_typed_folder_is_remembered() {
     assert!(
         necid_console::backend::dialogs::no_dialog_reason().is_some(),
         "this test drives the pane where no file dialog can open: run it without a display \
@@ -361,7 +360,11 @@ fn without_a_folder_dialog_the_folder_field_takes_the_keyboard_and_a_typed_folde
     let mut harness = jobs_pane(&setup, &connection, [1200.0, 900.0]);
     harness.step();
     harness.get_by_label("Choose folder…").click_accesskit();
-    wait_shows(&mut harness, "No folder dialog can open here", Duration::from_secs(10));
+    wait_shows(
+        &mut harness,
+        "No folder dialog can open here",
+        Duration::from_secs(10),
+    );
     common_jobs::wait_for(
         &mut harness,
         "the folder field to have the keyboard",

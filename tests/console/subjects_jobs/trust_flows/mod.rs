@@ -265,7 +265,7 @@ fn a_pair_judged_different_people_is_not_offered_again_after_a_restart_and_is_in
     harness.step();
     run_audit(&mut harness);
     assert!(
-        shows_text(&harness, "To review: 1 possible duplicate(s)"),
+        shows_text(&harness, "To review: 1 possible duplicate"),
         "the same man enrolled twice is a possible duplicate"
     );
     assert!(shows_text(&harness, &format!("Subject {}", first.as_str())));
@@ -277,7 +277,7 @@ fn a_pair_judged_different_people_is_not_offered_again_after_a_restart_and_is_in
         .get_by_role_and_label(Role::Button, "Different people")
         .click();
     wait_shows(&mut harness, "Nothing to review", Duration::from_secs(10));
-    assert!(shows_text(&harness, "Journal (1 decision(s))"));
+    assert!(shows_text(&harness, "Journal (1 decision)"));
     drop(harness);
 
     // The journal holds the decision, readable as JSON lines.
@@ -411,7 +411,7 @@ fn a_misfiled_event_is_unregistered_and_a_same_person_pair_is_merged_with_both_i
     assert!(
         shows_text(
             &harness,
-            "To review: 1 possible duplicate(s), 1 possibly misfiled event(s)"
+            "To review: 1 possible duplicate, 1 possibly misfiled event"
         ),
         "the pair and Biden's face filed under Obama"
     );
@@ -425,7 +425,7 @@ fn a_misfiled_event_is_unregistered_and_a_same_person_pair_is_merged_with_both_i
         .click();
     wait_shows(
         &mut harness,
-        "0 possibly misfiled event(s)",
+        "0 possibly misfiled events",
         Duration::from_secs(30),
     );
     assert_eq!(active_events(&setup, &obama), 2, "Biden's face left Obama");

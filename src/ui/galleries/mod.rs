@@ -6,57 +6,27 @@
 //! profile's URL, keys or region change the shell builds a new client and the list is fetched
 //! again from it. A failed refresh keeps the list it had beside the error.
 
-use egui::{DragValue, Grid, ProgressBar, RichText, Slider, TextEdit, Ui};
+use egui::{ProgressBar, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use necid::{CreateGallery, GalleryId, GallerySummary, UpdateGallery};
+use necid::{GalleryId, GallerySummary};
 
-use super::{Pane, PaneContext, PaneId, ShellAction, pane_header};
+mod form;
+
+use form::GalleryForm;
+
 use crate::backend::Command;
 use crate::connection::Connection;
 use crate::request::{Finished, Request};
-use crate::widgets::{ConfirmSlot, error_label};
+use crate::ui::plural::count;
+use crate::ui::{Pane, PaneContext, PaneId, ShellAction, pane_header};
+use crate::widgets::{ConfirmSlot, SortOrder, error_label};
 
-/// The largest gallery size the form offers.
-const MAX_GALLERY_SIZE: u64 = 10_000_000;
-
-#[derive(Debug)]
-struct GalleryForm {
-    /// `None` for a new gallery.
-    gallery_id: Option<GalleryId>,
-    name: String,
-    description: String,
-    size: u64,
-    /// The size before editing: the size can only grow.
-    min_size: u64,
-    minimum_quality: f64,
-    /// The first field was given the keyboard.
-    focused: bool,
-}
-
-impl GalleryForm {
-    fn new_gallery() -> Self {
-        Self {
-            gallery_id: None,
-            name: String::new(),
-            description: String::new(),
-            size: 1000,
-            min_size: 1,
-            minimum_quality: 0.5,
-            focused: false,
-        }
-    }
-
-    fn edit(gallery: &GallerySummary) -> Self {
-        Self {
-            gallery_id: Some(gallery.id.clone()),
-            name: gallery.name.clone(),
-            description: gallery.description.clone(),
-            size: gallery.size,
-            min_size: gallery.size,
-            minimum_quality: 0.5,
-            focused: false,
-        }
-    }
+/// The columns the list can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GalleryColumn {
+    Name,
+    Description,
+    Faces,
 }
 
 /// The Galleries pane's view state.
@@ -74,6 +44,8 @@ pub struct GalleriesPane {
     /// The open gallery and its version when the list was asked for: a change made since in
     /// any pane (an enrolment, a bulk job) lists the galleries again, so counts stay current.
     listed_at: Option<(GalleryId, u64)>,
+    /// The list's order; applied when a list arrives and when a column's title is clicked.
+    sort: SortOrder<GalleryColumn>,
 }
 
 impl Pane for GalleriesPane {
@@ -93,7 +65,10 @@ impl Pane for GalleriesPane {
         if self.listed_for != Some(connection.generation) {
             // Another client (another profile, or this one's URL, keys or region changed):
             // nothing fetched through the old one is kept, and its pending answers are dropped.
-            *self = Self::default();
+            *self = Self {
+                sort: self.sort,
+                ..Self::default()
+            };
             self.listed_for = Some(connection.generation);
         }
         self.poll(cx, &connection);
@@ -131,7 +106,7 @@ impl Pane for GalleriesPane {
                 }
             }
             if let Some(galleries) = self.list.data() {
-                ui.label(RichText::new(gallery_count(galleries.len())).weak());
+                ui.label(RichText::new(count(galleries.len(), "gallery", "galleries")).weak());
             }
         });
         if let Some(error) = self.list.error()
@@ -169,8 +144,22 @@ impl GalleriesPane {
             });
     }
 
+    /// Puts the list in the order chosen by the columns' titles.
+    fn sort_list(&mut self) {
+        let order = self.sort;
+        if let Some(galleries) = self.list.data_mut() {
+            order.sort(galleries, |column, gallery| match column {
+                GalleryColumn::Name => (gallery.name.to_lowercase(), 0),
+                GalleryColumn::Description => (gallery.description.to_lowercase(), 0),
+                GalleryColumn::Faces => (String::new(), gallery.count),
+            });
+        }
+    }
+
     fn poll(&mut self, cx: &mut PaneContext<'_>, connection: &Connection) {
-        self.list.poll();
+        if matches!(self.list.poll(), Some(Finished::Succeeded(_))) {
+            self.sort_list();
+        }
         let mut refresh = false;
         match self.create.poll() {
             Some(Finished::Succeeded(created)) => {
@@ -233,6 +222,8 @@ impl GalleriesPane {
         }
         let open_id = cx.gallery.map(|g| &g.gallery_id);
         let mut clicked = None;
+        let mut sorted = false;
+        let sort = &mut self.sort;
         let row_height = ui
             .spacing()
             .interact_size
@@ -246,16 +237,39 @@ impl GalleriesPane {
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .max_scroll_height(height)
             .auto_shrink([false, true])
-            .column(Column::initial(240.0).at_least(120.0).clip(true))
-            .column(Column::initial(280.0).at_least(80.0).clip(true))
+            .column(
+                Column::initial(240.0)
+                    .at_least(120.0)
+                    .clip(true)
+                    .resizable(true),
+            )
+            .column(
+                Column::initial(280.0)
+                    .at_least(80.0)
+                    .clip(true)
+                    .resizable(true),
+            )
             .column(Column::exact(190.0))
             .column(Column::remainder().at_least(40.0))
             .header(row_height, |mut header| {
-                for title in ["Name", "Description", "Faces / slots", ""] {
+                for (title, hint, column) in [
+                    ("Name", "The gallery's name", GalleryColumn::Name),
+                    (
+                        "Description",
+                        "What the gallery is for",
+                        GalleryColumn::Description,
+                    ),
+                    (
+                        "Faces / slots",
+                        "Enrolled faces against the gallery's size",
+                        GalleryColumn::Faces,
+                    ),
+                ] {
                     header.col(|ui| {
-                        ui.strong(title);
+                        sorted |= sort.title_ui(ui, title, hint, column);
                     });
                 }
+                header.col(|_| {});
             })
             .body(|body| {
                 body.rows(row_height, galleries.len(), |mut row| {
@@ -291,6 +305,9 @@ impl GalleriesPane {
         if let Some(gallery_id) = clicked {
             self.selected = Some(gallery_id);
         }
+        if sorted {
+            self.sort_list();
+        }
     }
 
     /// What can be done with the selected gallery.
@@ -321,98 +338,6 @@ impl GalleriesPane {
         });
     }
 
-    fn form_ui(&mut self, ui: &mut Ui, cx: &mut PaneContext<'_>, connection: &Connection) {
-        let Some(form) = self.form.as_mut() else {
-            return;
-        };
-        let mut close = false;
-        // Enter in a text field submits the form, as the button does.
-        let mut entered = false;
-        egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.strong(if form.gallery_id.is_none() {
-                "New gallery"
-            } else {
-                "Edit gallery"
-            });
-            Grid::new("gallery_form")
-                .num_columns(2)
-                .spacing([12.0, 6.0])
-                .show(ui, |ui| {
-                    let label = ui.label("Gallery name");
-                    let name = ui
-                        .add(TextEdit::singleline(&mut form.name).desired_width(320.0))
-                        .labelled_by(label.id);
-                    // The first field takes the keyboard when the form opens.
-                    if !form.focused {
-                        form.focused = true;
-                        name.request_focus();
-                    }
-                    entered |= name.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    ui.end_row();
-                    let label = ui.label("Description");
-                    let description = ui
-                        .add(TextEdit::singleline(&mut form.description).desired_width(320.0))
-                        .labelled_by(label.id);
-                    entered |=
-                        description.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    ui.end_row();
-                    let label = ui.label("Size (subjects)");
-                    ui.add(DragValue::new(&mut form.size).range(form.min_size..=MAX_GALLERY_SIZE))
-                        .labelled_by(label.id);
-                    ui.end_row();
-                    if form.gallery_id.is_none() {
-                        let label = ui.label("Minimum face quality");
-                        ui.add(Slider::new(&mut form.minimum_quality, 0.0..=1.0))
-                            .labelled_by(label.id);
-                        ui.end_row();
-                    }
-                });
-            if form.gallery_id.is_some() {
-                ui.label(
-                    RichText::new(format!(
-                        "The size can only grow: at least {}. The minimum quality is set per \
-                         application, in Applications.",
-                        form.min_size
-                    ))
-                    .weak(),
-                );
-            }
-            let busy = self.create.is_pending() || self.update.is_pending();
-            ui.horizontal(|ui| {
-                let label = if form.gallery_id.is_none() {
-                    "Create gallery"
-                } else {
-                    "Save gallery"
-                };
-                if ui.add_enabled(!busy, egui::Button::new(label)).clicked() || (entered && !busy) {
-                    submit(form, cx, connection, &mut self.create, &mut self.update);
-                }
-                if ui.button("Cancel").clicked() {
-                    close = true;
-                }
-                if busy {
-                    ui.spinner();
-                }
-            });
-            if form.name.trim().is_empty() {
-                ui.label(RichText::new("A gallery needs a name.").weak());
-            }
-            let error = if form.gallery_id.is_none() {
-                self.create.error()
-            } else {
-                self.update.error()
-            };
-            if let Some(error) = error
-                && error_label(ui, error)
-            {
-                submit(form, cx, connection, &mut self.create, &mut self.update);
-            }
-        });
-        if close {
-            self.form = None;
-        }
-    }
-
     fn confirm_delete_ui(
         &mut self,
         ui: &mut Ui,
@@ -425,9 +350,13 @@ impl GalleriesPane {
                 (
                     format!("Delete the gallery “{}”?", gallery.name),
                     format!(
-                        "Its {} enrolled face records, its tags and the applications' access to it \
-                     will be lost for good, on the server. This cannot be undone.",
-                        gallery.count
+                        "Its {}, its tags and the applications' access to it will be lost \
+                         for good, on the server. This cannot be undone.",
+                        count(
+                            gallery.count,
+                            "enrolled face record",
+                            "enrolled face records"
+                        )
                     ),
                     "Delete gallery",
                 )
@@ -446,63 +375,6 @@ impl GalleriesPane {
             .push(ShellAction::ForgetGallery(gallery.id.clone()));
         if self.selected.as_ref() == Some(&gallery.id) {
             self.selected = None;
-        }
-    }
-}
-
-/// "1 gallery", "10,000 galleries".
-fn gallery_count(count: usize) -> String {
-    let digits = count.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    if count == 1 {
-        format!("{grouped} gallery")
-    } else {
-        format!("{grouped} galleries")
-    }
-}
-
-fn submit(
-    form: &GalleryForm,
-    cx: &mut PaneContext<'_>,
-    connection: &Connection,
-    create: &mut Request<necid::CreatedGallery>,
-    update: &mut Request<necid::UpdatedGallery>,
-) {
-    if form.name.trim().is_empty() {
-        return;
-    }
-    match &form.gallery_id {
-        None => {
-            let gallery = CreateGallery {
-                name: form.name.trim().to_owned(),
-                description: form.description.trim().to_owned(),
-                face_minimum_quality_score: form.minimum_quality,
-                size: form.size,
-            };
-            let connection = connection.clone();
-            create.send(cx.outbox, |reply| Command::CreateGallery {
-                connection,
-                gallery,
-                reply,
-            });
-        }
-        Some(gallery_id) => {
-            let change = UpdateGallery {
-                name: Some(form.name.trim().to_owned()),
-                description: Some(form.description.trim().to_owned()),
-                size: Some(form.size),
-            };
-            let client = connection.client.clone();
-            let gallery_id = gallery_id.clone();
-            update.write(cx.outbox, "saving the gallery", move |_| async move {
-                client.galleries().update(&gallery_id, &change).await
-            });
         }
     }
 }
