@@ -193,7 +193,8 @@ pub async fn face_cut(
     }
     Err(UiError::new(format!(
         "Face {number} cannot be cut out on its own: the closest cut around it holds \
-         {last_count} face(s), and the API takes exactly one."
+         {}, and the API takes exactly one.",
+        crate::ui::plural::count(last_count, "face", "faces")
     )))
 }
 

@@ -163,9 +163,9 @@ impl Histories {
                         )
                     };
                     let text = format!(
-                        "{} · {} files: {progress} · {} · batch {}",
+                        "{} · {}: {progress} · {} · batch {}",
                         batch.started_on(),
-                        counts.files,
+                        crate::ui::plural::count(counts.files, "file", "files"),
                         batch.folder,
                         batch.batch_id.as_str()
                     );

@@ -374,8 +374,9 @@ impl JobsPane {
                 n => format!(" ({n} other files skipped, not images)"),
             };
             ui.strong(format!(
-                "Bulk job in gallery “{}”: {} files{tagged}{skipped}",
-                job.gallery_name, counts.files
+                "Bulk job in gallery “{}”: {}{tagged}{skipped}",
+                job.gallery_name,
+                crate::ui::plural::count(counts.files, "file", "files")
             ));
             ui.label(RichText::new(format!("from {}", job.plan.folder)).weak());
         });

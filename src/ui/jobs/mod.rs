@@ -334,10 +334,7 @@ impl JobsPane {
         };
         let files = &listing.images;
         let in_subfolders = files.iter().filter(|f| f.relative.contains('/')).count();
-        let images = match files.len() {
-            1 => "1 image".to_owned(),
-            n => format!("{n} images"),
-        };
+        let images = crate::ui::plural::count(files.len(), "image", "images");
         ui.label(format!(
             "{images} in {} ({in_subfolders} of them in subfolders)",
             self.listed_folder

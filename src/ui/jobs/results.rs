@@ -42,9 +42,9 @@ impl JobsPane {
         let (mut export, mut write) = (false, false);
         ui.horizontal(|ui| {
             ui.label(format!(
-                "{} records in {} page(s)",
-                records.records.len(),
-                records.pages
+                "{} in {}",
+                crate::ui::plural::count(records.records.len(), "record", "records"),
+                crate::ui::plural::count(records.pages, "page", "pages")
             ));
             export = ui
                 .add_enabled(!self.export.is_pending(), egui::Button::new("Export CSV…"))
@@ -99,6 +99,7 @@ impl JobsPane {
         TableBuilder::new(ui)
             .id_salt("job_records")
             .striped(true)
+            .resizable(true)
             .max_scroll_height(240.0)
             .column(Column::initial(160.0).at_least(80.0).clip(true))
             .column(Column::initial(100.0).clip(true))
