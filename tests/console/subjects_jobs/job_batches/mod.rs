@@ -65,7 +65,7 @@ fn list(harness: &mut Harness<'_, PaneShell<JobsPane>>, folder: &Path, images: u
         1 => "1 image in".to_owned(),
         n => format!("{n} images in"),
     };
-    wait_shows(harness, &listed, Duration::from_secs(10));
+    wait_shows(harness, &listed, Duration::from_secs(30));
 }
 
 fn start_enabled(harness: &Harness<'_, PaneShell<JobsPane>>) -> bool {
@@ -496,6 +496,6 @@ fn a_kept_batch_the_service_no_longer_knows_holds_its_folder_back_only_until_it_
             "as batch {}: 0 faces enrolled. Register it again?",
             lost.as_str()
         ),
-        Duration::from_secs(5),
+        Duration::from_secs(30),
     );
 }
