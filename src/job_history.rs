@@ -156,15 +156,7 @@ impl JobHistory {
             batches: self.batches.clone(),
         };
         let text = serde_json::to_string_pretty(&file).map_err(HistoryError::Invalid)?;
-        let tmp = path.with_extension("json.tmp");
-        let write = || -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&tmp, text)?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(HistoryError::Write)
+        crate::paths::write_replacing(path, text).map_err(HistoryError::Write)
     }
 
     /// Keeps a batch: a new one goes last, one kept already is replaced where it stands.

@@ -48,3 +48,15 @@ impl AppPaths {
         self.data_dir.join("app.ron")
     }
 }
+
+/// Writes `bytes` to `path` in one step as readers see it: into `<path>.tmp` beside it, renamed
+/// over the old file, its folder created first. A crash midway leaves the old file whole.
+pub fn write_replacing(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

@@ -93,15 +93,7 @@ impl SubjectNames {
     /// Writes the names file, replacing the old one in one step.
     pub fn save(&self, path: &Path) -> Result<(), NamesError> {
         let text = serde_json::to_string_pretty(&self.names).map_err(NamesError::Invalid)?;
-        let tmp = path.with_extension("json.tmp");
-        let write = || -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&tmp, text)?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(NamesError::Write)
+        crate::paths::write_replacing(path, text).map_err(NamesError::Write)
     }
 
     /// The names as CSV, `subjectId,name` with a header line.

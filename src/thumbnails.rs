@@ -70,13 +70,7 @@ impl Thumbnails {
         let mut jpeg = Vec::new();
         small.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)?;
         let path = self.path(event_id);
-        let write = |what: &Path| -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.dir)?;
-            std::fs::write(what, &jpeg)?;
-            std::fs::rename(what, &path)
-        };
-        let tmp = path.with_extension("jpg.tmp");
-        write(&tmp).map_err(|source| ThumbnailError::Write {
+        crate::paths::write_replacing(&path, &jpeg).map_err(|source| ThumbnailError::Write {
             path: path.clone(),
             source,
         })?;

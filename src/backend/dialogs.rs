@@ -120,8 +120,12 @@ impl LastFolders {
 
 /// The folder a file or folder chosen by `picker` leaves behind: a file's own folder, a chosen
 /// folder itself. Absolute, so that a typed relative path still names a folder after a restart.
-pub fn folder_used(path: &Path, is_folder: bool) -> Option<PathBuf> {
-    let folder = if is_folder { Some(path) } else { path.parent() }?;
+pub fn folder_used(path: &Path, picker: Picker) -> Option<PathBuf> {
+    let folder = if picker.chooses_folder() {
+        Some(path)
+    } else {
+        path.parent()
+    }?;
     if folder.as_os_str().is_empty() {
         return std::env::current_dir().ok();
     }
@@ -235,10 +239,7 @@ pub(super) async fn ask(
             "the desktop portal and zenity both failed to show one; the log says why",
         ));
     }
-    if let Some(folder) = chosen
-        .as_deref()
-        .and_then(|path| folder_used(path, wanted == Wanted::Folder))
-    {
+    if let Some(folder) = chosen.as_deref().and_then(|path| folder_used(path, picker)) {
         last_folders.record(picker, folder);
     }
     Ok(chosen)
@@ -286,11 +287,11 @@ mod tests {
     #[test]
     fn a_file_leaves_its_folder_and_a_folder_itself() {
         assert_eq!(
-            folder_used(Path::new("/a/b/c.jpg"), false),
+            folder_used(Path::new("/a/b/c.jpg"), Picker::ExtractImage),
             Some(PathBuf::from("/a/b"))
         );
         assert_eq!(
-            folder_used(Path::new("/a/b"), true),
+            folder_used(Path::new("/a/b"), Picker::JobsFolder),
             Some(PathBuf::from("/a/b"))
         );
     }

@@ -212,7 +212,7 @@ impl FileCommand {
                 });
             }
             Self::UsedPath { picker, path } => {
-                if let Some(folder) = dialogs::folder_used(&path, picker.chooses_folder()) {
+                if let Some(folder) = dialogs::folder_used(&path, picker) {
                     backend.last_folders().record(picker, folder);
                 }
             }

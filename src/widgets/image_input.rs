@@ -67,7 +67,7 @@ impl ImageInput {
             // The message beside the button points here: the field has the keyboard.
             field.request_focus();
         }
-        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let entered = super::form::entered(ui, &field);
         let typed = self.typed.trim();
         if ui
             .add_enabled(!typed.is_empty(), egui::Button::new("Open").small())

@@ -298,7 +298,7 @@ impl JobsPane {
             if std::mem::take(&mut self.focus_folder) {
                 field.request_focus();
             }
-            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let enter = crate::widgets::form::entered(ui, &field);
             if ui
                 .add_enabled(!self.pick.is_pending(), egui::Button::new("Choose folder…"))
                 .clicked()
