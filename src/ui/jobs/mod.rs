@@ -290,7 +290,11 @@ impl JobsPane {
             let label = ui.label("Folder");
             let field = ui
                 .add(
+                    // An id of its own: the list of earlier batches, read in the background,
+                    // may appear above it while the user types, and a field whose id moves
+                    // loses the keyboard.
                     egui::TextEdit::singleline(&mut self.folder)
+                        .id(egui::Id::unique("jobs_folder"))
                         .desired_width(420.0)
                         .hint_text("a folder of images, or of one folder per identity"),
                 )
