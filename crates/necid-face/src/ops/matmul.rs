@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::Act;
 use super::repeats::{band_flags, skipping_repeats};
-use super::threads::{for_each_band, threads};
+use super::threads::{for_each_band, threads, with_thread_buffer};
 
 /// Target pixels (matmul rows) per block: a block's output stays in L2 while bias and activation
 /// are applied, and blocks are the unit of work split across threads.
@@ -251,8 +251,7 @@ impl BandedProduct<'_> {
         }
         let work = |(i, o): (usize, &mut [f32])| {
             let rows = o.len() / (ow * n);
-            SCRATCH.with(|cell| {
-                let mut a = cell.borrow_mut();
+            with_thread_buffer(&SCRATCH, |a| {
                 a.resize(rows * ow * k, 0.0);
                 let a = &mut a[..rows * ow * k];
                 fill(r0 + i * band, a);
@@ -269,5 +268,5 @@ impl BandedProduct<'_> {
 thread_local! {
     /// Per-thread buffer of one band's depthwise output in [`dw_pw_rows`](super::dw_pw_rows) or patches in
     /// [`Conv::forward_into`](super::Conv::forward_into).
-    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
 }

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::threads::{PAR_MIN, for_each_band, threads};
+use super::threads::{PAR_MIN, for_each_band, threads, with_thread_buffer};
 use super::{Fm, Pad, out_size};
 
 /// Which rows and pixels of a feature map repeat the one before: `rows[r]` when row `r` equals
@@ -234,8 +234,7 @@ pub(super) fn skipping_repeats(
         return;
     }
     debug_assert!(left.len() == m && !left[0]);
-    GATHERED.with(|cell| {
-        let (packed, result) = &mut *cell.borrow_mut();
+    with_thread_buffer(&GATHERED, |(packed, result)| {
         packed.clear();
         for i in (0..m).filter(|&i| !left[i]) {
             packed.extend_from_slice(&a[i * k..(i + 1) * k]);
@@ -255,12 +254,13 @@ pub(super) fn skipping_repeats(
 
 thread_local! {
     /// Per-thread buffers of [`skipping_repeats`]: the gathered rows and their products.
-    static GATHERED: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    static GATHERED: std::cell::Cell<(Vec<f32>, Vec<f32>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::matmul::BandedProduct;
     use super::super::{Act, Conv, Depthwise, dw_pw_rows, test_values as values};
     use super::*;
 
@@ -281,6 +281,86 @@ mod tests {
     /// Copying the rows and pixels marked as repeats gives exactly what computing them gives,
     /// below a wide photo and right of a tall one, for a 3x3 stride-2 convolution, depthwise + 1x1
     /// blocks at both strides and a 1x1 convolution, chained as in the detector.
+    /// `a · w` for `m` rows of `k` values, `w` being `k` rows of `n`: the product the tests
+    /// below hand to the code under test.
+    fn plain_product(a: &[f32], m: usize, k: usize, w: &[f32], out: &mut [f32]) {
+        let n = w.len() / k;
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|x| a[i * k + x] * w[x * n + j]).sum();
+            }
+        }
+    }
+
+    /// While a product waits on other threads, rayon runs other pending work on its thread,
+    /// possibly another net's band that skips repeats too. That band gets buffers of its own
+    /// (a CI run once panicked with "RefCell already borrowed" here) and both give what they
+    /// give alone.
+    #[test]
+    fn a_band_run_inside_another_bands_product_gets_buffers_of_its_own() {
+        let (m, k, n) = (8, 64, 64);
+        let left: Vec<bool> = (0..m).map(|i| i > 0).collect();
+        let w = values(k * n, 2);
+        let (a, b) = (values(m * k, 3), values(m * k, 5));
+        let alone = |x: &[f32]| {
+            let mut out = vec![0.0; m * n];
+            skipping_repeats(x, k, &mut out, n, &left, |a, m, o| {
+                plain_product(a, m, k, &w, o);
+            });
+            out
+        };
+        let (mut out_a, mut out_b) = (vec![0.0; m * n], vec![0.0; m * n]);
+        skipping_repeats(&a, k, &mut out_a, n, &left, |packed, rows, o| {
+            skipping_repeats(&b, k, &mut out_b, n, &left, |p, r, o| {
+                plain_product(p, r, k, &w, o);
+            });
+            plain_product(packed, rows, k, &w, o);
+        });
+        assert_eq!(out_a, alone(&a));
+        assert_eq!(out_b, alone(&b));
+    }
+
+    /// The same for the per-thread patches of a banded product: a band made while another band
+    /// of this thread is being made gets a buffer of its own.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_band_made_while_another_band_is_being_made_gets_a_buffer_of_its_own() {
+        let (ow, k, n, rows) = (4, 8, 4, 3);
+        let (w, bias) = (values(k * n, 11), values(n, 12));
+        let product = BandedProduct {
+            ow,
+            k,
+            w: &w,
+            bias: &bias,
+            act: Act::None,
+            left: &[],
+            slices_need_more_pixels_than_outputs: false,
+        };
+        let fill = |seed: usize| {
+            move |row: usize, dst: &mut [f32]| {
+                for (i, v) in dst.iter_mut().enumerate() {
+                    *v = ((row * 31 + i * 7 + seed) % 17) as f32 - 8.0;
+                }
+            }
+        };
+        // One thread: every band is made in this thread's buffer.
+        crate::ops::serial(|| {
+            let alone = |seed| {
+                let mut out = vec![0.0; rows * ow * n];
+                product.run(0, &mut out, fill(seed));
+                out
+            };
+            let inner = std::sync::Mutex::new(vec![0.0; rows * ow * n]);
+            let mut outer = vec![0.0; rows * ow * n];
+            product.run(0, &mut outer, |row, dst| {
+                product.run(0, &mut inner.lock().unwrap(), fill(2));
+                fill(1)(row, dst);
+            });
+            assert_eq!(outer, alone(1));
+            assert_eq!(*inner.lock().unwrap(), alone(2));
+        });
+    }
+
     #[test]
     #[allow(clippy::unwrap_used)]
     fn copied_padding_equals_computed_padding() {

@@ -109,3 +109,19 @@ pub(super) fn for_each_band(
         data.chunks_mut(band_len).enumerate().for_each(work);
     }
 }
+
+/// Runs `f` with this thread's buffer held in `key`, taken out for the call and put back after.
+///
+/// A thread that waits on other threads inside `f` (a parallel matmul) runs other pending work
+/// meanwhile, as rayon does, possibly another net's band that wants the same buffer. Taken out
+/// rather than borrowed, the buffer is simply absent for that work, which starts one of its own,
+/// where a borrowed `RefCell` would panic.
+pub(super) fn with_thread_buffer<T: Default, R>(
+    key: &'static std::thread::LocalKey<std::cell::Cell<T>>,
+    f: impl FnOnce(&mut T) -> R,
+) -> R {
+    let mut buffer = key.take();
+    let result = f(&mut buffer);
+    key.set(buffer);
+    result
+}
