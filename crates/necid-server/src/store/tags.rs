@@ -22,30 +22,13 @@ impl SqliteStore {
     pub fn create_tag(&self, gallery_id: &GalleryId, name: &TagName) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
-            params![gallery_id.as_str(), name.as_str()],
-            |r| r.get(0),
-        )?;
-        if exists {
-            return Err(StoreError::Duplicate(format!(
-                "Tag already exists: {}",
-                quote_for_message(name.as_str())
-            )));
+        if tag_exists(&tx, gallery_id, name)? {
+            return Err(tag_taken(name));
         }
-        let mut used = [false; MAX_TAGS];
-        {
+        let bit = {
             let mut stmt = tx.prepare("SELECT bit FROM tags WHERE gallery_id = ?1")?;
-            for bit in stmt.query_map([gallery_id.as_str()], |r| r.get::<_, i64>(0))? {
-                if let Some(slot) = usize::try_from(bit?).ok().and_then(|b| used.get_mut(b)) {
-                    *slot = true;
-                }
-            }
-        }
-        let Some(bit) = used.iter().position(|u| !u) else {
-            return Err(StoreError::Invalid(format!(
-                "A gallery holds at most {MAX_TAGS} tags."
-            )));
+            let bits = stmt.query_map([gallery_id.as_str()], |r| r.get::<_, i64>(0))?;
+            free_bit(bits.collect::<rusqlite::Result<Vec<_>>>()?)?
         };
         tx.execute(
             "INSERT INTO tags (gallery_id, name, bit) VALUES (?1, ?2, ?3)",
@@ -63,25 +46,12 @@ impl SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
-            params![gallery_id.as_str(), old_name.as_str()],
-            |r| r.get(0),
-        )?;
-        if !exists {
+        if !tag_exists(&tx, gallery_id, old_name)? {
             return Err(StoreError::NotFound("Tag"));
         }
         if old_name != new_name {
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
-                params![gallery_id.as_str(), new_name.as_str()],
-                |r| r.get(0),
-            )?;
-            if taken {
-                return Err(StoreError::Duplicate(format!(
-                    "Tag already exists: {}",
-                    quote_for_message(new_name.as_str())
-                )));
+            if tag_exists(&tx, gallery_id, new_name)? {
+                return Err(tag_taken(new_name));
             }
             tx.execute(
                 "UPDATE tags SET name = ?3 WHERE gallery_id = ?1 AND name = ?2",
@@ -135,16 +105,51 @@ pub(super) fn resolve_tags(
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?
-            .ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "Tag does not exist (create it first): {}",
-                    quote_for_message(name.as_str())
-                ))
-            })?;
+            .ok_or_else(|| unknown_tag(name))?;
         out.ids.push(id);
         if (0..64).contains(&bit) {
             out.mask |= 1u64 << bit;
         }
     }
     Ok(out)
+}
+
+fn tag_exists(conn: &Connection, gallery_id: &GalleryId, name: &TagName) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = ?1 AND name = ?2)",
+        params![gallery_id.as_str(), name.as_str()],
+        |r| r.get(0),
+    )?)
+}
+
+// The rules and messages both back ends share.
+
+/// The lowest mask bit that none of a gallery's tags (`used`) holds, or the 64-tag limit.
+pub(super) fn free_bit(used: impl IntoIterator<Item = i64>) -> Result<usize> {
+    let mut taken = [false; MAX_TAGS];
+    for bit in used {
+        if let Some(slot) = usize::try_from(bit).ok().and_then(|b| taken.get_mut(b)) {
+            *slot = true;
+        }
+    }
+    taken
+        .iter()
+        .position(|t| !t)
+        .ok_or_else(|| StoreError::Invalid(format!("A gallery holds at most {MAX_TAGS} tags.")))
+}
+
+/// A tag created or renamed to a name the gallery already has.
+pub(super) fn tag_taken(name: &TagName) -> StoreError {
+    StoreError::Duplicate(format!(
+        "Tag already exists: {}",
+        quote_for_message(name.as_str())
+    ))
+}
+
+/// A tag named by an enrolment or a search that the gallery does not have (NOTES.md item 9).
+pub(super) fn unknown_tag(name: &TagName) -> StoreError {
+    StoreError::Invalid(format!(
+        "Tag does not exist (create it first): {}",
+        quote_for_message(name.as_str())
+    ))
 }

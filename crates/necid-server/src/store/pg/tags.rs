@@ -6,8 +6,8 @@ use deadpool_postgres::GenericClient;
 
 use super::catalog::lock_gallery;
 use super::{PgStore, exec, one, opt, read_id, rows};
-use crate::error::quote_for_message;
-use crate::store::{Committed, GalleryId, MAX_TAGS, ResolvedTags, Result, StoreError, TagName};
+use crate::store::tags::{free_bit, tag_taken, unknown_tag};
+use crate::store::{Committed, GalleryId, ResolvedTags, Result, StoreError, TagName};
 
 impl PgStore {
     pub fn list_tags(&self, gallery_id: &GalleryId) -> Result<Vec<TagName>> {
@@ -30,39 +30,16 @@ impl PgStore {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             lock_gallery(&tx, gallery_id).await?;
-            let exists: bool = one(
-                &tx,
-                "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
-                &[&gallery_id.as_str(), &name.as_str()],
-            )
-            .await?
-            .get(0);
-            if exists {
-                return Err(StoreError::Duplicate(format!(
-                    "Tag already exists: {}",
-                    quote_for_message(name.as_str())
-                )));
+            if tag_exists(&tx, gallery_id, name).await? {
+                return Err(tag_taken(name));
             }
-            let mut used = [false; MAX_TAGS];
-            for r in rows(
+            let used = rows(
                 &tx,
                 "SELECT bit FROM tags WHERE gallery_id = $1",
                 &[&gallery_id.as_str()],
             )
-            .await?
-            {
-                if let Some(slot) = usize::try_from(r.get::<_, i32>(0))
-                    .ok()
-                    .and_then(|b| used.get_mut(b))
-                {
-                    *slot = true;
-                }
-            }
-            let Some(bit) = used.iter().position(|u| !u) else {
-                return Err(StoreError::Invalid(format!(
-                    "A gallery holds at most {MAX_TAGS} tags."
-                )));
-            };
+            .await?;
+            let bit = free_bit(used.iter().map(|r| i64::from(r.get::<_, i32>(0))))?;
             let bit = i32::try_from(bit).unwrap_or(i32::MAX);
             exec(
                 &tx,
@@ -85,29 +62,12 @@ impl PgStore {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             lock_gallery(&tx, gallery_id).await?;
-            let exists: bool = one(
-                &tx,
-                "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
-                &[&gallery_id.as_str(), &old_name.as_str()],
-            )
-            .await?
-            .get(0);
-            if !exists {
+            if !tag_exists(&tx, gallery_id, old_name).await? {
                 return Err(StoreError::NotFound("Tag"));
             }
             if old_name != new_name {
-                let taken: bool = one(
-                    &tx,
-                    "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
-                    &[&gallery_id.as_str(), &new_name.as_str()],
-                )
-                .await?
-                .get(0);
-                if taken {
-                    return Err(StoreError::Duplicate(format!(
-                        "Tag already exists: {}",
-                        quote_for_message(new_name.as_str())
-                    )));
+                if tag_exists(&tx, gallery_id, new_name).await? {
+                    return Err(tag_taken(new_name));
                 }
                 exec(
                     &tx,
@@ -170,12 +130,7 @@ pub(super) async fn resolve_tags<C: GenericClient>(
             &[&gallery_id.as_str(), &name.as_str()],
         )
         .await?
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "Tag does not exist (create it first): {}",
-                quote_for_message(name.as_str())
-            ))
-        })?;
+        .ok_or_else(|| unknown_tag(name))?;
         let (id, bit): (i64, i32) = (row.get(0), row.get(1));
         out.ids.push(id);
         if (0..64).contains(&bit) {
@@ -183,4 +138,18 @@ pub(super) async fn resolve_tags<C: GenericClient>(
         }
     }
     Ok(out)
+}
+
+async fn tag_exists<C: GenericClient>(
+    c: &C,
+    gallery_id: &GalleryId,
+    name: &TagName,
+) -> Result<bool> {
+    Ok(one(
+        c,
+        "SELECT EXISTS(SELECT 1 FROM tags WHERE gallery_id = $1 AND name = $2)",
+        &[&gallery_id.as_str(), &name.as_str()],
+    )
+    .await?
+    .get(0))
 }
