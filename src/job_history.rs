@@ -17,7 +17,6 @@ use necid::{BatchId, GalleryId, TagName};
 use serde::{Deserialize, Serialize};
 
 use crate::profiles::ProfileId;
-use crate::subject_names::file_safe;
 
 /// Why the job history could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -131,18 +130,13 @@ pub struct JobHistory {
 impl JobHistory {
     /// The history file of a gallery of a profile, under the console's data folder.
     pub fn file(data_dir: &Path, profile_id: &ProfileId, gallery_id: &GalleryId) -> PathBuf {
-        data_dir
-            .join("job-history")
-            .join(file_safe(profile_id.as_str()))
-            .join(format!("{}.json", file_safe(gallery_id.as_str())))
+        crate::paths::gallery_file(data_dir, "job-history", profile_id, gallery_id)
     }
 
     /// Reads a history file; a file that is not there is no batches yet.
     pub fn load(path: &Path) -> Result<Self, HistoryError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(HistoryError::Read(e)),
+        let Some(text) = crate::paths::read_if_present(path).map_err(HistoryError::Read)? else {
+            return Ok(Self::default());
         };
         let file: HistoryFile = serde_json::from_str(&text).map_err(HistoryError::Invalid)?;
         Ok(Self {

@@ -5,6 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use necid::GalleryId;
+
+use crate::profiles::ProfileId;
+
 /// The folder name under the OS config and data directories.
 const DIR_NAME: &str = "necid-console";
 
@@ -46,6 +50,43 @@ impl AppPaths {
     /// eframe's persisted window and UI state.
     pub fn eframe_state_file(&self) -> PathBuf {
         self.data_dir.join("app.ron")
+    }
+}
+
+/// The file of one gallery of one profile in `folder` under the data folder:
+/// `<data_dir>/<folder>/<profile>/<gallery>.json`.
+pub fn gallery_file(
+    data_dir: &Path,
+    folder: &str,
+    profile_id: &ProfileId,
+    gallery_id: &GalleryId,
+) -> PathBuf {
+    data_dir
+        .join(folder)
+        .join(file_safe(profile_id.as_str()))
+        .join(format!("{}.json", file_safe(gallery_id.as_str())))
+}
+
+/// `text` (an id, most often a server's) as a file name: every character but ASCII letters,
+/// digits, `-` and `_` becomes `_`.
+pub fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The text of the file at `path`, or none when there is no such file (nothing kept yet).
+pub fn read_if_present(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
     }
 }
 

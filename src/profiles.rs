@@ -217,20 +217,11 @@ impl ProfileList {
         }
     }
 
-    /// Writes the profile file atomically (a temporary file renamed over the old one).
+    /// Writes the profile file, replacing the old one in one step.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let dir = path
-            .parent()
-            .ok_or_else(|| anyhow::anyhow!("{} has no parent folder", path.display()))?;
-        std::fs::create_dir_all(dir)
-            .map_err(|error| anyhow::anyhow!("could not create {}: {error}", dir.display()))?;
         let json = serde_json::to_vec_pretty(self)?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)
-            .map_err(|error| anyhow::anyhow!("could not write {}: {error}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .map_err(|error| anyhow::anyhow!("could not replace {}: {error}", path.display()))?;
-        Ok(())
+        crate::paths::write_replacing(path, json)
+            .map_err(|error| anyhow::anyhow!("could not write {}: {error}", path.display()))
     }
 
     pub fn find(&self, profile_id: &ProfileId) -> Option<&Profile> {

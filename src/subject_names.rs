@@ -72,18 +72,13 @@ impl SubjectNames {
 
     /// The names file of a gallery of a profile, under the console's data folder.
     pub fn file(data_dir: &Path, profile_id: &ProfileId, gallery_id: &GalleryId) -> PathBuf {
-        data_dir
-            .join("subject-names")
-            .join(file_safe(profile_id.as_str()))
-            .join(format!("{}.json", file_safe(gallery_id.as_str())))
+        crate::paths::gallery_file(data_dir, "subject-names", profile_id, gallery_id)
     }
 
     /// Reads a names file; a file that is not there is no names yet.
     pub fn load(path: &Path) -> Result<Self, NamesError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(NamesError::Read(e)),
+        let Some(text) = crate::paths::read_if_present(path).map_err(NamesError::Read)? else {
+            return Ok(Self::default());
         };
         let names: BTreeMap<SubjectId, String> =
             serde_json::from_str(&text).map_err(NamesError::Invalid)?;
@@ -179,19 +174,6 @@ fn name_from_words(stem: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Keeps only characters that are safe in a file name.
-pub(crate) fn file_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// A CSV field, quoted when it must be (RFC 4180).

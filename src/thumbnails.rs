@@ -39,18 +39,7 @@ impl Thumbnails {
 
     /// Where the thumbnail of `event_id` is (or would be).
     pub fn path(&self, event_id: &EventId) -> PathBuf {
-        // Event ids are server-made; keep only characters that are safe in a file name.
-        let name: String = event_id
-            .as_str()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = crate::paths::file_safe(event_id.as_str());
         self.dir.join(format!("{name}.jpg"))
     }
 

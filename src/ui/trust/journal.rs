@@ -91,18 +91,7 @@ pub struct Journal {
 impl Journal {
     /// The journal of `gallery_id`, under the console's data folder.
     pub fn of(data_dir: &Path, gallery_id: &GalleryId) -> Self {
-        // A gallery id is the service's: only its safe characters make the file name.
-        let name: String = gallery_id
-            .as_str()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = crate::paths::file_safe(gallery_id.as_str());
         Self {
             path: data_dir.join("audit-journal").join(format!("{name}.jsonl")),
         }
@@ -111,15 +100,9 @@ impl Journal {
     /// Every entry, oldest first; none when the file does not exist yet. A line that cannot
     /// be read (written by hand) is skipped. Blocking: call it on the blocking pool.
     pub fn read(&self) -> Result<Vec<JournalEntry>, UiError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => {
-                return Err(UiError::new(format!(
-                    "The audit journal cannot be read: {error}"
-                )));
-            }
-        };
+        let text = crate::paths::read_if_present(&self.path)
+            .map_err(|error| UiError::new(format!("The audit journal cannot be read: {error}")))?
+            .unwrap_or_default();
         Ok(text
             .lines()
             .filter_map(|line| serde_json::from_str(line).ok())
