@@ -163,6 +163,16 @@ impl<P: Pane> PaneShell<P> {
         }
     }
 
+    /// The pane in a window of `size`, drawn each frame by [`PaneShell::ui`].
+    pub fn into_harness(self, size: [f32; 2]) -> egui_kittest::Harness<'static, Self>
+    where
+        P: 'static,
+    {
+        egui_kittest::Harness::builder()
+            .with_size(size)
+            .build_ui_state(|ui, shell: &mut Self| shell.ui(ui), self)
+    }
+
     /// One frame: the pane in a central panel, then the changes it reported to the gallery and
     /// its commands to the backend, as the console's shell does.
     pub fn ui(&mut self, ui: &mut egui::Ui) {

@@ -307,14 +307,7 @@ fn a_person_registered_by_drag_and_drop_is_found_verified_and_the_gallery_cleane
     });
     assert!(harness.state().open_gallery().is_none());
 
-    let profile_id = harness
-        .state()
-        .remembered()
-        .active_profile_id
-        .clone()
-        .expect("the Local profile");
-    drop(harness);
-    necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
+    common::forget_local_keys(harness);
 }
 
 /// Whether a text on screen is exactly `text` (a tag's chip, checkbox or row).
@@ -426,12 +419,5 @@ fn a_tag_renamed_in_tags_shows_its_new_name_in_subjects_face_and_jobs_without_a_
         );
     }
 
-    let profile_id = harness
-        .state()
-        .remembered()
-        .active_profile_id
-        .clone()
-        .expect("the Local profile");
-    drop(harness);
-    necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
+    common::forget_local_keys(harness);
 }

@@ -8,7 +8,7 @@
 
 use crate::common;
 use crate::common_jobs::{self, PaneShell};
-use crate::local_face::{face_pane, forget_local_keys};
+use crate::local_face::face_pane;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -126,7 +126,7 @@ fn the_faces_of_a_group_photo_are_numbered_from_the_left() {
         lefts.windows(2).all(|pair| pair[0] <= pair[1]),
         "Face 1, 2, 3… from left to right: {lefts:?}"
     );
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn a_verdict_and_candidates_go_as_soon_as_another_image_is_asked_for() {
         !common::shows_part(&harness, "Nobody scored"),
         "no candidates of the previous probe"
     );
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 #[test]
@@ -231,7 +231,7 @@ fn a_picker_without_a_file_dialog_says_so_and_gives_its_typed_path_the_keyboard(
         "the folder field to have the keyboard",
         |h| h.get_by_label("Models folder").is_focused(),
     );
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 #[test]
@@ -267,7 +267,7 @@ fn each_picker_remembers_the_folder_it_last_took_an_image_from_across_a_restart(
         Some(&folder)
     );
     drop(restarted);
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 #[test]
@@ -282,9 +282,7 @@ fn a_verdict_goes_when_the_gallery_gets_another_threshold() {
         service.connection(false),
         service.gallery.clone(),
     );
-    let mut face = Harness::builder()
-        .with_size([1200.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<FacePane>| shell.ui(ui), shell);
+    let mut face = shell.into_harness([1200.0, 900.0]);
     face.step();
     face.get_by_label("Verify").click();
     face.step();

@@ -290,14 +290,7 @@ fn every_form_takes_the_keyboard_when_it_opens_enter_submits_it_and_escape_cance
     });
     common::assert_shows(&harness, "Imported 1 name");
 
-    let profile_id = harness
-        .state()
-        .remembered()
-        .active_profile_id
-        .clone()
-        .expect("the Local profile");
-    drop(harness);
-    necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
+    common::forget_local_keys(harness);
 }
 
 /// How far apart in brightness two pixels are, 0 to 255.

@@ -34,14 +34,6 @@ fn busy(harness: &Harness<'_, ConsoleApp>) -> bool {
         .any(|text| common::shows(harness, text))
 }
 
-pub(crate) fn forget_local_keys(harness: Harness<'_, ConsoleApp>) {
-    let profile_id = harness.state().remembered().active_profile_id.clone();
-    drop(harness);
-    if let Some(profile_id) = profile_id {
-        necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
-    }
-}
-
 #[test]
 fn every_face_of_a_group_photo_is_drawn_listed_and_inspected() {
     common::require_keyring();
@@ -67,7 +59,7 @@ fn every_face_of_a_group_photo_is_drawn_listed_and_inspected() {
     // the pane says so only when every face came with its 68, and draws them.
     common::assert_shows(&harness, necid_console::ui::face::LANDMARKS_NOTE);
     common::snapshot(&mut harness, "local_face_extract");
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 #[test]
@@ -100,7 +92,7 @@ fn bad_files_dropped_on_the_face_pane_are_explained_not_a_panic() {
             || common::shows_part(&harness, "errorType");
         assert!(answered, "{name}: no result and no explanation on screen");
     }
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 // --- photos larger than one request ---------------------------------------------------------
@@ -324,7 +316,7 @@ fn a_camera_photo_on_the_face_pane_is_sent_as_a_copy_and_its_face_drawn_in_place
         5,
         "faceArea shown",
     );
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }
 
 #[test]
@@ -397,5 +389,5 @@ fn an_extract_copied_as_curl_runs_with_the_local_keys_and_writes_the_image_body_
     let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("a JSON answer");
     let faces = answer["faces"].as_array().map_or(0, Vec::len);
     assert_eq!(faces, 1, "the same one face the pane found: {answer}");
-    forget_local_keys(harness);
+    common::forget_local_keys(harness);
 }

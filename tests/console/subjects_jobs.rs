@@ -20,6 +20,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use necid::{FaceImage, TagName};
 use necid_console::AppPaths;
 use necid_console::thumbnails::Thumbnails;
+use necid_console::ui::Pane;
 use necid_console::ui::jobs::JobsPane;
 use necid_console::ui::subjects::SubjectsPane;
 
@@ -90,34 +91,26 @@ fn setup(tags: &[&str]) -> Setup {
     }
 }
 
+impl Setup {
+    /// A new pane on the test's gallery, through the service's own profile.
+    fn shell<P: Pane + Default>(&self) -> PaneShell<P> {
+        PaneShell::new(
+            P::default(),
+            &self.runtime,
+            self.paths.clone(),
+            self.service.connection(true),
+            self.service.gallery.clone(),
+        )
+    }
+}
+
 /// The Jobs pane on the test's gallery, in a window of 1200×900.
 fn jobs_harness(setup: &Setup) -> Harness<'static, PaneShell<JobsPane>> {
-    let shell = PaneShell::new(
-        JobsPane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
-    Harness::builder()
-        .with_size([1200.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<JobsPane>| shell.ui(ui), shell)
+    setup.shell().into_harness([1200.0, 900.0])
 }
 
 fn subjects_harness(setup: &Setup) -> Harness<'static, PaneShell<SubjectsPane>> {
-    let shell = PaneShell::new(
-        SubjectsPane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
-    Harness::builder()
-        .with_size([1200.0, 900.0])
-        .build_ui_state(
-            |ui, shell: &mut PaneShell<SubjectsPane>| shell.ui(ui),
-            shell,
-        )
+    setup.shell().into_harness([1200.0, 900.0])
 }
 
 #[test]

@@ -207,6 +207,16 @@ pub fn wait_for_local_service(harness: &mut Harness<'_, ConsoleApp>) {
     );
 }
 
+/// Closes the console and deletes its Local profile's keys from the keyring, which outlives the
+/// test's temporary folders.
+pub fn forget_local_keys(harness: Harness<'_, ConsoleApp>) {
+    let profile_id = harness.state().remembered().active_profile_id.clone();
+    drop(harness);
+    if let Some(profile_id) = profile_id {
+        necid_console::credentials::delete_profile_secrets(&profile_id).expect("clean up");
+    }
+}
+
 /// Whether some text on screen contains `part`.
 pub fn shows_part(harness: &Harness<'_, ConsoleApp>, part: &str) -> bool {
     use egui_kittest::kittest::Queryable as _;

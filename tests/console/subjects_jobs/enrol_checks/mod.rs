@@ -209,16 +209,7 @@ fn a_group_photo_enrols_only_the_chosen_face_and_searches_with_it() {
     });
     let (chosen, other) = (by_quality[0], by_quality[1]);
 
-    let shell = PaneShell::new(
-        FacePane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
-    let mut face = Harness::builder()
-        .with_size([1200.0, 1400.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<FacePane>| shell.ui(ui), shell);
+    let mut face = setup.shell::<FacePane>().into_harness([1200.0, 1400.0]);
     face.step();
     drop_file(&mut face, group);
     wait_shows(&mut face, "faces found.", WAIT);
@@ -329,17 +320,9 @@ fn a_threshold_applied_to_the_gallery_is_the_one_the_duplicate_check_and_search_
         "the check searched at the gallery's threshold"
     );
 
-    let mut shell = PaneShell::new(
-        FacePane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
+    let mut shell = setup.shell::<FacePane>();
     shell.gallery.set_threshold(Some(strict));
-    let mut face = Harness::builder()
-        .with_size([1200.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<FacePane>| shell.ui(ui), shell);
+    let mut face = shell.into_harness([1200.0, 900.0]);
     face.step();
     face.get_by_role_and_label(Role::Button, "Search").click();
     face.step();

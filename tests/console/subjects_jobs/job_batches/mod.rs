@@ -26,16 +26,14 @@ fn jobs_pane(
     connection: &Connection,
     size: [f32; 2],
 ) -> Harness<'static, PaneShell<JobsPane>> {
-    let shell = PaneShell::new(
+    PaneShell::new(
         JobsPane::default(),
         &setup.runtime,
         setup.paths.clone(),
         connection.clone(),
         setup.service.gallery.clone(),
-    );
-    Harness::builder()
-        .with_size(size)
-        .build_ui_state(|ui, shell: &mut PaneShell<JobsPane>| shell.ui(ui), shell)
+    )
+    .into_harness(size)
 }
 
 /// A folder of face photos: each of `faces` (a path below the test data's faces) copied to the

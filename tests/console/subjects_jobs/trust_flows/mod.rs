@@ -20,16 +20,7 @@ use crate::common_jobs::{self, PaneShell};
 const WAIT: Duration = Duration::from_secs(120);
 
 fn trust_harness(setup: &Setup) -> Harness<'static, PaneShell<TrustPane>> {
-    let shell = PaneShell::new(
-        TrustPane::default(),
-        &setup.runtime,
-        setup.paths.clone(),
-        setup.service.connection(true),
-        setup.service.gallery.clone(),
-    );
-    Harness::builder()
-        .with_size([1000.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<TrustPane>| shell.ui(ui), shell)
+    setup.shell().into_harness([1000.0, 900.0])
 }
 
 fn type_into<S>(harness: &mut Harness<'_, S>, hint: &str, text: &str) {
@@ -112,9 +103,7 @@ fn off_the_local_profile_a_calibration_runs_on_the_local_service_and_sends_the_p
         setup.service.gallery.clone(),
     );
     shell.local = Some(local);
-    let mut harness = Harness::builder()
-        .with_size([1000.0, 900.0])
-        .build_ui_state(|ui, shell: &mut PaneShell<TrustPane>| shell.ui(ui), shell);
+    let mut harness = shell.into_harness([1000.0, 900.0]);
     harness.step();
     assert!(shows_text(
         &harness,
